@@ -1,0 +1,1081 @@
+//! The no_std, allocation-free [`Scheduler`].
+//!
+//! # How it is built
+//!
+//! Every scheduled task lives in one of `N` slots. Three indexes point into
+//! the slots, each O(1) or O(log n) per task:
+//!
+//! - a binary min-heap of slot numbers ordered by `(deadline, order)`, where
+//!   `order` grows with every scheduling, so equal deadlines leave in
+//!   scheduling order. Each slot knows its heap position, so cancelling or
+//!   rescheduling removes or moves it in O(log n). Neither
+//!   [`heapless::BinaryHeap`] nor `std`'s heap can remove an arbitrary
+//!   element without a linear scan, which is why this heap is written here;
+//! - per queue, two intrusive doubly linked lists through the slots: the
+//!   tasks still in the heap ("pending"), and the due tasks waiting, in
+//!   order, for room in a full queue ("backlog"). A slot is in exactly one;
+//! - per subject, an intrusive doubly linked list, its head kept in a
+//!   [`heapless::FnvIndexMap`] keyed by the subject.
+//!
+//! Queue names map to queue slots through a second `FnvIndexMap`.
+
+use core::marker::PhantomData;
+use core::num::NonZeroU64;
+
+use heapless::index_map::FnvIndexMap;
+use heapless::{String, Vec};
+
+use crate::clock::{Clock, Ticks};
+use crate::error::{
+    AddQueueError, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+};
+use crate::queue::TaskQueue;
+use crate::subject::Subject;
+use crate::task::{QueueId, Task, TaskId, When};
+
+/// The longest queue name, in bytes.
+pub const MAX_NAME_LEN: usize = 31;
+
+/// The largest task capacity `N` a scheduler can have.
+pub const MAX_CAPACITY: usize = 1 << 15;
+
+/// No slot: the end of a list, or "not in the heap".
+const NIL: u16 = u16::MAX;
+/// Bits of a [`TaskId`] that hold the slot number.
+const SLOT_BITS: u32 = 16;
+/// The slot number of tasks that never take a slot ([`When::Now`]).
+const NO_SLOT: u64 = NIL as u64;
+
+type Name = String<MAX_NAME_LEN>;
+
+/// The counters of one queue, from [`Scheduler::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Tasks in the queue, waiting for a worker.
+    pub queued: usize,
+    /// Tasks scheduled for the queue and not yet delivered, including
+    /// `waiting`.
+    pub scheduled: usize,
+    /// Due tasks held back, in order, until the full queue has room.
+    pub waiting: usize,
+    /// Tasks taken from the queue since it was added.
+    pub taken: u64,
+    /// Tasks marked done with [`Scheduler::task_done`].
+    pub done: u64,
+    /// How many more tasks the queue accepts now.
+    pub room: usize,
+    /// The most tasks the queue holds at once.
+    pub max_size: usize,
+}
+
+/// The two ends and the length of an intrusive list.
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u16,
+    tail: u16,
+    len: u16,
+}
+
+impl List {
+    const EMPTY: Self = Self {
+        head: NIL,
+        tail: NIL,
+        len: 0,
+    };
+}
+
+/// Which links of a slot a list runs through.
+#[derive(Clone, Copy)]
+enum Links {
+    /// `prev`/`next`: a queue's pending or backlog list.
+    Queue,
+    /// `s_prev`/`s_next`: a subject's list.
+    Subject,
+}
+
+#[derive(Debug)]
+struct Slot<S, P> {
+    task: Option<Task<S, P>>,
+    /// Scheduling order, the tie-break between equal deadlines.
+    order: u64,
+    /// Position in the heap, or `NIL` when in a backlog or free.
+    heap_pos: u16,
+    prev: u16,
+    next: u16,
+    s_prev: u16,
+    s_next: u16,
+}
+
+impl<S, P> Slot<S, P> {
+    const FREE: Self = Self {
+        task: None,
+        order: 0,
+        heap_pos: NIL,
+        prev: NIL,
+        next: NIL,
+        s_prev: NIL,
+        s_next: NIL,
+    };
+
+    fn links(&self, which: Links) -> (u16, u16) {
+        match which {
+            Links::Queue => (self.prev, self.next),
+            Links::Subject => (self.s_prev, self.s_next),
+        }
+    }
+
+    fn set_links(&mut self, which: Links, prev: u16, next: u16) {
+        match which {
+            Links::Queue => (self.prev, self.next) = (prev, next),
+            Links::Subject => (self.s_prev, self.s_next) = (prev, next),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct QueueEntry<Q> {
+    name: Name,
+    queue: Q,
+    pending: List,
+    backlog: List,
+    taken: u64,
+    done: u64,
+}
+
+#[derive(Debug)]
+struct QueueSlot<Q> {
+    generation: u16,
+    entry: Option<QueueEntry<Q>>,
+}
+
+/// A deadline scheduler that delivers tasks into named, bounded queues.
+///
+/// - `C`: the [`Clock`];
+/// - `Q`: the [`TaskQueue`] type of every queue;
+/// - `S`: the [`Subject`] of tasks, the key of [`cancel_by_subject`](Self::cancel_by_subject);
+/// - `P`: the user payload of a [`Task`];
+/// - `N`: task slots, a power of two from 2 to [`MAX_CAPACITY`];
+/// - `QN`: queue slots, a power of two from 2 to 256.
+///
+/// It allocates nothing: its size is fixed by `N` and `QN`, and
+/// [`new`](Self::new) is a `const fn`, so a scheduler can live in a
+/// `static`. Scheduling, cancelling, rescheduling and delivering a task are
+/// O(log N); [`cancel_by_subject`](Self::cancel_by_subject) and
+/// [`remove_queue`](Self::remove_queue) are O(k log N) for their k tasks.
+/// No operation scans the pending tasks, and none panics.
+///
+/// Time moves only when the host says so: [`run_pending`](Self::run_pending)
+/// delivers every task whose deadline the clock has reached, in deadline
+/// order with ties in scheduling order, and
+/// [`next_deadline`](Self::next_deadline) tells the host how long it may
+/// sleep.
+///
+/// # Full queues
+///
+/// A due task whose queue is full is not dropped and does not hold up other
+/// queues: it waits, first in line for its queue, and enters the queue as
+/// soon as [`get_task`](Self::get_task) makes room (or at the next
+/// [`run_pending`](Self::run_pending) if the queue was drained elsewhere).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// type Ctx = Task<u32, ()>;
+/// let clock = ManualClock::new(0);
+/// let mut s: Scheduler<&ManualClock, HeaplessQueue<Ctx, 8>, u32, (), 16, 2> =
+///     Scheduler::new(&clock);
+/// let q = s.add_queue("work", 0)?;
+/// s.schedule(Task::new(q, 2, ()), When::At(20))?;
+/// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+/// assert_eq!(s.next_deadline(), Some(10));
+///
+/// clock.set(25);
+/// assert_eq!(s.run_pending(), 2);
+/// assert_eq!(s.get_task(q)?.subject(), &1);
+/// assert_eq!(s.get_task(q)?.subject(), &2);
+/// s.task_done(q)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Scheduler<C, Q, S, P, const N: usize, const QN: usize> {
+    clock: C,
+    slots: Vec<Slot<S, P>, N, u16>,
+    free: u16,
+    heap: Vec<u16, N, u16>,
+    subjects: FnvIndexMap<S, List, N>,
+    queues: [QueueSlot<Q>; QN],
+    names: FnvIndexMap<Name, u16, QN>,
+    counter: u64,
+    used: u16,
+    _payload: PhantomData<P>,
+}
+
+impl<C, Q, S, P, const N: usize, const QN: usize> Scheduler<C, Q, S, P, N, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// An empty scheduler reading `clock`, with no queue.
+    ///
+    /// Wrong capacities (`N` or `QN` not a power of two, or out of range)
+    /// fail at compile time.
+    pub const fn new(clock: C) -> Self {
+        const {
+            assert!(N >= 2 && N <= MAX_CAPACITY && N.is_power_of_two());
+            assert!(QN >= 2 && QN <= 256 && QN.is_power_of_two());
+        }
+        Self {
+            clock,
+            slots: Vec::new(),
+            free: NIL,
+            heap: Vec::new(),
+            subjects: FnvIndexMap::new(),
+            queues: [const {
+                QueueSlot {
+                    generation: 0,
+                    entry: None,
+                }
+            }; QN],
+            names: FnvIndexMap::new(),
+            counter: 0,
+            used: 0,
+            _payload: PhantomData,
+        }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The clock, mutably (to move a simulated clock).
+    pub fn clock_mut(&mut self) -> &mut C {
+        &mut self.clock
+    }
+
+    /// The clock's reading.
+    pub fn now(&self) -> Ticks {
+        self.clock.now()
+    }
+
+    /// The number of task slots, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The number of scheduled tasks, due ones waiting for room included.
+    pub fn len(&self) -> usize {
+        usize::from(self.used)
+    }
+
+    /// `true` when no task is scheduled.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // ----- queues -------------------------------------------------------
+
+    /// Adds a queue named `name` that holds at most `max_size` tasks (0: as
+    /// many as `Q` can hold).
+    ///
+    /// # Errors
+    ///
+    /// [`AddQueueError::InvalidName`] for an empty name or one longer than
+    /// [`MAX_NAME_LEN`] bytes, [`AddQueueError::NameTaken`],
+    /// [`AddQueueError::InvalidMaxSize`] when `Q` cannot hold `max_size`
+    /// tasks, [`AddQueueError::NoQueueSlot`] when `QN` queues exist.
+    pub fn add_queue(&mut self, name: &str, max_size: usize) -> Result<QueueId, AddQueueError> {
+        let key = Name::try_from(name).map_err(|_| AddQueueError::InvalidName)?;
+        if key.is_empty() {
+            return Err(AddQueueError::InvalidName);
+        }
+        if self.names.contains_key(&key) {
+            return Err(AddQueueError::NameTaken);
+        }
+        let Some(index) = self.queues.iter().position(|q| q.entry.is_none()) else {
+            return Err(AddQueueError::NoQueueSlot);
+        };
+        let queue = Q::with_max_size(max_size).ok_or(AddQueueError::InvalidMaxSize)?;
+        let index16 = u16::try_from(index).map_err(|_| AddQueueError::NoQueueSlot)?;
+        self.names
+            .insert(key.clone(), index16)
+            .map_err(|_| AddQueueError::NoQueueSlot)?;
+        let Some(slot) = self.queues.get_mut(index) else {
+            return Err(AddQueueError::NoQueueSlot);
+        };
+        slot.entry = Some(QueueEntry {
+            name: key,
+            queue,
+            pending: List::EMPTY,
+            backlog: List::EMPTY,
+            taken: 0,
+            done: 0,
+        });
+        Ok(QueueId {
+            index: index16,
+            generation: slot.generation,
+        })
+    }
+
+    /// The queue named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when no queue has that name.
+    pub fn queue_id(&self, name: &str) -> Result<QueueId, UnknownQueue> {
+        let key = Name::try_from(name).map_err(|_| UnknownQueue)?;
+        let index = *self.names.get(&key).ok_or(UnknownQueue)?;
+        let slot = self.queues.get(usize::from(index)).ok_or(UnknownQueue)?;
+        Ok(QueueId {
+            index,
+            generation: slot.generation,
+        })
+    }
+
+    /// The name of `queue`, `None` if it does not exist.
+    pub fn queue_name(&self, queue: QueueId) -> Option<&str> {
+        self.entry(queue).map(|e| e.name.as_str())
+    }
+
+    /// Removes `queue`, handing every task scheduled for it and every task
+    /// in it to `hand_back`; returns how many. Other queues and their tasks
+    /// are untouched. A worker still holding a task of the removed queue
+    /// gets [`ScheduleError::UnknownQueue`] when it schedules it again.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist; nothing is handed back.
+    pub fn remove_queue(
+        &mut self,
+        queue: QueueId,
+        hand_back: impl FnMut(Task<S, P>),
+    ) -> Result<usize, UnknownQueue> {
+        let count = self.clear_queue(queue, hand_back)?;
+        let Some(slot) = self.queues.get_mut(usize::from(queue.index)) else {
+            return Err(UnknownQueue);
+        };
+        if let Some(entry) = slot.entry.take() {
+            self.names.swap_remove(&entry.name);
+        }
+        slot.generation = slot.generation.wrapping_add(1);
+        Ok(count)
+    }
+
+    /// Hands every scheduled and every queued task of `queue` to
+    /// `hand_back` and returns how many; the queue stays, with its counters.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist.
+    pub fn clear_queue(
+        &mut self,
+        queue: QueueId,
+        mut hand_back: impl FnMut(Task<S, P>),
+    ) -> Result<usize, UnknownQueue> {
+        let entry = self.entry(queue).ok_or(UnknownQueue)?;
+        let (pending, backlog) = (entry.pending.head, entry.backlog.head);
+        let mut count = 0;
+        for head in [pending, backlog] {
+            let mut at = head;
+            while at != NIL {
+                let next = self.slots.get(usize::from(at)).map_or(NIL, |s| s.next);
+                if let Some(task) = self.remove_slot(at) {
+                    hand_back(task);
+                    count += 1;
+                }
+                at = next;
+            }
+        }
+        if let Some(entry) = self.entry_mut(queue) {
+            while let Some(task) = entry.queue.pop() {
+                hand_back(task);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Hands every scheduled and every queued task of every queue to
+    /// `hand_back` and returns how many. Queues stay.
+    pub fn clear(&mut self, mut hand_back: impl FnMut(Task<S, P>)) -> usize {
+        let ids: Vec<QueueId, QN> = self.queue_ids().collect();
+        ids.into_iter()
+            .map(|q| self.clear_queue(q, &mut hand_back).unwrap_or(0))
+            .sum()
+    }
+
+    /// The handles of every queue.
+    pub fn queue_ids(&self) -> impl Iterator<Item = QueueId> + '_ {
+        self.queues.iter().zip(0u16..).filter_map(|(slot, index)| {
+            slot.entry.as_ref().map(|_| QueueId {
+                index,
+                generation: slot.generation,
+            })
+        })
+    }
+
+    /// The counters of `queue`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist.
+    pub fn stats(&self, queue: QueueId) -> Result<QueueStats, UnknownQueue> {
+        let e = self.entry(queue).ok_or(UnknownQueue)?;
+        let len = e.queue.len();
+        let max_size = e.queue.max_size();
+        Ok(QueueStats {
+            queued: len,
+            scheduled: usize::from(e.pending.len) + usize::from(e.backlog.len),
+            waiting: usize::from(e.backlog.len),
+            taken: e.taken,
+            done: e.done,
+            room: max_size.saturating_sub(len),
+            max_size,
+        })
+    }
+
+    /// Takes the oldest task from `queue`, without waiting. Taking a task
+    /// makes room, so the first due task waiting for that queue enters it.
+    ///
+    /// # Errors
+    ///
+    /// [`GetTaskError::UnknownQueue`], or [`GetTaskError::Empty`] when the
+    /// queue holds no task.
+    pub fn get_task(&mut self, queue: QueueId) -> Result<Task<S, P>, GetTaskError> {
+        self.refill(queue);
+        let entry = self.entry_mut(queue).ok_or(GetTaskError::UnknownQueue)?;
+        let task = entry.queue.pop().ok_or(GetTaskError::Empty)?;
+        entry.taken = entry.taken.saturating_add(1);
+        self.refill(queue);
+        Ok(task)
+    }
+
+    /// Marks one task taken from `queue` as done (Python's
+    /// `Queue.task_done`).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError::UnknownQueue`], or [`TaskDoneError::NotTaken`] when
+    /// every task taken from the queue is already done.
+    pub fn task_done(&mut self, queue: QueueId) -> Result<(), TaskDoneError> {
+        let entry = self.entry_mut(queue).ok_or(TaskDoneError::UnknownQueue)?;
+        if entry.done >= entry.taken {
+            return Err(TaskDoneError::NotTaken);
+        }
+        entry.done += 1;
+        Ok(())
+    }
+
+    // ----- scheduling ---------------------------------------------------
+
+    /// Schedules `task` for its queue: [`When::Now`] puts it straight into
+    /// the queue; [`When::At`] and [`When::After`] put it in the schedule
+    /// until [`run_pending`](Self::run_pending) sees its deadline pass.
+    ///
+    /// The task's [`attempt`](Task::attempt) count grows by one and it gets a
+    /// new [`TaskId`], returned. To move a task that is still scheduled, use
+    /// [`reschedule`](Self::reschedule) with its handle.
+    ///
+    /// # Errors
+    ///
+    /// The task comes back, unchanged, inside
+    /// [`ScheduleError::UnknownQueue`], [`ScheduleError::QueueFull`] (only
+    /// for [`When::Now`]; a scheduled task for a full queue waits instead),
+    /// or [`ScheduleError::Capacity`] when all `N` slots are in use.
+    pub fn schedule(
+        &mut self,
+        mut task: Task<S, P>,
+        when: When,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        let queue = task.queue;
+        if self.entry(queue).is_none() {
+            return Err(ScheduleError::UnknownQueue(task));
+        }
+        let now = self.clock.now();
+        let deadline = match when {
+            When::Now => return self.push_now(task, now),
+            When::At(t) => t,
+            When::After(d) => now.saturating_add(d),
+        };
+        let Some(index) = self.alloc_slot() else {
+            return Err(ScheduleError::Capacity(task));
+        };
+        let id = self.next_id(u64::from(index));
+        let order = self.counter;
+        let is_new_subject = !self.subjects.contains_key(&task.subject);
+        if is_new_subject {
+            if let Err((_, _)) = self.subjects.insert(task.subject.clone(), List::EMPTY) {
+                self.free_slot(index);
+                return Err(ScheduleError::Capacity(task));
+            }
+        }
+        task.id = Some(id);
+        task.deadline = deadline;
+        task.attempt = task.attempt.saturating_add(1);
+        let subject = task.subject.clone();
+        if let Some(slot) = self.slots.get_mut(usize::from(index)) {
+            slot.task = Some(task);
+            slot.order = order;
+        }
+        self.link_subject(&subject, index);
+        self.link_queue_list(queue, index, false);
+        self.heap_push(index);
+        Ok(id)
+    }
+
+    fn push_now(
+        &mut self,
+        mut task: Task<S, P>,
+        now: Ticks,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        let queue = task.queue;
+        self.refill(queue);
+        let saved = (task.id, task.deadline, task.attempt);
+        let id = self.next_id(NO_SLOT);
+        task.id = Some(id);
+        task.deadline = now;
+        task.attempt = task.attempt.saturating_add(1);
+        let Some(entry) = self.entry_mut(queue) else {
+            (task.id, task.deadline, task.attempt) = saved;
+            return Err(ScheduleError::UnknownQueue(task));
+        };
+        if entry.backlog.len > 0 {
+            (task.id, task.deadline, task.attempt) = saved;
+            return Err(ScheduleError::QueueFull(task));
+        }
+        match entry.queue.try_push(task) {
+            Ok(()) => Ok(id),
+            Err(mut task) => {
+                (task.id, task.deadline, task.attempt) = saved;
+                Err(ScheduleError::QueueFull(task))
+            }
+        }
+    }
+
+    /// Moves the scheduled task `id` to a new time, as if it were cancelled
+    /// and scheduled again: it keeps its handle and its attempt count, and
+    /// goes behind the tasks already scheduled for the same deadline.
+    /// [`When::Now`] makes it due at the clock's reading. A due task that was
+    /// waiting for room goes back into the schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`NotScheduled`] when `id` names no scheduled task.
+    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+        let index = self.find(id).ok_or(NotScheduled)?;
+        let now = self.clock.now();
+        let deadline = match when {
+            When::Now => now,
+            When::At(t) => t,
+            When::After(d) => now.saturating_add(d),
+        };
+        self.counter = self.counter.wrapping_add(1);
+        let order = self.counter;
+        let Some(slot) = self.slots.get_mut(usize::from(index)) else {
+            return Err(NotScheduled);
+        };
+        let Some(task) = slot.task.as_mut() else {
+            return Err(NotScheduled);
+        };
+        task.deadline = deadline;
+        slot.order = order;
+        let (queue, pos) = (task.queue, slot.heap_pos);
+        if pos == NIL {
+            // Waiting for room: back from the backlog into the schedule.
+            self.move_list(queue, index, false);
+            self.heap_push(index);
+        } else {
+            self.sift_up(pos);
+            if let Some(pos) = self.slots.get(usize::from(index)).map(|s| s.heap_pos) {
+                self.sift_down(pos);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels the scheduled task `id` and hands it back.
+    ///
+    /// # Errors
+    ///
+    /// [`NotScheduled`] when `id` names no scheduled task: it was delivered
+    /// (a task in a queue can no longer be cancelled), cancelled, handed
+    /// back, or never existed. A stale handle never cancels another task.
+    pub fn cancel(&mut self, id: TaskId) -> Result<Task<S, P>, NotScheduled> {
+        let index = self.find(id).ok_or(NotScheduled)?;
+        self.remove_slot(index).ok_or(NotScheduled)
+    }
+
+    /// `true` when `id` names a scheduled task.
+    pub fn is_scheduled(&self, id: TaskId) -> bool {
+        self.find(id).is_some()
+    }
+
+    /// The scheduled task `id`, `None` when it is not scheduled.
+    pub fn scheduled_task(&self, id: TaskId) -> Option<&Task<S, P>> {
+        let index = self.find(id)?;
+        self.slots.get(usize::from(index))?.task.as_ref()
+    }
+
+    /// Cancels every scheduled task about `subject`, handing each to
+    /// `hand_back`; returns how many. Tasks already in a queue stay there.
+    pub fn cancel_by_subject(
+        &mut self,
+        subject: &S,
+        mut hand_back: impl FnMut(Task<S, P>),
+    ) -> usize {
+        let mut at = self.subjects.get(subject).map_or(NIL, |l| l.head);
+        let mut count = 0;
+        while at != NIL {
+            let next = self.slots.get(usize::from(at)).map_or(NIL, |s| s.s_next);
+            if let Some(task) = self.remove_slot(at) {
+                hand_back(task);
+                count += 1;
+            }
+            at = next;
+        }
+        count
+    }
+
+    // ----- time ---------------------------------------------------------
+
+    /// Delivers every task whose deadline the clock has reached into its
+    /// queue, in deadline order, ties in scheduling order; returns how many
+    /// entered their queues. Due tasks for a full queue wait, in order.
+    pub fn run_pending(&mut self) -> usize {
+        let now = self.clock.now();
+        self.run_until(now)
+    }
+
+    /// Delivers every scheduled task now, whatever its deadline, in deadline
+    /// order; returns how many entered their queues. Tasks for a full queue
+    /// wait, in order.
+    pub fn run_all(&mut self) -> usize {
+        self.run_until(Ticks::MAX)
+    }
+
+    fn run_until(&mut self, now: Ticks) -> usize {
+        let mut moved = 0;
+        for index in 0..QN {
+            let queue = self.queues.get(index).and_then(|q| {
+                let waiting = q.entry.as_ref()?.backlog.len > 0;
+                let index = u16::try_from(index).ok()?;
+                waiting.then_some(QueueId {
+                    index,
+                    generation: q.generation,
+                })
+            });
+            if let Some(queue) = queue {
+                moved += self.refill(queue);
+            }
+        }
+        while let Some(&top) = self.heap.first() {
+            match self.key(top) {
+                Some((deadline, _)) if deadline <= now => {}
+                _ => break,
+            }
+            moved += usize::from(self.deliver(top));
+        }
+        moved
+    }
+
+    /// The earliest deadline in the schedule, so the host knows how long it
+    /// may sleep; `None` when nothing is scheduled. Due tasks that wait for
+    /// room in a full queue are not counted: they move when a task is taken.
+    pub fn next_deadline(&self) -> Option<Ticks> {
+        self.heap.first().and_then(|&i| self.key(i)).map(|k| k.0)
+    }
+
+    // ----- internals ----------------------------------------------------
+
+    fn entry(&self, q: QueueId) -> Option<&QueueEntry<Q>> {
+        let slot = self.queues.get(usize::from(q.index))?;
+        if slot.generation != q.generation {
+            return None;
+        }
+        slot.entry.as_ref()
+    }
+
+    fn entry_mut(&mut self, q: QueueId) -> Option<&mut QueueEntry<Q>> {
+        let slot = self.queues.get_mut(usize::from(q.index))?;
+        if slot.generation != q.generation {
+            return None;
+        }
+        slot.entry.as_mut()
+    }
+
+    fn next_id(&mut self, slot: u64) -> TaskId {
+        const MASK: u64 = u64::MAX >> SLOT_BITS;
+        self.counter = self.counter.wrapping_add(1);
+        if self.counter & MASK == 0 {
+            self.counter = self.counter.wrapping_add(1);
+        }
+        let raw = ((self.counter & MASK) << SLOT_BITS) | slot;
+        // `counter & MASK` is never 0 here, so neither is `raw`.
+        TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
+    }
+
+    /// The slot of the scheduled task `id`.
+    fn find(&self, id: TaskId) -> Option<u16> {
+        let index = u16::try_from(id.get() & ((1 << SLOT_BITS) - 1)).ok()?;
+        let slot = self.slots.get(usize::from(index))?;
+        (slot.task.as_ref()?.id == Some(id)).then_some(index)
+    }
+
+    fn key(&self, index: u16) -> Option<(Ticks, u64)> {
+        let slot = self.slots.get(usize::from(index))?;
+        Some((slot.task.as_ref()?.deadline, slot.order))
+    }
+
+    fn alloc_slot(&mut self) -> Option<u16> {
+        let index = if self.free == NIL {
+            let index = u16::try_from(self.slots.len()).ok()?;
+            self.slots.push(Slot::FREE).ok()?;
+            index
+        } else {
+            let index = self.free;
+            self.free = self.slots.get(usize::from(index)).map_or(NIL, |s| s.next);
+            index
+        };
+        self.used = self.used.saturating_add(1);
+        Some(index)
+    }
+
+    fn free_slot(&mut self, index: u16) {
+        if let Some(slot) = self.slots.get_mut(usize::from(index)) {
+            *slot = Slot::FREE;
+            slot.next = self.free;
+            self.free = index;
+            self.used = self.used.saturating_sub(1);
+        }
+    }
+
+    /// Moves a due task into its queue, or to the back of its backlog when
+    /// the queue is full or others wait before it. `true` if it entered.
+    fn deliver(&mut self, index: u16) -> bool {
+        self.heap_remove(index);
+        let Some(queue) = self.task_queue_of(index) else {
+            return false;
+        };
+        self.unlink_queue_list(queue, index, true);
+        let entered = self.try_enter(queue, index);
+        if !entered {
+            self.link_queue_list(queue, index, true);
+        }
+        entered
+    }
+
+    /// Moves the first waiting tasks of `queue` into it while it has room.
+    fn refill(&mut self, queue: QueueId) -> usize {
+        let mut moved = 0;
+        loop {
+            let Some(head) = self.entry(queue).map(|e| e.backlog.head) else {
+                return moved;
+            };
+            if head == NIL {
+                return moved;
+            }
+            self.unlink_queue_list(queue, head, false);
+            if !self.try_enter(queue, head) {
+                // Still full: back to the front of the line.
+                if let Some(e) = self
+                    .queues
+                    .get_mut(usize::from(queue.index))
+                    .and_then(|q| q.entry.as_mut())
+                {
+                    Self::push_front(&mut self.slots, &mut e.backlog, head, Links::Queue);
+                }
+                return moved;
+            }
+            moved += 1;
+        }
+    }
+
+    /// Pushes the task of the unlinked slot `index` into `queue`, freeing
+    /// the slot; `false` (the task kept in its slot) if the queue is full.
+    fn try_enter(&mut self, queue: QueueId, index: u16) -> bool {
+        let Some(slot) = self.slots.get_mut(usize::from(index)) else {
+            return false;
+        };
+        let Some(task) = slot.task.take() else {
+            return false;
+        };
+        let subject = task.subject.clone();
+        let Some(entry) = self
+            .queues
+            .get_mut(usize::from(queue.index))
+            .and_then(|q| q.entry.as_mut())
+        else {
+            if let Some(slot) = self.slots.get_mut(usize::from(index)) {
+                slot.task = Some(task);
+            }
+            return false;
+        };
+        match entry.queue.try_push(task) {
+            Ok(()) => {
+                self.unlink_subject(&subject, index);
+                self.free_slot(index);
+                true
+            }
+            Err(task) => {
+                if let Some(slot) = self.slots.get_mut(usize::from(index)) {
+                    slot.task = Some(task);
+                }
+                false
+            }
+        }
+    }
+
+    fn task_queue_of(&self, index: u16) -> Option<QueueId> {
+        Some(self.slots.get(usize::from(index))?.task.as_ref()?.queue)
+    }
+
+    /// Takes the task out of slot `index`, from every index, and frees it.
+    fn remove_slot(&mut self, index: u16) -> Option<Task<S, P>> {
+        let slot = self.slots.get(usize::from(index))?;
+        let queue = slot.task.as_ref()?.queue;
+        let in_heap = slot.heap_pos != NIL;
+        if in_heap {
+            self.heap_remove(index);
+        }
+        self.unlink_queue_list(queue, index, in_heap);
+        let task = self.slots.get_mut(usize::from(index))?.task.take()?;
+        self.unlink_subject(&task.subject, index);
+        self.free_slot(index);
+        Some(task)
+    }
+
+    /// Moves slot `index` from the backlog (`to_backlog == false`) to the
+    /// pending list of `queue`, or the other way round.
+    fn move_list(&mut self, queue: QueueId, index: u16, to_backlog: bool) {
+        self.unlink_queue_list(queue, index, to_backlog);
+        self.link_queue_list(queue, index, to_backlog);
+    }
+
+    fn link_queue_list(&mut self, queue: QueueId, index: u16, backlog: bool) {
+        let Some(e) = self
+            .queues
+            .get_mut(usize::from(queue.index))
+            .and_then(|q| q.entry.as_mut())
+        else {
+            return;
+        };
+        let list = if backlog {
+            &mut e.backlog
+        } else {
+            &mut e.pending
+        };
+        Self::push_back(&mut self.slots, list, index, Links::Queue);
+    }
+
+    fn unlink_queue_list(&mut self, queue: QueueId, index: u16, pending: bool) {
+        let Some(e) = self
+            .queues
+            .get_mut(usize::from(queue.index))
+            .and_then(|q| q.entry.as_mut())
+        else {
+            return;
+        };
+        let list = if pending {
+            &mut e.pending
+        } else {
+            &mut e.backlog
+        };
+        Self::unlink(&mut self.slots, list, index, Links::Queue);
+    }
+
+    fn link_subject(&mut self, subject: &S, index: u16) {
+        if let Some(list) = self.subjects.get_mut(subject) {
+            Self::push_back(&mut self.slots, list, index, Links::Subject);
+        }
+    }
+
+    fn unlink_subject(&mut self, subject: &S, index: u16) {
+        let now_empty = match self.subjects.get_mut(subject) {
+            Some(list) => {
+                Self::unlink(&mut self.slots, list, index, Links::Subject);
+                list.len == 0
+            }
+            None => false,
+        };
+        if now_empty {
+            self.subjects.swap_remove(subject);
+        }
+    }
+
+    // ----- intrusive lists ------------------------------------------------
+
+    fn push_back(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
+        let tail = list.tail;
+        if let Some(s) = slots.get_mut(usize::from(index)) {
+            s.set_links(which, tail, NIL);
+        }
+        match slots.get_mut(usize::from(tail)) {
+            Some(t) => {
+                let (prev, _) = t.links(which);
+                t.set_links(which, prev, index);
+            }
+            None => list.head = index,
+        }
+        list.tail = index;
+        list.len = list.len.saturating_add(1);
+    }
+
+    fn push_front(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
+        let head = list.head;
+        if let Some(s) = slots.get_mut(usize::from(index)) {
+            s.set_links(which, NIL, head);
+        }
+        match slots.get_mut(usize::from(head)) {
+            Some(h) => {
+                let (_, next) = h.links(which);
+                h.set_links(which, index, next);
+            }
+            None => list.tail = index,
+        }
+        list.head = index;
+        list.len = list.len.saturating_add(1);
+    }
+
+    fn unlink(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
+        let Some((prev, next)) = slots.get(usize::from(index)).map(|s| s.links(which)) else {
+            return;
+        };
+        match slots.get_mut(usize::from(prev)) {
+            Some(p) => {
+                let (pp, _) = p.links(which);
+                p.set_links(which, pp, next);
+            }
+            None => list.head = next,
+        }
+        match slots.get_mut(usize::from(next)) {
+            Some(n) => {
+                let (_, nn) = n.links(which);
+                n.set_links(which, prev, nn);
+            }
+            None => list.tail = prev,
+        }
+        if let Some(s) = slots.get_mut(usize::from(index)) {
+            s.set_links(which, NIL, NIL);
+        }
+        list.len = list.len.saturating_sub(1);
+    }
+
+    // ----- indexed binary heap -------------------------------------------
+
+    fn less(&self, a: u16, b: u16) -> bool {
+        match (self.key(a), self.key(b)) {
+            (Some(ka), Some(kb)) => ka < kb,
+            _ => false,
+        }
+    }
+
+    fn set_heap(&mut self, pos: u16, index: u16) {
+        if let Some(h) = self.heap.get_mut(usize::from(pos)) {
+            *h = index;
+        }
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.heap_pos = pos;
+        }
+    }
+
+    fn heap_push(&mut self, index: u16) {
+        let Ok(pos) = u16::try_from(self.heap.len()) else {
+            return;
+        };
+        if self.heap.push(index).is_err() {
+            return;
+        }
+        self.set_heap(pos, index);
+        self.sift_up(pos);
+    }
+
+    fn heap_remove(&mut self, index: u16) {
+        let Some(pos) = self.slots.get(usize::from(index)).map(|s| s.heap_pos) else {
+            return;
+        };
+        if usize::from(pos) >= self.heap.len() {
+            return;
+        }
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.heap_pos = NIL;
+        }
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if usize::from(pos) < self.heap.len() {
+            self.set_heap(pos, last);
+            self.sift_up(pos);
+            if let Some(p) = self.slots.get(usize::from(last)).map(|s| s.heap_pos) {
+                self.sift_down(p);
+            }
+        }
+    }
+
+    fn sift_up(&mut self, mut pos: u16) {
+        let Some(&item) = self.heap.get(usize::from(pos)) else {
+            return;
+        };
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            let Some(&p) = self.heap.get(usize::from(parent)) else {
+                break;
+            };
+            if !self.less(item, p) {
+                break;
+            }
+            self.set_heap(pos, p);
+            pos = parent;
+        }
+        self.set_heap(pos, item);
+    }
+
+    fn sift_down(&mut self, mut pos: u16) {
+        let Some(&item) = self.heap.get(usize::from(pos)) else {
+            return;
+        };
+        let len = self.heap.len();
+        loop {
+            let left = 2 * usize::from(pos) + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let mut child = left;
+            if let (Some(&l), Some(&r)) = (self.heap.get(left), self.heap.get(right)) {
+                if self.less(r, l) {
+                    child = right;
+                }
+            }
+            let Some(&c) = self.heap.get(child) else {
+                break;
+            };
+            if !self.less(c, item) {
+                break;
+            }
+            let Ok(child16) = u16::try_from(child) else {
+                break;
+            };
+            self.set_heap(pos, c);
+            pos = child16;
+        }
+        self.set_heap(pos, item);
+    }
+}
+
+impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug for Scheduler<C, Q, S, P, N, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("now", &self.clock.now())
+            .field("scheduled", &self.len())
+            .field("queues", &self.names.len())
+            .field("capacity", &N)
+            .finish_non_exhaustive()
+    }
+}

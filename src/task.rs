@@ -1,0 +1,173 @@
+//! What gets scheduled: [`Task`], its handle [`TaskId`], the [`QueueId`] it
+//! is delivered into and [`When`] it is due.
+
+use core::num::NonZeroU64;
+
+use crate::clock::Ticks;
+
+/// The handle of a scheduled task, returned by
+/// [`Scheduler::schedule`](crate::Scheduler::schedule).
+///
+/// A handle names one scheduling of one task and nothing else: once the task
+/// is delivered, cancelled or handed back, the handle is stale and every
+/// operation given it answers "not scheduled", even after its slot is reused
+/// by another task. Its raw value is never 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    /// The raw value, never 0 (for the C ABI and logs).
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0.get()
+    }
+
+    /// A handle from its raw value; `None` for 0, which never names a task.
+    #[must_use]
+    pub const fn from_raw(raw: u64) -> Option<Self> {
+        match NonZeroU64::new(raw) {
+            Some(v) => Some(Self(v)),
+            None => None,
+        }
+    }
+
+    pub(crate) const fn new(raw: NonZeroU64) -> Self {
+        Self(raw)
+    }
+}
+
+/// The handle of a queue, returned by
+/// [`Scheduler::add_queue`](crate::Scheduler::add_queue).
+///
+/// A removed queue's handle stays stale even if a queue of the same name is
+/// added again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QueueId {
+    pub(crate) index: u16,
+    pub(crate) generation: u16,
+}
+
+/// When a task is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// As soon as possible: straight into its queue, bypassing the schedule.
+    Now,
+    /// At an absolute time on the scheduler's clock. A time in the past is
+    /// due at the next [`run_pending`](crate::Scheduler::run_pending).
+    At(Ticks),
+    /// After a delay from the clock's reading when scheduled (saturating).
+    /// `After(0)` is due at once but, unlike [`When::Now`], goes through the
+    /// schedule.
+    After(Ticks),
+}
+
+/// A task context: the queue it is delivered into, its subject, its
+/// deadline, how often it was scheduled, and a user payload.
+///
+/// A task is owned by whoever holds it: the caller until it is scheduled,
+/// the scheduler while it is scheduled, the queue until a worker takes it,
+/// then the worker, who may schedule it again to retry (its
+/// [`attempt`](Task::attempt) counts schedulings).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// type Ctx = Task<u32, &'static str>;
+/// let clock = ManualClock::new(0);
+/// let mut s: Scheduler<&ManualClock, HeaplessQueue<Ctx, 4>, u32, &str, 8, 2> =
+///     Scheduler::new(&clock);
+/// let q = s.add_queue("renew", 0).unwrap();
+/// s.schedule(Task::new(q, 7, "cert-7"), When::After(10)).unwrap();
+/// clock.advance(10);
+/// assert_eq!(s.run_pending(), 1);
+/// let task = s.get_task(q).unwrap();
+/// assert_eq!((task.subject(), task.payload(), task.attempt()), (&7, &"cert-7", 1));
+/// // retry: the same context goes back with a new time
+/// s.schedule(task, When::After(5)).unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task<S, P> {
+    pub(crate) id: Option<TaskId>,
+    pub(crate) queue: QueueId,
+    pub(crate) deadline: Ticks,
+    pub(crate) attempt: u32,
+    pub(crate) subject: S,
+    pub(crate) payload: P,
+}
+
+impl<S, P> Task<S, P> {
+    /// A new task for `queue`, about `subject`, carrying `payload`.
+    pub const fn new(queue: QueueId, subject: S, payload: P) -> Self {
+        Self {
+            id: None,
+            queue,
+            deadline: 0,
+            attempt: 0,
+            subject,
+            payload,
+        }
+    }
+
+    /// The handle of its latest scheduling; `None` before it was scheduled.
+    #[must_use]
+    pub const fn id(&self) -> Option<TaskId> {
+        self.id
+    }
+
+    /// The queue it is delivered into.
+    #[must_use]
+    pub const fn queue(&self) -> QueueId {
+        self.queue
+    }
+
+    /// Sends the task to another queue the next time it is scheduled.
+    pub fn set_queue(&mut self, queue: QueueId) {
+        self.queue = queue;
+    }
+
+    /// Its deadline in ticks: the time it was due, or for a task scheduled
+    /// with [`When::Now`] the time it was scheduled. 0 before it was
+    /// scheduled.
+    #[must_use]
+    pub const fn deadline(&self) -> Ticks {
+        self.deadline
+    }
+
+    /// How many times it was scheduled (1 after the first scheduling; a
+    /// retry makes it 2, and so on). Saturates at `u32::MAX`.
+    #[must_use]
+    pub const fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// What the task is about.
+    #[must_use]
+    pub const fn subject(&self) -> &S {
+        &self.subject
+    }
+
+    /// The user payload.
+    #[must_use]
+    pub const fn payload(&self) -> &P {
+        &self.payload
+    }
+
+    /// The user payload, mutably.
+    pub fn payload_mut(&mut self) -> &mut P {
+        &mut self.payload
+    }
+
+    /// The subject and the payload.
+    #[must_use]
+    pub fn into_parts(self) -> (S, P) {
+        (self.subject, self.payload)
+    }
+
+    /// The payload alone.
+    #[must_use]
+    pub fn into_payload(self) -> P {
+        self.payload
+    }
+}
