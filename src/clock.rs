@@ -123,3 +123,14 @@ impl<C: Clock + ?Sized> Clock for &C {
         (**self).now()
     }
 }
+
+mod narrow;
+mod rate;
+
+#[cfg(feature = "critical-section")]
+pub use narrow::CsWrapClock;
+pub use narrow::{HalfPeriodCounter, WrapExtender};
+pub use rate::{
+    micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
+    ticks_from_nanos, ticks_from_secs,
+};

@@ -144,3 +144,32 @@ impl<T> core::error::Error for ScheduleError<T> {}
 impl core::error::Error for NotScheduled {}
 impl core::error::Error for GetTaskError {}
 impl core::error::Error for TaskDoneError {}
+
+/// A shared scheduler (`CsScheduler`, `SpinScheduler`) was used again from
+/// inside its own `with` closure, or from a hand-back callback run by it:
+/// the scheduler is already borrowed, and the inner call is refused instead
+/// of panicking or deadlocking. It holds the value the call was given, if
+/// any ([`Busy::into_inner`]), so nothing is dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Busy<T = ()>(pub T);
+
+impl<T> Busy<T> {
+    /// The value that was handed back.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Busy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Busy(..)")
+    }
+}
+
+impl<T> fmt::Display for Busy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scheduler already borrowed by an enclosing call")
+    }
+}
+
+impl<T> core::error::Error for Busy<T> {}

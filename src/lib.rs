@@ -11,13 +11,25 @@ mod error;
 mod queue;
 mod scheduler;
 mod subject;
+#[cfg(any(feature = "critical-section", feature = "spin"))]
+pub mod sync;
 mod task;
 
-pub use clock::{Clock, FnClock, ManualClock, Ticks};
+#[cfg(feature = "critical-section")]
+pub use clock::CsWrapClock;
+pub use clock::{
+    micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
+    ticks_from_nanos, ticks_from_secs, Clock, FnClock, HalfPeriodCounter, ManualClock, Ticks,
+    WrapExtender,
+};
 pub use error::{
-    AddQueueError, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+    AddQueueError, Busy, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
 };
 pub use queue::{HeaplessQueue, TaskQueue};
 pub use scheduler::{QueueStats, Scheduler, MAX_CAPACITY, MAX_NAME_LEN};
 pub use subject::Subject;
+#[cfg(feature = "critical-section")]
+pub use sync::CsScheduler;
+#[cfg(feature = "spin")]
+pub use sync::SpinScheduler;
 pub use task::{QueueId, Task, TaskId, When};

@@ -1,0 +1,424 @@
+//! Extending a narrow, wrapping hardware counter to the monotonic 64-bit
+//! [`Ticks`] a [`Clock`](crate::Clock) returns.
+//!
+//! Microcontroller timers count in 16, 24 or 32 bits and wrap: a 16-bit
+//! timer at 1 MHz wraps every 65.5 ms. Two helpers turn such a counter into
+//! a clock that never wraps (for 2^(31+BITS) ticks, or forever):
+//!
+//! - [`HalfPeriodCounter`]: for a timer that can raise an interrupt when it
+//!   wraps *and* when it passes half its range (an overflow and a compare
+//!   interrupt). The interrupts count half-periods; a reading combines that
+//!   count with the counter. Reading writes nothing, so it is race-free from
+//!   any context, with no critical section, even while the interrupt that
+//!   counts the wrap is pending. This is the technique of embassy-stm32's
+//!   time driver.
+//! - [`WrapExtender`] (and, with the `critical-section` feature,
+//!   [`CsWrapClock`](crate::CsWrapClock)): for a counter without interrupts,
+//!   or a free-running one whose interrupts the firmware uses otherwise. It
+//!   remembers the last extended reading and adds how far the counter moved
+//!   since. It must be read at least once per half wrap.
+//!
+//! # Choosing a tick rate
+//!
+//! The tick is the scheduler's unit of time, so it is the resolution of
+//! every deadline. A faster counter resolves finer but wraps sooner, so the
+//! extension must be serviced more often: the overflow and half-period
+//! interrupts fire `2 * hz / 2^BITS` times a second, and a [`WrapExtender`]
+//! must be read at least that often. For a 16-bit timer: 1 MHz gives 1 µs
+//! ticks and 30.5 interrupts a second; 32 768 Hz gives 30.5 µs ticks and one
+//! interrupt a second. A 32-bit timer at 1 MHz wraps every 71.6 minutes.
+//! Convert durations to ticks with the saturating, rounding-up helpers
+//! ([`ticks_from_micros`](crate::ticks_from_micros) and friends), so that
+//! a delay never comes out shorter than asked.
+
+use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
+
+use crate::clock::Ticks;
+
+const fn check_bits(bits: u32) {
+    assert!(
+        bits >= 2 && bits <= 32,
+        "counter width must be 2 to 32 bits"
+    );
+}
+
+const fn mask(bits: u32) -> u32 {
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1 << bits) - 1
+    }
+}
+
+/// Extends a `BITS`-bit wrapping up-counter to 64-bit [`Ticks`] from
+/// half-period interrupts.
+///
+/// # The algorithm
+///
+/// The timer raises one interrupt when the counter wraps to 0 and one when
+/// it reaches `2^(BITS-1)` (half its range); both call
+/// [`on_half_period`](Self::on_half_period), which counts half-periods in
+/// `period`. So `period` is even while the counter is in its lower half and
+/// odd while it is in its upper half, *when the interrupts have run*. A
+/// reading takes `period`, then the counter, and returns
+///
+/// ```text
+/// (period << (BITS - 1)) + (counter ^ ((period & 1) << (BITS - 1)))
+/// ```
+///
+/// When `period` and the counter agree on the half (the usual case) the
+/// XOR clears the top bit that `period` already counts. When the counter has
+/// moved into the next half but its interrupt has not run yet (it is
+/// pending, or masked by a critical section, or the reading was interrupted
+/// between the two loads), the top bit of the counter and the parity of
+/// `period` disagree, and the XOR adds exactly the half-period that `period`
+/// lacks. The reading is therefore exact as long as each half-period
+/// interrupt runs less than half a period after its event; no reading
+/// writes anything, so readers need no lock.
+///
+/// # Requirements
+///
+/// - The counter counts up (invert a down-counter: `max - value`) over the
+///   full `BITS`-bit range.
+/// - Both interrupts call `on_half_period`, each less than half a period
+///   after its event, and from one priority level (one writer).
+/// - `period` is 32 bits: the clock covers `2^(31 + BITS)` ticks (for a
+///   16-bit timer at 1 MHz, 4.4 years; at 32 768 Hz, 136 years) and then
+///   wraps.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::HalfPeriodCounter;
+///
+/// static TIME: HalfPeriodCounter<16> = HalfPeriodCounter::new();
+/// // the counter passed 0x8000 and its interrupt ran:
+/// TIME.on_half_period();
+/// // the counter wrapped to 0x0005 but the overflow interrupt is pending:
+/// assert_eq!(TIME.now(|| 0x0005), 0x1_0005);
+/// TIME.on_half_period(); // now it ran
+/// assert_eq!(TIME.now(|| 0x0006), 0x1_0006);
+/// ```
+#[derive(Debug)]
+pub struct HalfPeriodCounter<const BITS: u32> {
+    period: AtomicU32,
+}
+
+impl<const BITS: u32> HalfPeriodCounter<BITS> {
+    /// A counter at period 0: the hardware counter starts in its lower half.
+    pub const fn new() -> Self {
+        const { check_bits(BITS) };
+        Self {
+            period: AtomicU32::new(0),
+        }
+    }
+
+    /// Counts one half-period. Call it from the overflow interrupt (counter
+    /// wrapped to 0) and from the half-range compare interrupt (counter
+    /// reached `2^(BITS-1)`), both at one priority level.
+    pub fn on_half_period(&self) {
+        // One writer (see the requirements): load and store need no
+        // read-modify-write atomics, so this works on cores without them.
+        let p = self.period.load(Ordering::Relaxed);
+        self.period.store(p.wrapping_add(1), Ordering::Release);
+    }
+
+    /// The half-periods counted so far.
+    pub fn period(&self) -> u32 {
+        self.period.load(Ordering::Acquire)
+    }
+
+    /// The extended time: reads `period`, then calls `read_counter` for the
+    /// hardware counter (bits above `BITS` are ignored).
+    pub fn now(&self, read_counter: impl FnOnce() -> u32) -> Ticks {
+        let period = self.period.load(Ordering::Acquire);
+        // The counter must be read after `period`, never before.
+        compiler_fence(Ordering::SeqCst);
+        let counter = read_counter();
+        Self::combine(period, counter)
+    }
+
+    /// The formula of [`now`](Self::now), for a `period` and a `counter`
+    /// read in that order.
+    pub const fn combine(period: u32, counter: u32) -> Ticks {
+        const { check_bits(BITS) };
+        let half_bit = 1u32 << (BITS - 1);
+        let low = (counter & mask(BITS)) ^ if period & 1 == 1 { half_bit } else { 0 };
+        ((period as u64) << (BITS - 1)) + low as u64
+    }
+}
+
+impl<const BITS: u32> Default for HalfPeriodCounter<BITS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Extends readings of a `BITS`-bit wrapping up-counter to 64-bit [`Ticks`]
+/// by remembering the last extended reading.
+///
+/// # The algorithm
+///
+/// Each reading `raw` is compared with the low `BITS` bits of the last
+/// extended value: `delta = (raw - last) mod 2^BITS`. A `delta` below half
+/// the range is how far time moved, and is added. A `delta` of half the
+/// range or more is a reading *older* than the last one (taken before it,
+/// but applied after it, for instance by code that read the counter and was
+/// then interrupted by a handler that read and applied a newer value); it
+/// is ignored and the last value is returned, so time never goes backwards.
+/// The first reading is taken as it is.
+///
+/// # Requirement: one reading per half wrap
+///
+/// Successive readings must be less than half a wrap (`2^(BITS-1)` ticks)
+/// apart. Read it from a periodic interrupt, or from the interrupt of the
+/// timer itself, at least that often; otherwise a forward move of half a
+/// wrap or more is taken for a stale reading (the clock stalls until the
+/// counter comes round), and a whole wrap between readings is lost.
+///
+/// `extend` takes `&mut self`: share it between contexts inside a critical
+/// section, as [`CsWrapClock`](crate::CsWrapClock) does (feature
+/// `critical-section`).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::WrapExtender;
+///
+/// let mut ext = WrapExtender::<16>::new();
+/// assert_eq!(ext.extend(0xFFF0), 0xFFF0);
+/// assert_eq!(ext.extend(0x0010), 0x1_0010); // wrapped
+/// assert_eq!(ext.extend(0xFFF8), 0x1_0010); // a stale reading: no step back
+/// assert_eq!(ext.extend(0x0020), 0x1_0020);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WrapExtender<const BITS: u32> {
+    last: Ticks,
+    started: bool,
+}
+
+impl<const BITS: u32> WrapExtender<BITS> {
+    /// An extender that takes its first reading as it is.
+    pub const fn new() -> Self {
+        const { check_bits(BITS) };
+        Self {
+            last: 0,
+            started: false,
+        }
+    }
+
+    /// The extended value of the counter reading `raw` (bits above `BITS`
+    /// are ignored); never less than the previous result. Saturates at
+    /// [`Ticks::MAX`].
+    pub fn extend(&mut self, raw: u32) -> Ticks {
+        let m = mask(BITS);
+        let raw = raw & m;
+        if !self.started {
+            self.started = true;
+            self.last = u64::from(raw);
+            return self.last;
+        }
+        // Truncation intended: only the low BITS bits of `last` matter.
+        #[allow(clippy::cast_possible_truncation)]
+        let delta = raw.wrapping_sub(self.last as u32) & m;
+        if delta < 1 << (BITS - 1) {
+            self.last = self.last.saturating_add(u64::from(delta));
+        }
+        self.last
+    }
+
+    /// The last extended value (0 before the first reading).
+    pub const fn last(&self) -> Ticks {
+        self.last
+    }
+}
+
+/// A [`Clock`](crate::Clock) over a `BITS`-bit wrapping up-counter,
+/// extended by a [`WrapExtender`] inside a critical section (feature
+/// `critical-section`), so interrupt handlers and the main loop can read it
+/// at once. The counter is read inside the critical section, so no reading
+/// is ever stale.
+///
+/// It must be read at least once per half wrap (see [`WrapExtender`]): for
+/// example from the timer interrupt that the firmware already has.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{Clock, CsWrapClock};
+///
+/// // SysTick counts down from 2^24 - 1: invert it into an up-counter.
+/// fn systick_cvr() -> u32 { 0x00FF_FFFF - 0x10 } // read SYST_CVR here
+/// fn systick_up() -> u32 { 0x00FF_FFFF - systick_cvr() }
+/// static CLOCK: CsWrapClock<fn() -> u32, 24> = CsWrapClock::new(systick_up);
+/// assert_eq!(CLOCK.now(), 0x10);
+/// ```
+#[cfg(feature = "critical-section")]
+pub struct CsWrapClock<F, const BITS: u32> {
+    read: F,
+    state: critical_section::Mutex<core::cell::Cell<WrapExtender<BITS>>>,
+}
+
+#[cfg(feature = "critical-section")]
+impl<F: Fn() -> u32, const BITS: u32> CsWrapClock<F, BITS> {
+    /// A clock reading the counter with `read`.
+    pub const fn new(read: F) -> Self {
+        Self {
+            read,
+            state: critical_section::Mutex::new(core::cell::Cell::new(WrapExtender::new())),
+        }
+    }
+}
+
+#[cfg(feature = "critical-section")]
+impl<F: Fn() -> u32, const BITS: u32> crate::Clock for CsWrapClock<F, BITS> {
+    fn now(&self) -> Ticks {
+        critical_section::with(|cs| {
+            let cell = self.state.borrow(cs);
+            let mut ext = cell.get();
+            let now = ext.extend((self.read)());
+            cell.set(ext);
+            now
+        })
+    }
+}
+
+#[cfg(feature = "critical-section")]
+impl<F, const BITS: u32> core::fmt::Debug for CsWrapClock<F, BITS> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CsWrapClock").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A simulated 4-bit timer (half period 8) whose half-period interrupts
+    /// run `lag` ticks late, read by a reader that loads `period` `gap`
+    /// ticks before the counter. Every combination with `lag + gap` below
+    /// half a period reads the exact time.
+    #[test]
+    fn half_period_counter_is_exact_under_every_late_interrupt() {
+        const BITS: u32 = 4;
+        const HALF: u64 = 1 << (BITS - 1);
+        for lag in 0..HALF {
+            for gap in 0..HALF - lag {
+                for t in gap..16 * (1 << BITS) {
+                    // period as seen `gap` ticks before `t`: events happen at
+                    // multiples of HALF and are counted `lag` ticks later.
+                    let seen_at = t - gap;
+                    let period = if seen_at >= lag {
+                        (seen_at - lag) / HALF
+                    } else {
+                        0
+                    };
+                    let counter = u32::try_from(t % (1 << BITS)).unwrap();
+                    let got =
+                        HalfPeriodCounter::<BITS>::combine(u32::try_from(period).unwrap(), counter);
+                    assert_eq!(got, t, "lag {lag} gap {gap} t {t}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn half_period_counter_with_interrupts_run() {
+        let c = HalfPeriodCounter::<16>::new();
+        assert_eq!(c.now(|| 0x7FFF), 0x7FFF);
+        // compare interrupt pending: still right
+        assert_eq!(c.now(|| 0x8001), 0x8001);
+        c.on_half_period();
+        assert_eq!(c.now(|| 0x8002), 0x8002);
+        assert_eq!(c.now(|| 0xFFFF), 0xFFFF);
+        // overflow interrupt pending
+        assert_eq!(c.now(|| 0x0000), 0x1_0000);
+        c.on_half_period();
+        assert_eq!(c.period(), 2);
+        assert_eq!(c.now(|| 0x0001), 0x1_0001);
+        // bits above the width are ignored
+        assert_eq!(c.now(|| 0xABCD_0001), 0x1_0001);
+        // period 3: upper half of the second wrap
+        assert_eq!(
+            HalfPeriodCounter::<32>::combine(3, 0x8000_0010),
+            0x1_8000_0010
+        );
+        assert_eq!(
+            HalfPeriodCounter::<32>::combine(3, 0x0000_0010),
+            0x2_0000_0010
+        );
+    }
+
+    /// Readers race with a "handler" that reads a newer value and applies
+    /// it first: every interleaving of two readings a few ticks apart, at
+    /// every point of several wraps, stays monotonic and never loses a wrap.
+    #[test]
+    fn wrap_extender_survives_stale_readings_and_wraps() {
+        const BITS: u32 = 8;
+        const RANGE: u64 = 1 << BITS;
+        for step in [1u64, 7, 63, 127] {
+            for skew in 0..4u64 {
+                let mut ext = WrapExtender::<BITS>::new();
+                let mut prev = 0;
+                let mut t = 3u64;
+                while t < 12 * RANGE {
+                    // the main loop read the counter at `t`, the handler
+                    // read it at `t + skew` and applies first
+                    let early = u32::try_from(t % RANGE).unwrap();
+                    let late = u32::try_from((t + skew) % RANGE).unwrap();
+                    let a = ext.extend(late);
+                    let b = ext.extend(early);
+                    assert_eq!(a, t + skew, "step {step} skew {skew} t {t}");
+                    assert_eq!(b, a, "a stale reading never moves time back");
+                    assert!(a >= prev);
+                    prev = a;
+                    t += step;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrap_extender_first_reading_anywhere_and_full_width() {
+        let mut e = WrapExtender::<24>::new();
+        assert_eq!(e.last(), 0);
+        assert_eq!(e.extend(0xFF_FFF0), 0xFF_FFF0);
+        assert_eq!(e.extend(0xFF00_0005), 0x100_0005); // bits above 24 ignored
+        let mut w = WrapExtender::<32>::new();
+        assert_eq!(w.extend(u32::MAX), u64::from(u32::MAX));
+        assert_eq!(w.extend(1), (1 << 32) + 1);
+        // half a wrap or more forward is taken as stale (the documented limit)
+        let mut h = WrapExtender::<8>::new();
+        h.extend(0);
+        assert_eq!(h.extend(128), 0);
+        assert_eq!(h.extend(127), 127);
+    }
+
+    #[cfg(feature = "critical-section")]
+    #[test]
+    fn cs_wrap_clock_extends_a_16_bit_counter() {
+        use crate::Clock;
+        use std::sync::atomic::AtomicU64;
+        static HW: AtomicU64 = AtomicU64::new(0xFFF0);
+        fn read() -> u32 {
+            u32::try_from(HW.load(Ordering::Relaxed) & 0xFFFF).unwrap()
+        }
+        static CLOCK: CsWrapClock<fn() -> u32, 16> = CsWrapClock::new(read);
+        let mut t = 0xFFF0u64;
+        while t < 0x4_0000 {
+            HW.store(t, Ordering::Relaxed);
+            assert_eq!(CLOCK.now(), t);
+            t += 0x3FFF; // a quarter wrap between readings
+        }
+    }
+
+    #[test]
+    fn wrap_extender_saturates() {
+        let mut e = WrapExtender::<8> {
+            last: u64::MAX - 1,
+            started: true,
+        };
+        assert_eq!(e.extend(0x20), u64::MAX);
+        assert_eq!(e.extend(0x30), u64::MAX);
+    }
+}

@@ -1,0 +1,481 @@
+//! Sharing one [`Scheduler`] between interrupt handlers, the main loop and
+//! cores, from a `static`, without allocation.
+//!
+//! - [`CsScheduler`] (feature `critical-section`): the scheduler in a
+//!   [`critical_section::Mutex`]`<`[`RefCell`]`<_>>`. Every access runs
+//!   inside one critical section, so an interrupt handler and the main loop
+//!   (or several cores, with a multi-core critical-section implementation)
+//!   see a consistent scheduler. The firmware chooses the critical-section
+//!   implementation (for example `cortex-m`'s `critical-section-single-core`
+//!   feature); tardy never does.
+//! - [`SpinScheduler`] (feature `spin`): the scheduler behind a spin lock,
+//!   for cores that share memory without an OS. Interrupts stay on, so it is
+//!   not for sharing with an interrupt handler on the same core (the handler
+//!   would spin forever on a lock its own core holds).
+//!
+//! # Time spent with interrupts off
+//!
+//! One call is one critical section around one scheduler operation, never a
+//! scan of the scheduled tasks: `schedule`, `cancel`, `reschedule`,
+//! `get_task` and `next_deadline` are O(log N) (`next_deadline` is O(1));
+//! `run_pending` is O(log N) per task it delivers plus O(QN); and
+//! `cancel_by_subject`, `remove_queue` are O(k log N) for their k tasks.
+//! What a [`with`](CsScheduler::with) closure does on top of that is the
+//! caller's: keep it short (take tasks out, handle them after the closure).
+//! The clock is read inside the critical section; it must be cheap (see
+//! [`Clock`]).
+
+#[cfg(feature = "critical-section")]
+use core::cell::RefCell;
+
+use crate::clock::{Clock, Ticks};
+use crate::error::{Busy, GetTaskError, NotScheduled, ScheduleError};
+use crate::queue::TaskQueue;
+use crate::scheduler::Scheduler;
+use crate::subject::Subject;
+use crate::task::{QueueId, Task, TaskId, When};
+
+/// A [`Scheduler`] shared through critical sections: between interrupt
+/// handlers and the main loop, from a `static`.
+///
+/// Every method runs one critical section (`critical_section::with`). The
+/// scheduler is borrowed for the length of the call; using the same
+/// `CsScheduler` again inside (from a [`with`](Self::with) closure or a
+/// hand-back callback) is refused with [`Busy`], never a panic.
+///
+/// See the [module docs](crate::sync) for the time spent with interrupts
+/// off: O(log N) per operation, never a scan.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{CsScheduler, FnClock, HeaplessQueue, Task, When};
+///
+/// type Ctx = Task<u8, u32>;
+/// fn ticks() -> u64 { 100 } // read the hardware counter here
+///
+/// static SCHED: CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, u32, 8, 2> =
+///     CsScheduler::new(FnClock(ticks));
+///
+/// // main loop, once:
+/// let q = SCHED.with(|s| s.add_queue("work", 0)).unwrap().unwrap();
+/// // an interrupt handler:
+/// SCHED.schedule(Task::new(q, 1, 42), When::At(50)).unwrap().unwrap();
+/// // main loop:
+/// assert_eq!(SCHED.run_pending(), Ok(1));
+/// let task = SCHED.get_task(q).unwrap().unwrap();
+/// assert_eq!(task.payload(), &42);
+/// assert_eq!(SCHED.next_deadline(), Ok(None));
+/// ```
+#[cfg(feature = "critical-section")]
+pub struct CsScheduler<C, Q, S, P, const N: usize, const QN: usize> {
+    inner: critical_section::Mutex<RefCell<Scheduler<C, Q, S, P, N, QN>>>,
+}
+
+#[cfg(feature = "critical-section")]
+impl<C, Q, S, P, const N: usize, const QN: usize> CsScheduler<C, Q, S, P, N, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// An empty shared scheduler reading `clock`; `const`, for a `static`.
+    pub const fn new(clock: C) -> Self {
+        Self::from_scheduler(Scheduler::new(clock))
+    }
+
+    /// Shares an existing scheduler.
+    pub const fn from_scheduler(scheduler: Scheduler<C, Q, S, P, N, QN>) -> Self {
+        Self {
+            inner: critical_section::Mutex::new(RefCell::new(scheduler)),
+        }
+    }
+
+    /// Runs `f` on the scheduler inside one critical section and returns
+    /// what it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when called from inside another `with` on the same
+    /// scheduler (or from a callback such a call runs); `f` is not run.
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
+    ) -> Result<R, Busy> {
+        critical_section::with(|cs| {
+            let mut guard = self
+                .inner
+                .borrow(cs)
+                .try_borrow_mut()
+                .map_err(|_| Busy(()))?;
+            Ok(f(&mut guard))
+        })
+    }
+
+    /// The scheduler, without a critical section: `&mut self` proves no one
+    /// else can reach it.
+    pub fn get_mut(&mut self) -> &mut Scheduler<C, Q, S, P, N, QN> {
+        self.inner.get_mut().get_mut()
+    }
+
+    /// The scheduler, unshared.
+    pub fn into_inner(self) -> Scheduler<C, Q, S, P, N, QN> {
+        self.inner.into_inner().into_inner()
+    }
+
+    /// [`Scheduler::schedule`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// The outer [`Busy`] holds the task when the scheduler is already
+    /// borrowed; the inner error is the scheduler's.
+    #[allow(clippy::type_complexity)]
+    pub fn schedule(
+        &self,
+        task: Task<S, P>,
+        when: When,
+    ) -> Result<Result<TaskId, ScheduleError<Task<S, P>>>, Busy<Task<S, P>>> {
+        critical_section::with(|cs| match self.inner.borrow(cs).try_borrow_mut() {
+            Ok(mut s) => Ok(s.schedule(task, when)),
+            Err(_) => Err(Busy(task)),
+        })
+    }
+
+    /// [`Scheduler::reschedule`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed; the inner error is
+    /// the scheduler's.
+    pub fn reschedule(&self, id: TaskId, when: When) -> Result<Result<(), NotScheduled>, Busy> {
+        self.with(|s| s.reschedule(id, when))
+    }
+
+    /// [`Scheduler::cancel`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed; the inner error is
+    /// the scheduler's.
+    pub fn cancel(&self, id: TaskId) -> Result<Result<Task<S, P>, NotScheduled>, Busy> {
+        self.with(|s| s.cancel(id))
+    }
+
+    /// [`Scheduler::get_task`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed; the inner error is
+    /// the scheduler's.
+    pub fn get_task(&self, queue: QueueId) -> Result<Result<Task<S, P>, GetTaskError>, Busy> {
+        self.with(|s| s.get_task(queue))
+    }
+
+    /// [`Scheduler::run_pending`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed.
+    pub fn run_pending(&self) -> Result<usize, Busy> {
+        self.with(Scheduler::run_pending)
+    }
+
+    /// [`Scheduler::next_deadline`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed.
+    pub fn next_deadline(&self) -> Result<Option<Ticks>, Busy> {
+        self.with(|s| s.next_deadline())
+    }
+
+    /// [`Scheduler::len`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed.
+    pub fn len(&self) -> Result<usize, Busy> {
+        self.with(|s| s.len())
+    }
+
+    /// [`Scheduler::is_empty`] in a critical section.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the scheduler is already borrowed.
+    pub fn is_empty(&self) -> Result<bool, Busy> {
+        self.with(|s| s.is_empty())
+    }
+}
+
+#[cfg(feature = "critical-section")]
+impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug
+    for CsScheduler<C, Q, S, P, N, QN>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CsScheduler").finish_non_exhaustive()
+    }
+}
+
+/// A [`Scheduler`] shared between cores through a spin lock, from a
+/// `static`, without an OS.
+///
+/// [`with`](Self::with) spins until the lock is free. Interrupts stay on
+/// while it is held, so do not use one `SpinScheduler` from an interrupt
+/// handler and from code it interrupts on the same core: use
+/// [`CsScheduler`] with a multi-core critical-section implementation for
+/// that. A nested `with` on the same scheduler would spin forever;
+/// [`try_with`](Self::try_with) never spins.
+///
+/// The time the lock is held is that of one operation: O(log N), never a
+/// scan (see the [module docs](crate::sync)).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{FnClock, HeaplessQueue, SpinScheduler, Task, When};
+///
+/// type Ctx = Task<u8, ()>;
+/// fn ticks() -> u64 { 10 }
+/// static SCHED: SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, (), 8, 2> =
+///     SpinScheduler::new(FnClock(ticks));
+///
+/// let q = SCHED.with(|s| s.add_queue("core1", 0)).unwrap();
+/// SCHED.schedule(Task::new(q, 3, ()), When::Now).unwrap();
+/// assert_eq!(SCHED.get_task(q).unwrap().subject(), &3);
+/// ```
+#[cfg(feature = "spin")]
+pub struct SpinScheduler<C, Q, S, P, const N: usize, const QN: usize> {
+    inner: spin::mutex::SpinMutex<Scheduler<C, Q, S, P, N, QN>>,
+}
+
+#[cfg(feature = "spin")]
+impl<C, Q, S, P, const N: usize, const QN: usize> SpinScheduler<C, Q, S, P, N, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// An empty shared scheduler reading `clock`; `const`, for a `static`.
+    pub const fn new(clock: C) -> Self {
+        Self::from_scheduler(Scheduler::new(clock))
+    }
+
+    /// Shares an existing scheduler.
+    pub const fn from_scheduler(scheduler: Scheduler<C, Q, S, P, N, QN>) -> Self {
+        Self {
+            inner: spin::mutex::SpinMutex::new(scheduler),
+        }
+    }
+
+    /// Runs `f` on the scheduler with the lock held, spinning until it is
+    /// free.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R) -> R {
+        f(&mut self.inner.lock())
+    }
+
+    /// Runs `f` on the scheduler if the lock is free now.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when another core (or an enclosing `with`) holds the lock;
+    /// `f` is not run.
+    pub fn try_with<R>(
+        &self,
+        f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
+    ) -> Result<R, Busy> {
+        let mut guard = self.inner.try_lock().ok_or(Busy(()))?;
+        Ok(f(&mut guard))
+    }
+
+    /// The scheduler, without locking: `&mut self` proves no one else can
+    /// reach it.
+    pub fn get_mut(&mut self) -> &mut Scheduler<C, Q, S, P, N, QN> {
+        self.inner.get_mut()
+    }
+
+    /// The scheduler, unshared.
+    pub fn into_inner(self) -> Scheduler<C, Q, S, P, N, QN> {
+        self.inner.into_inner()
+    }
+
+    /// [`Scheduler::schedule`] with the lock held.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler's.
+    pub fn schedule(
+        &self,
+        task: Task<S, P>,
+        when: When,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        self.with(|s| s.schedule(task, when))
+    }
+
+    /// [`Scheduler::reschedule`] with the lock held.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler's.
+    pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+        self.with(|s| s.reschedule(id, when))
+    }
+
+    /// [`Scheduler::cancel`] with the lock held.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler's.
+    pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, NotScheduled> {
+        self.with(|s| s.cancel(id))
+    }
+
+    /// [`Scheduler::get_task`] with the lock held.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler's.
+    pub fn get_task(&self, queue: QueueId) -> Result<Task<S, P>, GetTaskError> {
+        self.with(|s| s.get_task(queue))
+    }
+
+    /// [`Scheduler::run_pending`] with the lock held.
+    pub fn run_pending(&self) -> usize {
+        self.with(Scheduler::run_pending)
+    }
+
+    /// [`Scheduler::next_deadline`] with the lock held.
+    pub fn next_deadline(&self) -> Option<Ticks> {
+        self.with(|s| s.next_deadline())
+    }
+
+    /// [`Scheduler::len`] with the lock held.
+    pub fn len(&self) -> usize {
+        self.with(|s| s.len())
+    }
+
+    /// [`Scheduler::is_empty`] with the lock held.
+    pub fn is_empty(&self) -> bool {
+        self.with(|s| s.is_empty())
+    }
+}
+
+#[cfg(feature = "spin")]
+impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug
+    for SpinScheduler<C, Q, S, P, N, QN>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SpinScheduler").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(feature = "critical-section")]
+    mod cs {
+        use crate::{Busy, CsScheduler, GetTaskError, HeaplessQueue, Task, When};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::vec::Vec;
+
+        type Ctx = Task<u8, u32>;
+        type Clk = crate::FnClock<fn() -> u64>;
+        type Shared = CsScheduler<Clk, HeaplessQueue<Ctx, 4>, u8, u32, 8, 2>;
+
+        static NOW: AtomicU64 = AtomicU64::new(0);
+        fn now() -> u64 {
+            NOW.load(Ordering::Relaxed)
+        }
+        static SHARED: Shared = CsScheduler::new(crate::FnClock(now));
+
+        #[test]
+        fn static_scheduler_delivers_in_order_and_refuses_nesting() {
+            let q = SHARED.with(|s| s.add_queue("q", 0)).unwrap().unwrap();
+            SHARED
+                .schedule(Task::new(q, 2, 20), When::At(20))
+                .unwrap()
+                .unwrap();
+            let id = SHARED
+                .schedule(Task::new(q, 1, 10), When::At(10))
+                .unwrap()
+                .unwrap();
+            SHARED
+                .schedule(Task::new(q, 3, 30), When::At(30))
+                .unwrap()
+                .unwrap();
+            assert_eq!(SHARED.len(), Ok(3));
+            assert_eq!(SHARED.is_empty(), Ok(false));
+            assert_eq!(SHARED.next_deadline(), Ok(Some(10)));
+            // nested use is refused and hands the value back
+            let nested = SHARED.with(|_| SHARED.schedule(Task::new(q, 9, 99), When::Now));
+            let busy = nested.unwrap().unwrap_err();
+            assert_eq!(busy.into_inner().payload(), &99);
+            assert_eq!(SHARED.with(|_| SHARED.run_pending()), Ok(Err(Busy(()))));
+            let cancelled = SHARED.cancel(id).unwrap().unwrap();
+            assert_eq!(cancelled.payload(), &10);
+            assert!(SHARED.cancel(id).unwrap().is_err(), "stale handle");
+            NOW.store(25, Ordering::Relaxed);
+            assert_eq!(SHARED.run_pending(), Ok(1));
+            assert_eq!(SHARED.get_task(q).unwrap().unwrap().payload(), &20);
+            assert_eq!(SHARED.get_task(q), Ok(Err(GetTaskError::Empty)));
+            assert_eq!(SHARED.next_deadline(), Ok(Some(30)));
+        }
+
+        #[test]
+        fn interrupt_like_contexts_share_one_scheduler() {
+            // Threads stand in for interrupt handlers: the std
+            // critical-section implementation serialises them.
+            type Wide = CsScheduler<Clk, HeaplessQueue<Ctx, 64>, u8, u32, 64, 2>;
+            static S2: Wide = CsScheduler::new(crate::FnClock(|| 0));
+            let q = S2.with(|s| s.add_queue("isr", 0)).unwrap().unwrap();
+            let handles: Vec<_> = (0..4u8)
+                .map(|t| {
+                    std::thread::spawn(move || {
+                        for i in 0..16u32 {
+                            S2.schedule(Task::new(q, t, i), When::At(u64::from(i)))
+                                .unwrap()
+                                .unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert_eq!(S2.len(), Ok(64));
+            assert_eq!(S2.with(|s| s.run_all()), Ok(64));
+            let mut last = 0;
+            let mut per_thread = [0u32; 4];
+            while let Ok(Ok(t)) = S2.get_task(q) {
+                assert!(t.deadline() >= last, "deadline order");
+                last = t.deadline();
+                // each thread's tasks arrive in its own order
+                assert_eq!(*t.payload(), per_thread[usize::from(*t.subject())]);
+                per_thread[usize::from(*t.subject())] += 1;
+            }
+            assert_eq!(per_thread, [16; 4]);
+        }
+    }
+
+    #[cfg(feature = "spin")]
+    mod spin_lock {
+        use crate::{Busy, FnClock, HeaplessQueue, SpinScheduler, Task, When};
+
+        type Ctx = Task<u8, ()>;
+        type Shared = SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, (), 4, 2>;
+        static SPIN: Shared = SpinScheduler::new(FnClock(|| 5));
+
+        #[test]
+        fn spin_scheduler_locks_and_try_with_refuses_nesting() {
+            let q = SPIN.with(|s| s.add_queue("q", 0)).unwrap();
+            let id = SPIN.schedule(Task::new(q, 1, ()), When::At(9)).unwrap();
+            assert_eq!(SPIN.next_deadline(), Some(9));
+            assert_eq!(SPIN.with(|_| SPIN.try_with(|s| s.len())), Err(Busy(())));
+            SPIN.reschedule(id, When::At(4)).unwrap();
+            assert_eq!(SPIN.run_pending(), 1);
+            assert_eq!(SPIN.get_task(q).unwrap().deadline(), 4);
+            assert!(SPIN.cancel(id).is_err());
+            assert_eq!(SPIN.len(), 0);
+            assert!(SPIN.is_empty());
+        }
+    }
+}
