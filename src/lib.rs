@@ -14,6 +14,8 @@ mod subject;
 #[cfg(any(feature = "critical-section", feature = "spin"))]
 pub mod sync;
 mod task;
+#[cfg(feature = "std")]
+mod thread;
 
 #[cfg(feature = "critical-section")]
 pub use clock::CsWrapClock;
@@ -33,3 +35,9 @@ pub use sync::CsScheduler;
 #[cfg(feature = "spin")]
 pub use sync::SpinScheduler;
 pub use task::{QueueId, Task, TaskId, When};
+#[cfg(feature = "std")]
+pub use thread::{
+    CancelError, ChannelQueue, DoneError, MonotonicClock, NewQueueError, Options, QueueError,
+    SchedulerHandle, SchedulerThread, StartError, Stopped, SubmitError, TakeError, Wait,
+    DEFAULT_CAPACITY, DEFAULT_QUEUES,
+};

@@ -1,0 +1,271 @@
+//! The errors of the threaded layer, one type per operation.
+//!
+//! Each adds to the core's error the one thing that only a threaded
+//! scheduler can say: it was stopped. Errors that are given a task hand it
+//! back ([`SubmitError::into_inner`]).
+
+use core::fmt;
+use std::io;
+
+use crate::error::{
+    AddQueueError, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+};
+
+/// The scheduler was stopped (or dropped): it takes no more work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stopped;
+
+/// Why [`SchedulerThread::start`](crate::SchedulerThread::start) failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The thread is already running.
+    AlreadyStarted,
+    /// The scheduler was stopped; it cannot be started again.
+    Stopped,
+    /// The operating system refused to create the thread.
+    Spawn(io::ErrorKind),
+}
+
+/// Why a task was not scheduled by a
+/// [`SchedulerHandle`](crate::SchedulerHandle); it holds the task, handed
+/// back.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubmitError<T> {
+    /// The task's queue does not exist.
+    UnknownQueue(T),
+    /// [`When::Now`](crate::When::Now) and the queue is full.
+    QueueFull(T),
+    /// Every task slot is in use.
+    Capacity(T),
+    /// The scheduler was stopped.
+    Stopped(T),
+}
+
+impl<T> SubmitError<T> {
+    /// The task that was not scheduled.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) | Self::Stopped(t) => t,
+        }
+    }
+
+    /// The task that was not scheduled, by reference.
+    pub fn task(&self) -> &T {
+        match self {
+            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) | Self::Stopped(t) => t,
+        }
+    }
+}
+
+impl<T> From<ScheduleError<T>> for SubmitError<T> {
+    fn from(e: ScheduleError<T>) -> Self {
+        match e {
+            ScheduleError::UnknownQueue(t) => Self::UnknownQueue(t),
+            ScheduleError::QueueFull(t) => Self::QueueFull(t),
+            ScheduleError::Capacity(t) => Self::Capacity(t),
+        }
+    }
+}
+
+/// Why [`cancel`](crate::SchedulerHandle::cancel) or
+/// [`reschedule`](crate::SchedulerHandle::reschedule) failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelError {
+    /// The handle names no scheduled task: it was delivered, cancelled,
+    /// handed back, or never existed.
+    NotScheduled,
+    /// The scheduler was stopped (and handed every task back).
+    Stopped,
+}
+
+impl From<NotScheduled> for CancelError {
+    fn from(_: NotScheduled) -> Self {
+        Self::NotScheduled
+    }
+}
+
+/// Why an operation on one queue failed
+/// ([`remove_queue`](crate::SchedulerHandle::remove_queue),
+/// [`stats`](crate::SchedulerHandle::stats),
+/// [`queue_id`](crate::SchedulerHandle::queue_id),
+/// [`join`](crate::SchedulerHandle::join)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QueueError {
+    /// The queue does not exist (never added, or removed).
+    UnknownQueue,
+    /// The scheduler was stopped.
+    Stopped,
+}
+
+impl From<UnknownQueue> for QueueError {
+    fn from(_: UnknownQueue) -> Self {
+        Self::UnknownQueue
+    }
+}
+
+/// Why [`add_queue`](crate::SchedulerHandle::add_queue) failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NewQueueError {
+    /// The core refused the queue (name taken or invalid, no queue slot).
+    Queue(AddQueueError),
+    /// The scheduler was stopped.
+    Stopped,
+}
+
+impl From<AddQueueError> for NewQueueError {
+    fn from(e: AddQueueError) -> Self {
+        Self::Queue(e)
+    }
+}
+
+/// Why [`get_task`](crate::SchedulerHandle::get_task) returned no task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TakeError {
+    /// The queue does not exist, or was removed while waiting.
+    UnknownQueue,
+    /// [`Wait::NoWait`](crate::Wait::NoWait) and the queue is empty.
+    Empty,
+    /// [`Wait::Timeout`](crate::Wait::Timeout) passed and the queue stayed
+    /// empty.
+    TimedOut,
+    /// The scheduler was stopped, before or while waiting.
+    Stopped,
+}
+
+impl From<GetTaskError> for TakeError {
+    fn from(e: GetTaskError) -> Self {
+        match e {
+            GetTaskError::UnknownQueue => Self::UnknownQueue,
+            GetTaskError::Empty => Self::Empty,
+        }
+    }
+}
+
+/// Why [`task_done`](crate::SchedulerHandle::task_done) failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DoneError {
+    /// The queue does not exist.
+    UnknownQueue,
+    /// Every task taken from the queue is already marked done.
+    NotTaken,
+    /// The scheduler was stopped.
+    Stopped,
+}
+
+impl From<TaskDoneError> for DoneError {
+    fn from(e: TaskDoneError) -> Self {
+        match e {
+            TaskDoneError::UnknownQueue => Self::UnknownQueue,
+            TaskDoneError::NotTaken => Self::NotTaken,
+        }
+    }
+}
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the scheduler is stopped")
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyStarted => f.write_str("the scheduler thread is already running"),
+            Self::Stopped => f.write_str("the scheduler is stopped and cannot be started again"),
+            Self::Spawn(kind) => write!(f, "cannot create the scheduler thread: {kind}"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SubmitError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownQueue(_) => "UnknownQueue(..)",
+            Self::QueueFull(_) => "QueueFull(..)",
+            Self::Capacity(_) => "Capacity(..)",
+            Self::Stopped(_) => "Stopped(..)",
+        })
+    }
+}
+
+impl<T> fmt::Display for SubmitError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownQueue(_) => "no such queue",
+            Self::QueueFull(_) => "queue is full",
+            Self::Capacity(_) => "no task slot left",
+            Self::Stopped(_) => "the scheduler is stopped",
+        })
+    }
+}
+
+impl fmt::Display for CancelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotScheduled => "task is not scheduled",
+            Self::Stopped => "the scheduler is stopped",
+        })
+    }
+}
+
+impl fmt::Display for QueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownQueue => "no such queue",
+            Self::Stopped => "the scheduler is stopped",
+        })
+    }
+}
+
+impl fmt::Display for NewQueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Queue(e) => fmt::Display::fmt(e, f),
+            Self::Stopped => f.write_str("the scheduler is stopped"),
+        }
+    }
+}
+
+impl fmt::Display for TakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownQueue => "no such queue",
+            Self::Empty => "queue is empty",
+            Self::TimedOut => "timed out waiting for a task",
+            Self::Stopped => "the scheduler is stopped",
+        })
+    }
+}
+
+impl fmt::Display for DoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownQueue => "no such queue",
+            Self::NotTaken => "task_done called more often than tasks were taken",
+            Self::Stopped => "the scheduler is stopped",
+        })
+    }
+}
+
+impl core::error::Error for Stopped {}
+impl core::error::Error for StartError {}
+impl<T> core::error::Error for SubmitError<T> {}
+impl core::error::Error for CancelError {}
+impl core::error::Error for QueueError {}
+impl core::error::Error for NewQueueError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Queue(e) => Some(e),
+            Self::Stopped => None,
+        }
+    }
+}
+impl core::error::Error for TakeError {}
+impl core::error::Error for DoneError {}

@@ -1,0 +1,44 @@
+//! The threaded layer (feature `std`): [`SchedulerThread`], a background
+//! thread that moves due tasks into named queues while any number of threads
+//! schedule, cancel and consume through cloneable [`SchedulerHandle`]s; the
+//! std clock [`MonotonicClock`]; and the crossbeam-channel queue
+//! [`ChannelQueue`].
+
+/// `log::debug!` with the `log` feature; without it, nothing (the arguments
+/// are type-checked and never evaluated).
+macro_rules! log_debug {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "log")]
+        ::log::debug!($($arg)*);
+        #[cfg(not(feature = "log"))]
+        if false {
+            let _ = ::core::format_args!($($arg)*);
+        }
+    }};
+}
+
+/// `log::trace!` with the `log` feature; without it, nothing.
+macro_rules! log_trace {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "log")]
+        ::log::trace!($($arg)*);
+        #[cfg(not(feature = "log"))]
+        if false {
+            let _ = ::core::format_args!($($arg)*);
+        }
+    }};
+}
+
+mod channel_queue;
+mod clock;
+mod error;
+mod scheduler_thread;
+
+pub use channel_queue::ChannelQueue;
+pub use clock::MonotonicClock;
+pub use error::{
+    CancelError, DoneError, NewQueueError, QueueError, StartError, Stopped, SubmitError, TakeError,
+};
+pub use scheduler_thread::{
+    Options, SchedulerHandle, SchedulerThread, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES,
+};
