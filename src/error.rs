@@ -6,6 +6,7 @@
 use core::fmt;
 
 /// Why [`Scheduler::add_queue`](crate::Scheduler::add_queue) failed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AddQueueError {
@@ -20,6 +21,7 @@ pub enum AddQueueError {
 }
 
 /// The queue does not exist (never added, or removed).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnknownQueue;
 
@@ -54,10 +56,12 @@ impl<T> ScheduleError<T> {
 
 /// The handle names no scheduled task: it was delivered, cancelled, handed
 /// back, or never existed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotScheduled;
 
 /// Why [`Scheduler::get_task`](crate::Scheduler::get_task) returned no task.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GetTaskError {
@@ -68,6 +72,7 @@ pub enum GetTaskError {
 }
 
 /// Why [`Scheduler::task_done`](crate::Scheduler::task_done) failed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TaskDoneError {
@@ -173,3 +178,21 @@ impl<T> fmt::Display for Busy<T> {
 }
 
 impl<T> core::error::Error for Busy<T> {}
+
+#[cfg(feature = "defmt")]
+impl<T> defmt::Format for ScheduleError<T> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::UnknownQueue(_) => defmt::write!(f, "UnknownQueue(..)"),
+            Self::QueueFull(_) => defmt::write!(f, "QueueFull(..)"),
+            Self::Capacity(_) => defmt::write!(f, "Capacity(..)"),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<T> defmt::Format for Busy<T> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Busy(..)");
+    }
+}

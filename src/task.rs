@@ -12,6 +12,7 @@ use crate::clock::Ticks;
 /// is delivered, cancelled or handed back, the handle is stale and every
 /// operation given it answers "not scheduled", even after its slot is reused
 /// by another task. Its raw value is never 0.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId(NonZeroU64);
 
@@ -41,6 +42,7 @@ impl TaskId {
 ///
 /// A removed queue's handle stays stale even if a queue of the same name is
 /// added again.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct QueueId {
     pub(crate) index: u16,
@@ -48,6 +50,7 @@ pub struct QueueId {
 }
 
 /// When a task is due.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
     /// As soon as possible: straight into its queue, bypassing the schedule.
