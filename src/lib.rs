@@ -8,6 +8,8 @@ extern crate std;
 
 mod clock;
 mod error;
+#[cfg(feature = "capi")]
+pub mod ffi;
 mod queue;
 mod scheduler;
 mod subject;

@@ -1,0 +1,131 @@
+//! What every exported function does at the boundary: catch panics, check
+//! pointers, validate names, write out-parameters.
+//!
+//! Nothing here needs `std` except the panic catching itself, so a
+//! bare-metal build of the same ABI (built with `panic = "abort"`, where
+//! nothing can be caught) reuses it unchanged.
+
+use core::ffi::c_char;
+
+use super::status::tardy_status::{self, *};
+use super::types::TARDY_MAX_NAME_LEN;
+
+/// Runs the body, a block evaluating to `Result<(), tardy_status>`, and
+/// turns it into a `tardy_status`; a panic inside becomes
+/// `TARDY_ERR_PANIC` and never unwinds into C.
+///
+/// `return` inside the body leaves the body only, so `?` is the way out.
+macro_rules! ffi_panic_boundary {
+    ($($body:tt)*) => {{
+        let body = || -> ::core::result::Result<(), $crate::ffi::tardy_status> { $($body)* };
+        $crate::ffi::boundary::status_of($crate::ffi::boundary::catch(body))
+    }};
+}
+pub(crate) use ffi_panic_boundary;
+
+/// Calls `f`, catching a panic as `TARDY_ERR_PANIC`.
+#[cfg(feature = "std")]
+pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R, tardy_status>) -> Result<R, tardy_status> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(Err(TARDY_ERR_PANIC))
+}
+
+/// Calls `f`. Without `std` a panic aborts (or runs the firmware's panic
+/// handler) before it could reach C.
+#[cfg(not(feature = "std"))]
+pub(crate) fn catch<R>(f: impl FnOnce() -> Result<R, tardy_status>) -> Result<R, tardy_status> {
+    f()
+}
+
+/// `TARDY_OK` or the error.
+pub(crate) fn status_of(r: Result<(), tardy_status>) -> tardy_status {
+    match r {
+        Ok(()) => TARDY_OK,
+        Err(e) => e,
+    }
+}
+
+/// The queue name at `name`, checked: not NULL, 1 to `TARDY_MAX_NAME_LEN`
+/// bytes before its NUL, valid UTF-8.
+///
+/// At most `TARDY_MAX_NAME_LEN + 1` bytes are read, so a name without a NUL
+/// in that range is rejected without reading further.
+///
+/// # Errors
+///
+/// `TARDY_ERR_NULL` for NULL, `TARDY_ERR_INVALID_ARG` for an empty name, a
+/// name too long, or bytes that are not UTF-8.
+///
+/// # Safety
+///
+/// - `name` is NULL, or readable up to its terminating NUL or for
+///   `TARDY_MAX_NAME_LEN + 1` bytes, whichever comes first;
+/// - those bytes are not written to during the call, and the returned
+///   string is not used after the call that received `name` returns.
+pub(crate) unsafe fn name<'a>(name: *const c_char) -> Result<&'a str, tardy_status> {
+    if name.is_null() {
+        return Err(TARDY_ERR_NULL);
+    }
+    let mut len = 0;
+    loop {
+        if len > TARDY_MAX_NAME_LEN {
+            return Err(TARDY_ERR_INVALID_ARG);
+        }
+        // SAFETY: `len <= TARDY_MAX_NAME_LEN` and no NUL came before it, so
+        // the caller promised this byte is readable.
+        if unsafe { name.add(len).read() } == 0 {
+            break;
+        }
+        len += 1;
+    }
+    if len == 0 {
+        return Err(TARDY_ERR_INVALID_ARG);
+    }
+    // SAFETY: the `len` bytes before the NUL were just read, so they are
+    // readable; the caller promised they stay unchanged while in use.
+    let bytes = unsafe { core::slice::from_raw_parts(name.cast::<u8>(), len) };
+    core::str::from_utf8(bytes).map_err(|_| TARDY_ERR_INVALID_ARG)
+}
+
+/// Checks that a required out-parameter is usable before anything is done.
+///
+/// # Errors
+///
+/// `TARDY_ERR_NULL` for NULL, `TARDY_ERR_INVALID_ARG` for a pointer not
+/// aligned for `T`.
+pub(crate) fn check_out<T>(out: *mut T) -> Result<(), tardy_status> {
+    if out.is_null() {
+        Err(TARDY_ERR_NULL)
+    } else if !out.is_aligned() {
+        Err(TARDY_ERR_INVALID_ARG)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks an optional out-parameter: NULL is fine.
+///
+/// # Errors
+///
+/// `TARDY_ERR_INVALID_ARG` for a pointer not aligned for `T`.
+pub(crate) fn check_opt_out<T>(out: *mut T) -> Result<(), tardy_status> {
+    if out.is_null() || out.is_aligned() {
+        Ok(())
+    } else {
+        Err(TARDY_ERR_INVALID_ARG)
+    }
+}
+
+/// Writes `value` to `out` unless `out` is NULL.
+///
+/// # Safety
+///
+/// - `out` is NULL or passed [`check_out`] / [`check_opt_out`], and points
+///   to memory valid for writing a `T` that nothing else accesses during
+///   the call.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL, aligned (checked before) and writable by the
+        // caller's promise.
+        unsafe { out.write(value) };
+    }
+}

@@ -1,0 +1,196 @@
+//! The one status type of the C ABI, [`tardy_status`], and its text.
+
+use core::ffi::{c_char, c_int, CStr};
+
+use crate::error::{
+    AddQueueError, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+};
+
+/// What a tardy function did: `TARDY_OK` (0) or a negative error.
+///
+/// A function that fails leaves its out-parameters untouched and changes
+/// nothing in the scheduler.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use]
+pub enum tardy_status {
+    /// Success.
+    TARDY_OK = 0,
+    /// A required pointer argument was NULL.
+    TARDY_ERR_NULL = -1,
+    /// An argument is invalid: a queue name that is empty, not UTF-8 or
+    /// longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
+    /// `TARDY_CAPACITY`, `tardy_task_done` called more often than tasks were
+    /// taken, a tick length of 0, or a call from inside the scheduler's own
+    /// clock callback.
+    TARDY_ERR_INVALID_ARG = -2,
+    /// No queue has that name.
+    TARDY_ERR_NO_QUEUE = -3,
+    /// A queue of that name exists already.
+    TARDY_ERR_QUEUE_EXISTS = -4,
+    /// The queue is full: a task scheduled "now" cannot enter it (nothing
+    /// was scheduled).
+    TARDY_ERR_QUEUE_FULL = -5,
+    /// No task slot (`TARDY_CAPACITY` tasks are scheduled) or no queue slot
+    /// (`TARDY_MAX_QUEUES` queues exist) is left.
+    TARDY_ERR_CAPACITY = -6,
+    /// The task id names no scheduled task: it was delivered, cancelled,
+    /// handed back, never existed, or is 0.
+    TARDY_ERR_NOT_SCHEDULED = -7,
+    /// Nothing there: no task came from the queue in time, or nothing is
+    /// scheduled.
+    TARDY_ERR_EMPTY = -8,
+    /// An internal failure was caught at the boundary; the scheduler may be
+    /// unusable afterwards (every later call may return this status), but
+    /// the process is not crashed.
+    TARDY_ERR_PANIC = -9,
+    /// The call does not fit the scheduler's state: `tardy_start` while the
+    /// background thread runs, or `tardy_stop` while it does not.
+    TARDY_ERR_STATE = -10,
+    /// The operating system refused a resource (the background thread could
+    /// not be started).
+    TARDY_ERR_SYSTEM = -11,
+}
+
+use tardy_status::*;
+
+/// The value of a [`tardy_status`] as C passes it: any `int`, including
+/// values that are no status at all.
+///
+/// The header spells it `tardy_status`; Rust takes the raw integer so that
+/// an unknown value from C is never an invalid enum.
+pub type tardy_status_value = c_int;
+
+/// Every status, in the order of their values.
+const ALL: [tardy_status; 12] = [
+    TARDY_OK,
+    TARDY_ERR_NULL,
+    TARDY_ERR_INVALID_ARG,
+    TARDY_ERR_NO_QUEUE,
+    TARDY_ERR_QUEUE_EXISTS,
+    TARDY_ERR_QUEUE_FULL,
+    TARDY_ERR_CAPACITY,
+    TARDY_ERR_NOT_SCHEDULED,
+    TARDY_ERR_EMPTY,
+    TARDY_ERR_PANIC,
+    TARDY_ERR_STATE,
+    TARDY_ERR_SYSTEM,
+];
+
+impl tardy_status {
+    /// Every status, in the order of their values.
+    pub const fn all() -> &'static [Self] {
+        &ALL
+    }
+
+    /// The status whose value is `value`, `None` when there is none.
+    #[must_use]
+    pub fn from_value(value: tardy_status_value) -> Option<Self> {
+        ALL.into_iter().find(|s| *s as c_int == value)
+    }
+
+    /// A short English description, NUL-terminated, static.
+    #[must_use]
+    pub const fn message(self) -> &'static CStr {
+        match self {
+            TARDY_OK => c"ok",
+            TARDY_ERR_NULL => c"a required pointer argument is NULL",
+            TARDY_ERR_INVALID_ARG => c"invalid argument",
+            TARDY_ERR_NO_QUEUE => c"no such queue",
+            TARDY_ERR_QUEUE_EXISTS => c"a queue of that name exists",
+            TARDY_ERR_QUEUE_FULL => c"queue is full",
+            TARDY_ERR_CAPACITY => c"no task or queue slot left",
+            TARDY_ERR_NOT_SCHEDULED => c"task is not scheduled",
+            TARDY_ERR_EMPTY => c"empty",
+            TARDY_ERR_PANIC => c"internal failure (caught)",
+            TARDY_ERR_STATE => c"wrong state for this call",
+            TARDY_ERR_SYSTEM => c"the operating system refused a resource",
+        }
+    }
+}
+
+/// The text of an unknown status value.
+const UNKNOWN: &CStr = c"unknown status";
+
+/// A short, static, NUL-terminated English description of `status`.
+///
+/// Never returns NULL: a value that is no `tardy_status` gives
+/// `"unknown status"`. The string must not be freed or modified. Safe to
+/// call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn tardy_status_str(status: tardy_status_value) -> *const c_char {
+    tardy_status::from_value(status)
+        .map_or(UNKNOWN, tardy_status::message)
+        .as_ptr()
+}
+
+impl From<AddQueueError> for tardy_status {
+    fn from(e: AddQueueError) -> Self {
+        match e {
+            AddQueueError::NameTaken => TARDY_ERR_QUEUE_EXISTS,
+            AddQueueError::NoQueueSlot => TARDY_ERR_CAPACITY,
+            AddQueueError::InvalidName | AddQueueError::InvalidMaxSize => TARDY_ERR_INVALID_ARG,
+        }
+    }
+}
+
+impl From<UnknownQueue> for tardy_status {
+    fn from(_: UnknownQueue) -> Self {
+        TARDY_ERR_NO_QUEUE
+    }
+}
+
+impl<T> From<ScheduleError<T>> for tardy_status {
+    fn from(e: ScheduleError<T>) -> Self {
+        match e {
+            ScheduleError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
+            ScheduleError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
+            ScheduleError::Capacity(_) => TARDY_ERR_CAPACITY,
+        }
+    }
+}
+
+impl From<NotScheduled> for tardy_status {
+    fn from(_: NotScheduled) -> Self {
+        TARDY_ERR_NOT_SCHEDULED
+    }
+}
+
+impl From<GetTaskError> for tardy_status {
+    fn from(e: GetTaskError) -> Self {
+        match e {
+            GetTaskError::UnknownQueue => TARDY_ERR_NO_QUEUE,
+            GetTaskError::Empty => TARDY_ERR_EMPTY,
+        }
+    }
+}
+
+impl From<TaskDoneError> for tardy_status {
+    fn from(e: TaskDoneError) -> Self {
+        match e {
+            TaskDoneError::UnknownQueue => TARDY_ERR_NO_QUEUE,
+            TaskDoneError::NotTaken => TARDY_ERR_INVALID_ARG,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_texts_are_distinct() {
+        for (i, s) in ALL.iter().enumerate() {
+            assert_eq!(*s as c_int, -(i as c_int));
+            assert_eq!(tardy_status::from_value(*s as c_int), Some(*s));
+        }
+        assert_eq!(tardy_status::from_value(1), None);
+        assert_eq!(tardy_status::from_value(-12), None);
+        let mut texts: std::vec::Vec<&CStr> = ALL.iter().map(|s| s.message()).collect();
+        texts.push(UNKNOWN);
+        let n = texts.len();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), n);
+    }
+}
