@@ -203,6 +203,9 @@ pub struct Scheduler<C, Q, S, P, const N: usize, const QN: usize> {
     slots: Vec<Slot<S, P>, N, u16>,
     free: u16,
     heap: Vec<u16, N, u16>,
+    /// `(deadline, order)` of `heap[i]`, kept beside it so that sifting
+    /// compares within one array instead of reading scattered slots.
+    heap_keys: Vec<(Ticks, u64), N, u16>,
     subjects: FnvIndexMap<S, List, N>,
     queues: [QueueSlot<Q>; QN],
     names: FnvIndexMap<Name, u16, QN>,
@@ -231,6 +234,7 @@ where
             slots: Vec::new(),
             free: NIL,
             heap: Vec::new(),
+            heap_keys: Vec::new(),
             subjects: FnvIndexMap::new(),
             queues: [const {
                 QueueSlot {
@@ -587,6 +591,9 @@ where
             self.move_list(queue, index, false);
             self.heap_push(index);
         } else {
+            if let Some(k) = self.heap_keys.get_mut(usize::from(pos)) {
+                *k = (deadline, order);
+            }
             self.sift_up(pos);
             if let Some(pos) = self.slots.get(usize::from(index)).map(|s| s.heap_pos) {
                 self.sift_down(pos);
@@ -670,10 +677,10 @@ where
                 moved += self.refill(queue);
             }
         }
-        while let Some(&top) = self.heap.first() {
-            match self.key(top) {
-                Some((deadline, _)) if deadline <= now => {}
-                _ => break,
+        while let (Some(&top), Some(&(deadline, _))) = (self.heap.first(), self.heap_keys.first())
+        {
+            if deadline > now {
+                break;
             }
             moved += usize::from(self.deliver(top));
         }
@@ -684,7 +691,7 @@ where
     /// may sleep; `None` when nothing is scheduled. Due tasks that wait for
     /// room in a full queue are not counted: they move when a task is taken.
     pub fn next_deadline(&self) -> Option<Ticks> {
-        self.heap.first().and_then(|&i| self.key(i)).map(|k| k.0)
+        self.heap_keys.first().map(|k| k.0)
     }
 
     // ----- internals ----------------------------------------------------
@@ -794,37 +801,66 @@ where
 
     /// Pushes the task of the unlinked slot `index` into `queue`, freeing
     /// the slot; `false` (the task kept in its slot) if the queue is full.
+    ///
+    /// The slot is freed and the subject index updated before the task is
+    /// handed to the queue, so a [`TaskQueue`] that breaks its contract by
+    /// panicking in `try_push` loses only the task it was given: every index
+    /// and counter stays consistent for the caller that catches the panic.
     fn try_enter(&mut self, queue: QueueId, index: u16) -> bool {
-        let Some(slot) = self.slots.get_mut(usize::from(index)) else {
+        let full = match self
+            .queues
+            .get(usize::from(queue.index))
+            .and_then(|q| q.entry.as_ref())
+        {
+            Some(entry) => entry.queue.is_full(),
+            None => return false,
+        };
+        if full {
+            return false;
+        }
+        let Some(task) = self
+            .slots
+            .get_mut(usize::from(index))
+            .and_then(|slot| slot.task.take())
+        else {
             return false;
         };
-        let Some(task) = slot.task.take() else {
-            return false;
-        };
-        let subject = task.subject.clone();
+        self.unlink_subject(&task.subject, index);
+        self.free_slot(index);
         let Some(entry) = self
             .queues
             .get_mut(usize::from(queue.index))
             .and_then(|q| q.entry.as_mut())
         else {
-            if let Some(slot) = self.slots.get_mut(usize::from(index)) {
-                slot.task = Some(task);
-            }
+            self.restore_slot(index, task);
             return false;
         };
         match entry.queue.try_push(task) {
-            Ok(()) => {
-                self.unlink_subject(&subject, index);
-                self.free_slot(index);
-                true
-            }
+            Ok(()) => true,
             Err(task) => {
-                if let Some(slot) = self.slots.get_mut(usize::from(index)) {
-                    slot.task = Some(task);
-                }
+                // The queue said it had room and then refused: take the
+                // task back into the slot just freed.
+                self.restore_slot(index, task);
                 false
             }
         }
+    }
+
+    /// Puts `task` back into slot `index`, just freed by [`Self::try_enter`]
+    /// (so it heads the free list), and back into its subject's index.
+    fn restore_slot(&mut self, index: u16, task: Task<S, P>) {
+        let again = self.alloc_slot();
+        debug_assert_eq!(again, Some(index), "a freed slot heads the free list");
+        let subject = task.subject.clone();
+        if !self.subjects.contains_key(&subject) {
+            // Cannot fail: the entry this task's subject had was just
+            // removed, so there is room for it again.
+            let _ = self.subjects.insert(subject.clone(), List::EMPTY);
+        }
+        if let Some(slot) = self.slots.get_mut(usize::from(index)) {
+            slot.task = Some(task);
+        }
+        self.link_subject(&subject, index);
     }
 
     fn task_queue_of(&self, index: u16) -> Option<QueueId> {
@@ -964,16 +1000,12 @@ where
 
     // ----- indexed binary heap -------------------------------------------
 
-    fn less(&self, a: u16, b: u16) -> bool {
-        match (self.key(a), self.key(b)) {
-            (Some(ka), Some(kb)) => ka < kb,
-            _ => false,
-        }
-    }
-
-    fn set_heap(&mut self, pos: u16, index: u16) {
-        if let Some(h) = self.heap.get_mut(usize::from(pos)) {
+    /// Puts slot `index`, whose key is `key`, at heap position `pos`.
+    fn set_heap(&mut self, pos: u16, index: u16, key: (Ticks, u64)) {
+        let p = usize::from(pos);
+        if let (Some(h), Some(k)) = (self.heap.get_mut(p), self.heap_keys.get_mut(p)) {
             *h = index;
+            *k = key;
         }
         if let Some(s) = self.slots.get_mut(usize::from(index)) {
             s.heap_pos = pos;
@@ -981,13 +1013,20 @@ where
     }
 
     fn heap_push(&mut self, index: u16) {
+        let Some(key) = self.key(index) else {
+            return;
+        };
         let Ok(pos) = u16::try_from(self.heap.len()) else {
             return;
         };
         if self.heap.push(index).is_err() {
             return;
         }
-        self.set_heap(pos, index);
+        if self.heap_keys.push(key).is_err() {
+            self.heap.pop();
+            return;
+        }
+        self.set_heap(pos, index, key);
         self.sift_up(pos);
     }
 
@@ -1001,12 +1040,14 @@ where
         if let Some(s) = self.slots.get_mut(usize::from(index)) {
             s.heap_pos = NIL;
         }
-        let Some(last) = self.heap.pop() else {
+        let (Some(last), Some(last_key)) = (self.heap.pop(), self.heap_keys.pop()) else {
             return;
         };
         if usize::from(pos) < self.heap.len() {
-            self.set_heap(pos, last);
-            self.sift_up(pos);
+            self.set_heap(pos, last, last_key);
+            if pos > 0 {
+                self.sift_up(pos);
+            }
             if let Some(p) = self.slots.get(usize::from(last)).map(|s| s.heap_pos) {
                 self.sift_down(p);
             }
@@ -1014,53 +1055,53 @@ where
     }
 
     fn sift_up(&mut self, mut pos: u16) {
-        let Some(&item) = self.heap.get(usize::from(pos)) else {
+        let p = usize::from(pos);
+        let (Some(&item), Some(&key)) = (self.heap.get(p), self.heap_keys.get(p)) else {
             return;
         };
         while pos > 0 {
             let parent = (pos - 1) / 2;
-            let Some(&p) = self.heap.get(usize::from(parent)) else {
+            let pp = usize::from(parent);
+            let (Some(&up), Some(&up_key)) = (self.heap.get(pp), self.heap_keys.get(pp)) else {
                 break;
             };
-            if !self.less(item, p) {
+            if key >= up_key {
                 break;
             }
-            self.set_heap(pos, p);
+            self.set_heap(pos, up, up_key);
             pos = parent;
         }
-        self.set_heap(pos, item);
+        self.set_heap(pos, item, key);
     }
 
     fn sift_down(&mut self, mut pos: u16) {
-        let Some(&item) = self.heap.get(usize::from(pos)) else {
+        let p = usize::from(pos);
+        let (Some(&item), Some(&key)) = (self.heap.get(p), self.heap_keys.get(p)) else {
             return;
         };
-        let len = self.heap.len();
+        let len = self.heap_keys.len();
         loop {
             let left = 2 * usize::from(pos) + 1;
-            if left >= len {
+            let Some(&left_key) = self.heap_keys.get(left) else {
                 break;
-            }
-            let right = left + 1;
-            let mut child = left;
-            if let (Some(&l), Some(&r)) = (self.heap.get(left), self.heap.get(right)) {
-                if self.less(r, l) {
-                    child = right;
+            };
+            let (mut child, mut child_key) = (left, left_key);
+            if let Some(&right_key) = self.heap_keys.get(left + 1) {
+                if right_key < left_key {
+                    (child, child_key) = (left + 1, right_key);
                 }
             }
-            let Some(&c) = self.heap.get(child) else {
-                break;
-            };
-            if !self.less(c, item) {
+            if child_key >= key {
                 break;
             }
-            let Ok(child16) = u16::try_from(child) else {
+            let (Some(&c), Ok(child16)) = (self.heap.get(child), u16::try_from(child)) else {
                 break;
             };
-            self.set_heap(pos, c);
+            self.set_heap(pos, c, child_key);
             pos = child16;
         }
-        self.set_heap(pos, item);
+        debug_assert!(usize::from(pos) < len);
+        self.set_heap(pos, item, key);
     }
 }
 
@@ -1349,7 +1390,7 @@ mod tests {
         let clock = ManualClock::new(0);
         let mut s: Sched = Scheduler::new(&clock);
         let q = s.add_queue("q", 1).unwrap();
-        for i in 0..4 {
+        for i in 0..5 {
             s.schedule(Task::new(q, 1, i), When::At(u64::from(i)))
                 .unwrap();
         }
@@ -1357,13 +1398,13 @@ mod tests {
         assert_eq!(s.run_pending(), 1);
         s.check_invariants();
         let e = s.entry(q).unwrap();
-        assert_eq!(e.backlog.len, 3);
+        assert_eq!(e.backlog.len, 4);
         // Refilling a full queue puts the head back in front.
         assert_eq!(s.refill(q), 0);
         s.check_invariants();
         assert_eq!(s.run_pending(), 0);
         s.check_invariants();
-        assert_eq!(drain(&mut s, q), [0, 1, 2, 3]);
+        assert_eq!(drain(&mut s, q), [0, 1, 2, 3, 4]);
         assert!(s.is_empty());
         s.check_invariants();
     }

@@ -1,0 +1,357 @@
+//! Fault cases: what the core does when its environment misbehaves (clocks
+//! that jump, deadlines at the end of time, a queue, clock or callback that
+//! panics, workers that never report, queues removed under due tasks), and
+//! what still holds afterwards.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use tardy::{
+    FnClock, GetTaskError, HeaplessQueue, ManualClock, QueueId, ScheduleError, Scheduler, Task,
+    TaskDoneError, TaskQueue, Ticks, When,
+};
+
+type T = Task<u8, u32>;
+type Sched<'c> = Scheduler<&'c ManualClock, HeaplessQueue<T, 8>, u8, u32, 16, 4>;
+
+/// Takes every task from `q` and returns their payloads.
+fn drain<C, Q>(s: &mut Scheduler<C, Q, u8, u32, 16, 4>, q: QueueId) -> Vec<u32>
+where
+    C: tardy::Clock,
+    Q: TaskQueue<T>,
+{
+    let mut out = Vec::new();
+    while let Ok(t) = s.get_task(q) {
+        out.push(*t.payload());
+    }
+    out
+}
+
+// ----- clocks that jump ------------------------------------------------
+
+#[test]
+fn clock_jumping_backwards_delivers_nothing_early() {
+    let clock = ManualClock::new(100);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    s.schedule(Task::new(q, 0, 1), When::After(10)).unwrap(); // due at 110
+    clock.set(5); // backwards by 95
+    assert_eq!(s.run_pending(), 0, "nothing is due at 5");
+    assert_eq!(s.next_deadline(), Some(110));
+    // A relative delay counts from the reading when scheduled.
+    s.schedule(Task::new(q, 0, 2), When::After(10)).unwrap(); // due at 15
+    assert_eq!(s.next_deadline(), Some(15));
+    clock.set(14);
+    assert_eq!(s.run_pending(), 0);
+    clock.set(15);
+    assert_eq!(s.run_pending(), 1);
+    assert_eq!(drain(&mut s, q), [2]);
+    clock.set(109);
+    assert_eq!(
+        s.run_pending(),
+        0,
+        "the task due at 110 waits for the clock"
+    );
+    clock.set(110);
+    assert_eq!(s.run_pending(), 1);
+    assert_eq!(drain(&mut s, q), [1]);
+    assert!(s.is_empty());
+}
+
+#[test]
+fn clock_jumping_far_forwards_delivers_everything_due_in_order() {
+    let clock = ManualClock::new(0);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    for (payload, at) in [(3, 300), (1, 100), (2, 200), (4, Ticks::MAX)] {
+        s.schedule(Task::new(q, 0, payload), When::At(at)).unwrap();
+    }
+    clock.set(Ticks::MAX - 1);
+    assert_eq!(s.run_pending(), 3);
+    assert_eq!(drain(&mut s, q), [1, 2, 3]);
+    // From here every relative delay saturates at Ticks::MAX.
+    s.schedule(Task::new(q, 0, 5), When::After(10)).unwrap();
+    assert_eq!(s.next_deadline(), Some(Ticks::MAX));
+    clock.set(Ticks::MAX);
+    assert_eq!(s.run_pending(), 2);
+    assert_eq!(
+        drain(&mut s, q),
+        [4, 5],
+        "equal deadlines in scheduling order"
+    );
+}
+
+// ----- the end of time -------------------------------------------------
+
+#[test]
+fn deadlines_at_u64_max_saturate_and_wait_for_run_all() {
+    let clock = ManualClock::new(1_000);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    let a = s.schedule(Task::new(q, 0, 1), When::At(u64::MAX)).unwrap();
+    let b = s
+        .schedule(Task::new(q, 0, 2), When::After(u64::MAX))
+        .unwrap();
+    let c = s.schedule(Task::new(q, 0, 3), When::After(7)).unwrap();
+    assert_eq!(s.scheduled_task(b).unwrap().deadline(), u64::MAX);
+    s.reschedule(c, When::After(u64::MAX - 1)).unwrap(); // saturates too
+    assert_eq!(s.scheduled_task(c).unwrap().deadline(), u64::MAX);
+    assert_eq!(s.next_deadline(), Some(u64::MAX));
+    clock.set(u64::MAX - 1);
+    assert_eq!(s.run_pending(), 0);
+    assert!(s.is_scheduled(a));
+    assert_eq!(s.run_all(), 3);
+    assert_eq!(drain(&mut s, q), [1, 2, 3]);
+    assert_eq!(s.next_deadline(), None);
+}
+
+// ----- components that panic ------------------------------------------
+
+/// A clock that panics while `PANIC` is set on this thread.
+fn panicky_now() -> Ticks {
+    thread_local!(static NOW: Cell<Ticks> = const { Cell::new(0) });
+    if PANIC.with(Cell::get) {
+        panic!("clock failure");
+    }
+    NOW.with(|n| {
+        n.set(n.get() + 10);
+        n.get()
+    })
+}
+
+thread_local!(static PANIC: Cell<bool> = const { Cell::new(false) });
+thread_local!(static REFUSE: Cell<bool> = const { Cell::new(false) });
+
+fn panics<R>(f: impl FnOnce() -> R) -> bool {
+    PANIC.with(|p| p.set(true));
+    let r = catch_unwind(AssertUnwindSafe(f)).is_err();
+    PANIC.with(|p| p.set(false));
+    r
+}
+
+/// A clock that panics breaks the [`Clock`](tardy::Clock) contract. Every
+/// operation reads the clock before it changes anything, so a caught panic
+/// leaves the scheduler exactly as it was; only the task given to the
+/// failing `schedule` is lost (it was moved in and dropped by the unwind).
+#[test]
+fn panicking_clock_leaves_the_scheduler_unchanged() {
+    type S = Scheduler<FnClock<fn() -> Ticks>, HeaplessQueue<T, 8>, u8, u32, 16, 4>;
+    let mut s: S = Scheduler::new(FnClock(panicky_now));
+    let q = s.add_queue("q", 0).unwrap();
+    let kept = s.schedule(Task::new(q, 1, 1), When::After(1_000)).unwrap();
+    let before = (s.len(), s.stats(q).unwrap(), s.next_deadline());
+
+    assert!(panics(|| s.schedule(Task::new(q, 1, 2), When::After(5))));
+    assert!(panics(|| s.reschedule(kept, When::After(1))));
+    assert!(panics(|| s.run_pending()));
+    assert_eq!((s.len(), s.stats(q).unwrap(), s.next_deadline()), before);
+
+    // It keeps working once the clock does.
+    assert!(s.is_scheduled(kept));
+    s.schedule(Task::new(q, 1, 3), When::After(0)).unwrap();
+    assert_eq!(s.run_all(), 2);
+    assert_eq!(drain(&mut s, q), [3, 1]);
+}
+
+/// A queue that panics in `try_push` while `PANIC` is set on this thread.
+#[derive(Debug)]
+struct PanickyQueue(HeaplessQueue<T, 8>);
+
+impl TaskQueue<T> for PanickyQueue {
+    fn with_max_size(max_size: usize) -> Option<Self> {
+        HeaplessQueue::with_max_size(max_size).map(Self)
+    }
+    fn try_push(&mut self, item: T) -> Result<(), T> {
+        if PANIC.with(Cell::get) {
+            panic!("queue failure");
+        }
+        if REFUSE.with(Cell::get) {
+            return Err(item);
+        }
+        self.0.try_push(item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn max_size(&self) -> usize {
+        self.0.max_size()
+    }
+}
+
+/// A `TaskQueue` that panics breaks its contract. The core frees a task's
+/// slot before handing the task to `try_push`, so a caught panic loses the
+/// one task in flight and nothing else: counters agree, its slot is free
+/// again, the other tasks are delivered in order.
+#[test]
+fn panicking_task_queue_loses_only_the_task_in_flight() {
+    let clock = ManualClock::new(0);
+    let mut s: Scheduler<&ManualClock, PanickyQueue, u8, u32, 16, 4> = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    let other = s.add_queue("other", 0).unwrap();
+    for i in 0..4 {
+        s.schedule(Task::new(q, 7, i), When::At(u64::from(i)))
+            .unwrap();
+    }
+    s.schedule(Task::new(other, 7, 100), When::At(10)).unwrap();
+    clock.set(10);
+
+    assert!(panics(|| s.run_pending()));
+    // Task 0 was in flight and is gone; 1..3 and 100 are still scheduled.
+    assert_eq!(s.len(), 4);
+    assert_eq!(s.stats(q).unwrap().scheduled, 3);
+    assert_eq!(s.stats(q).unwrap().queued, 0);
+    assert!(panics(|| s.schedule(Task::new(q, 7, 50), When::Now)));
+    assert_eq!(s.len(), 4);
+
+    assert_eq!(s.run_pending(), 4);
+    assert_eq!(drain(&mut s, q), [1, 2, 3]);
+    assert_eq!(drain(&mut s, other), [100]);
+    assert!(s.is_empty());
+    // Every slot is usable again, and the subject index holds nothing.
+    for i in 0..16 {
+        s.schedule(Task::new(q, 7, i), When::At(99)).unwrap();
+    }
+    let mut back = 0;
+    assert_eq!(s.cancel_by_subject(&7, |_| back += 1), 16);
+    assert_eq!((back, s.len()), (16, 0));
+}
+
+/// A queue that says it has room and then refuses a task (another breach of
+/// the contract) does not lose it: the task waits, first in line, and can
+/// still be cancelled by handle and by subject.
+#[test]
+fn queue_refusing_despite_room_keeps_the_task_waiting() {
+    let clock = ManualClock::new(0);
+    let mut s: Scheduler<&ManualClock, PanickyQueue, u8, u32, 16, 4> = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    let first = s.schedule(Task::new(q, 3, 1), When::At(1)).unwrap();
+    s.schedule(Task::new(q, 4, 2), When::At(2)).unwrap();
+    clock.set(5);
+    REFUSE.with(|r| r.set(true));
+    assert_eq!(s.run_pending(), 0);
+    REFUSE.with(|r| r.set(false));
+    let st = s.stats(q).unwrap();
+    assert_eq!((st.scheduled, st.waiting, st.queued), (2, 2, 0));
+    assert_eq!(s.scheduled_task(first).map(|t| *t.payload()), Some(1));
+    assert_eq!(s.cancel_by_subject(&4, |t| assert_eq!(*t.payload(), 2)), 1);
+    assert_eq!(s.run_pending(), 1);
+    assert_eq!(drain(&mut s, q), [1]);
+    assert!(s.is_empty());
+}
+
+/// A hand-back callback that panics: every task handed back before the
+/// panic is the caller's, every task not yet handed back stays scheduled,
+/// and the queue is not removed.
+#[test]
+fn panicking_hand_back_callback_keeps_the_rest() {
+    let clock = ManualClock::new(0);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    for i in 0..6 {
+        s.schedule(Task::new(q, 1, i), When::At(100)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        s.cancel_by_subject(&1, |t| {
+            seen.push(*t.payload());
+            assert!(seen.len() < 2, "callback failure");
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!(seen.len(), 2);
+    assert_eq!(s.len(), 4);
+
+    let mut removed = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        s.remove_queue(q, |t| {
+            removed.push(*t.payload());
+            assert!(removed.len() < 3, "callback failure");
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!(s.len(), 1, "two handed back, one panicked with");
+    assert_eq!(s.queue_id("q"), Ok(q), "the queue stays");
+
+    let mut rest = Vec::new();
+    assert_eq!(s.remove_queue(q, |t| rest.push(*t.payload())), Ok(1));
+    let mut all: Vec<u32> = seen.into_iter().chain(removed).chain(rest).collect();
+    all.sort_unstable();
+    assert_eq!(all, [0, 1, 2, 3, 4, 5], "each task out exactly once");
+    assert!(s.is_empty());
+}
+
+// ----- workers that never report, queues removed under due tasks --------
+
+#[test]
+fn worker_that_never_calls_task_done_shows_in_the_counters() {
+    let clock = ManualClock::new(0);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    for i in 0..3 {
+        s.schedule(Task::new(q, 0, i), When::Now).unwrap();
+    }
+    let _held: Vec<T> = (0..3).map(|_| s.get_task(q).unwrap()).collect();
+    s.task_done(q).unwrap();
+    let st = s.stats(q).unwrap();
+    assert_eq!((st.taken, st.done), (3, 1), "two tasks outstanding");
+    s.task_done(q).unwrap();
+    s.task_done(q).unwrap();
+    assert_eq!(s.task_done(q), Err(TaskDoneError::NotTaken));
+    let st = s.stats(q).unwrap();
+    assert_eq!(
+        (st.taken, st.done),
+        (3, 3),
+        "an extra task_done changes nothing"
+    );
+    // Removing the queue forgets its counters with it.
+    s.remove_queue(q, |_| {}).unwrap();
+    assert_eq!(s.task_done(q), Err(TaskDoneError::UnknownQueue));
+}
+
+#[test]
+fn queue_removed_while_its_tasks_are_due_hands_every_one_back() {
+    let clock = ManualClock::new(0);
+    let mut s: Sched = Scheduler::new(&clock);
+    let q = s.add_queue("q", 2).unwrap();
+    let other = s.add_queue("other", 0).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            s.schedule(Task::new(q, 1, i), When::At(u64::from(i)))
+                .unwrap(),
+        );
+        s.schedule(Task::new(other, 1, 100 + i), When::At(u64::from(i)))
+            .unwrap();
+    }
+    let held = s.get_task(other).ok(); // nothing is due yet
+    assert!(held.is_none());
+    clock.set(3); // 0..=3 due: 2 enter q, 2 wait for room; 4, 5 scheduled
+    s.run_pending();
+    let st = s.stats(q).unwrap();
+    assert_eq!((st.queued, st.waiting, st.scheduled), (2, 2, 4));
+    let worker = s.get_task(q).unwrap(); // a worker holds task 0
+
+    let mut back = Vec::new();
+    assert_eq!(s.remove_queue(q, |t| back.push(*t.payload())), Ok(5));
+    back.sort_unstable();
+    assert_eq!(back, [1, 2, 3, 4, 5]);
+    // Stale handles: the queue, its tasks, and a queue of the same name.
+    assert_eq!(s.get_task(q), Err(GetTaskError::UnknownQueue));
+    assert!(ids.iter().all(|&id| !s.is_scheduled(id)));
+    let again = s.add_queue("q", 0).unwrap();
+    assert_ne!(again, q);
+    assert_eq!(s.get_task(again), Err(GetTaskError::Empty));
+    // The worker's retry into the removed queue comes back.
+    match s.schedule(worker, When::After(1)) {
+        Err(ScheduleError::UnknownQueue(t)) => assert_eq!(*t.payload(), 0),
+        other => panic!("expected UnknownQueue, got {other:?}"),
+    }
+    // The other queue is untouched.
+    clock.set(10);
+    s.run_pending();
+    assert_eq!(drain(&mut s, other), [100, 101, 102, 103, 104, 105]);
+    assert!(s.is_empty());
+}
