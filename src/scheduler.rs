@@ -677,8 +677,7 @@ where
                 moved += self.refill(queue);
             }
         }
-        while let (Some(&top), Some(&(deadline, _))) = (self.heap.first(), self.heap_keys.first())
-        {
+        while let (Some(&top), Some(&(deadline, _))) = (self.heap.first(), self.heap_keys.first()) {
             if deadline > now {
                 break;
             }
@@ -1205,11 +1204,21 @@ mod tests {
             }
             assert_eq!(free + used, nslots, "free list misses slots");
 
-            // Heap: back-pointers and order.
+            // Heap: back-pointers, cached keys and order.
+            assert_eq!(
+                self.heap_keys.len(),
+                self.heap.len(),
+                "one key per heap entry"
+            );
             for (pos, &i) in self.heap.iter().enumerate() {
                 let slot = &self.slots[usize::from(i)];
                 assert!(slot.task.is_some(), "free slot in the heap");
                 assert_eq!(usize::from(slot.heap_pos), pos, "heap_pos back-pointer");
+                assert_eq!(
+                    Some(self.heap_keys[pos]),
+                    self.key(i),
+                    "stale cached heap key"
+                );
                 if pos > 0 {
                     let parent = self.heap[(pos - 1) / 2];
                     assert!(
