@@ -962,8 +962,9 @@ where
 
     /// Waits until `queue` is idle: nothing in it, no due task waiting for
     /// room, and every task taken from it marked done with
-    /// [`task_done`](Self::task_done) (Python's `Queue.join`). Tasks
-    /// scheduled for later are not waited for; call
+    /// [`task_done`](Self::task_done) (Python's `Queue.join`). Tasks already
+    /// due count (a running scheduler moves them into the queue first);
+    /// tasks scheduled for later are not waited for: call
     /// [`run_all`](Self::run_all) first to include them.
     ///
     /// # Errors
@@ -981,6 +982,16 @@ where
         loop {
             if st.phase == Phase::Stopped {
                 return Err(QueueError::Stopped);
+            }
+            // Tasks already due count as queued, even if the thread has not
+            // moved them yet: move them now.
+            if st.phase == Phase::Running && st.core.run_pending() > 0 {
+                let mut wake = Wake::NONE;
+                st.all_ready(&mut wake);
+                drop(st);
+                self.shared.send(&wake);
+                st = self.lock();
+                continue;
             }
             if st.is_idle(queue)? {
                 return Ok(());
