@@ -355,3 +355,132 @@ fn queue_removed_while_its_tasks_are_due_hands_every_one_back() {
     assert_eq!(drain(&mut s, other), [100, 101, 102, 103, 104, 105]);
     assert!(s.is_empty());
 }
+
+// ----- the threaded layer ------------------------------------------------
+
+#[cfg(feature = "std")]
+mod threaded {
+    use std::sync::{mpsc, Arc, Barrier};
+    use std::thread;
+    use std::time::Duration;
+
+    use tardy::{
+        DoneError, MonotonicClock, Options, QueueError, SchedulerThread, SubmitError, TakeError,
+        Task, Wait, When,
+    };
+
+    type Small = SchedulerThread<u32, u32, MonotonicClock, 64, 4>;
+    const HOUR: u64 = 3_600_000_000_000;
+
+    /// Workers blocked in `get_task` (forever or with a long timeout) all
+    /// return `Stopped` when the scheduler stops, and every scheduled task
+    /// comes back from `stop`. Whether a worker is already waiting or only
+    /// about to, the answer is the same.
+    #[test]
+    fn stop_releases_workers_blocked_in_get_task() {
+        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+        for i in 0..10 {
+            sched
+                .schedule(Task::new(q, i, i), When::After(HOUR))
+                .unwrap();
+        }
+        let ready = Arc::new(Barrier::new(5));
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let h = sched.handle();
+                let ready = Arc::clone(&ready);
+                thread::spawn(move || {
+                    ready.wait();
+                    let wait = if w == 0 {
+                        Wait::Timeout(Duration::from_secs(3600))
+                    } else {
+                        Wait::Forever
+                    };
+                    h.get_task(q, wait)
+                })
+            })
+            .collect();
+        ready.wait();
+        let mut left: Vec<u32> = sched.stop().unwrap().iter().map(|t| *t.payload()).collect();
+        left.sort_unstable();
+        assert_eq!(left, (0..10).collect::<Vec<_>>());
+        for w in workers {
+            assert_eq!(w.join().unwrap().unwrap_err(), TakeError::Stopped);
+        }
+        assert_eq!(sched.get_task(q, Wait::NoWait), Err(TakeError::Stopped));
+        assert!(sched.stop().is_err(), "stopping twice is an error");
+    }
+
+    /// `join` waits for a `task_done` that a worker never sends; stopping
+    /// releases it with `Stopped`. The counters show the missing report.
+    #[test]
+    fn join_on_a_queue_whose_worker_never_reports() {
+        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+        sched.schedule(Task::new(q, 1, 1), When::Now).unwrap();
+        sched.schedule(Task::new(q, 2, 2), When::Now).unwrap();
+        let _a = sched.get_task(q, Wait::NoWait).unwrap();
+        let _b = sched.get_task(q, Wait::NoWait).unwrap();
+        sched.task_done(q).unwrap(); // the second is never reported
+        let st = sched.stats(q).unwrap();
+        assert_eq!((st.taken, st.done), (2, 1));
+        let (tx, rx) = mpsc::channel();
+        let joiner = {
+            let h = sched.handle();
+            thread::spawn(move || tx.send(h.join(q)).unwrap())
+        };
+        assert!(
+            rx.try_recv().is_err(),
+            "join cannot return with a task outstanding"
+        );
+        sched.stop().unwrap();
+        assert_eq!(rx.recv().unwrap(), Err(QueueError::Stopped));
+        joiner.join().unwrap();
+        assert_eq!(sched.task_done(q), Err(DoneError::Stopped));
+    }
+
+    /// Eight producers race for 64 slots with 256 tasks: exactly 64 get a
+    /// handle, every other producer gets its own task back, and `stop` hands
+    /// back the 64. Every task ends in exactly one of the two places.
+    #[test]
+    fn full_scheduler_under_concurrent_producers_hands_every_task_back() {
+        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+        let go = Arc::new(Barrier::new(8));
+        let producers: Vec<_> = (0..8u32)
+            .map(|p| {
+                let h = sched.handle();
+                let go = Arc::clone(&go);
+                thread::spawn(move || {
+                    go.wait();
+                    let (mut ok, mut back) = (0, Vec::new());
+                    for i in 0..32 {
+                        let n = p * 32 + i;
+                        match h.schedule(Task::new(q, n, n), When::After(HOUR)) {
+                            Ok(_) => ok += 1,
+                            Err(SubmitError::Capacity(t)) => back.push(*t.payload()),
+                            Err(e) => panic!("unexpected {e:?}"),
+                        }
+                    }
+                    (ok, back)
+                })
+            })
+            .collect();
+        let mut scheduled = 0;
+        let mut all = Vec::new();
+        for p in producers {
+            let (ok, back) = p.join().unwrap();
+            scheduled += ok;
+            all.extend(back);
+        }
+        assert_eq!(scheduled, 64, "exactly the capacity got handles");
+        assert_eq!(sched.scheduled_len(), Ok(64));
+        all.extend(sched.stop().unwrap().iter().map(|t| *t.payload()));
+        all.sort_unstable();
+        assert_eq!(all, (0..256).collect::<Vec<_>>(), "each task once");
+    }
+}
