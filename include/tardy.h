@@ -51,8 +51,8 @@ typedef enum {
     // An argument is invalid: a queue name that is empty, not UTF-8 or
     // longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
     // `TARDY_CAPACITY`, `tardy_task_done` called more often than tasks were
-    // taken, a tick length of 0, or a call from inside the scheduler's own
-    // clock callback.
+    // taken, a tick length of 0, a misaligned out-pointer, or a call from
+    // inside the scheduler's own clock callback.
     TARDY_ERR_INVALID_ARG = -2,
     // No queue has that name.
     TARDY_ERR_NO_QUEUE = -3,
@@ -75,7 +75,8 @@ typedef enum {
     // the process is not crashed.
     TARDY_ERR_PANIC = -9,
     // The call does not fit the scheduler's state: `tardy_start` while the
-    // background thread runs, or `tardy_stop` while it does not.
+    // background thread runs, or any call but `tardy_free` after
+    // `tardy_stop`.
     TARDY_ERR_STATE = -10,
     // The operating system refused a resource (the background thread could
     // not be started).
@@ -147,8 +148,10 @@ const char *tardy_status_str(tardy_status status);
 // `clock` is the time source: `clock(clock_user)` returns monotonic ticks
 // in the host's unit (see `tardy_clock_fn`). With `clock` NULL the
 // built-in monotonic clock is used: ticks are nanoseconds since the
-// scheduler was created (`clock_user` is then ignored). Free the scheduler
-// with `tardy_free`.
+// scheduler was created (`clock_user` is then ignored). The background
+// thread of `tardy_start` takes ticks for nanoseconds; for a clock in
+// another unit, use `tardy_new_with_tick`. Free the scheduler with
+// `tardy_free`.
 //
 // # Errors
 //
@@ -161,6 +164,28 @@ const char *tardy_status_str(tardy_status status);
 //   that uses the scheduler, until `tardy_free` returns, and follows the
 //   rules of `tardy_clock_fn`.
 tardy_status tardy_new(tardy_clock_fn clock, void *clock_user, tardy_scheduler **out);
+
+// As `tardy_new`, and declares that one tick of `clock` lasts
+// `ns_per_tick` nanoseconds (1000000 for a millisecond clock).
+//
+// Only the background thread of `tardy_start` uses the tick length, to
+// turn "the next deadline is N ticks away" into a sleep; after it, it
+// reads the clock again, so a wrong tick length never delivers a task
+// early: too long makes deliveries late, too short wakes the thread early
+// for nothing.
+//
+// # Errors
+//
+// `TARDY_ERR_NULL` when `out` is NULL, `TARDY_ERR_INVALID_ARG` when
+// `ns_per_tick` is 0.
+//
+// # Safety
+//
+// As for `tardy_new`.
+tardy_status tardy_new_with_tick(tardy_clock_fn clock,
+                                 void *clock_user,
+                                 uint64_t ns_per_tick,
+                                 tardy_scheduler **out);
 
 // Destroys a scheduler: stops its background thread if it runs (waiting
 // for it), and drops every task still scheduled or queued without calling
@@ -175,8 +200,8 @@ tardy_status tardy_new(tardy_clock_fn clock, void *clock_user, tardy_scheduler *
 //   `tardy_get_task` included).
 void tardy_free(tardy_scheduler *s);
 
-// Adds a queue named `name` holding at most `max_size` tasks (0:
-// `TARDY_CAPACITY`).
+// Adds a queue named `name` holding at most `max_size` tasks (0: no
+// bound). A bounded queue reserves room for `max_size` tasks at once.
 //
 // # Errors
 //
@@ -429,49 +454,40 @@ tardy_status tardy_next_deadline(tardy_scheduler *s, uint64_t *out);
 // - `out` is NULL or valid for writing a `uint64_t`.
 tardy_status tardy_now(tardy_scheduler *s, uint64_t *out);
 
-// Sets how many nanoseconds one clock tick lasts (default 1), which only
-// the background thread of `tardy_start` uses, to turn "the next deadline
-// is N ticks away" into a sleep. Set it when a custom clock does not count
-// nanoseconds (1000000 for a millisecond clock).
-//
-// # Errors
-//
-// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` for 0.
-//
-// # Safety
-//
-// - `s` is NULL or a live scheduler from `tardy_new`.
-tardy_status tardy_set_tick_ns(tardy_scheduler *s, uint64_t ns_per_tick);
-
 // Starts the background thread, which delivers every due task into its
 // queue as its deadline passes: it sleeps until the next deadline and is
 // woken early when an earlier task is scheduled. Workers then only call
 // `tardy_get_task` / `tardy_task_done`.
 //
 // The thread only moves tasks: it never calls a `tardy_task_fn`. It calls
-// the clock. With a custom clock it sleeps for (deadline - now) ticks
-// converted with `tardy_set_tick_ns` (default: ticks are nanoseconds),
-// then reads the clock again, so nothing is delivered early; ticks longer
-// than declared wake it early (harmless, it sleeps again), shorter ones
-// make deliveries late.
+// the clock. With a custom clock it sleeps for (deadline - now) ticks,
+// converted with the tick length of `tardy_new_with_tick` (`tardy_new`:
+// ticks are nanoseconds), then reads the clock again, so nothing is
+// delivered early; ticks longer than declared make deliveries late,
+// shorter ones wake it early for nothing. A simulated clock that the host
+// moves by hand is a poor match for the thread: such hosts call
+// `tardy_run_pending` themselves instead.
 //
 // # Errors
 //
-// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already,
-// `TARDY_ERR_SYSTEM` when no thread could be started.
+// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already or after
+// `tardy_stop`, `TARDY_ERR_SYSTEM` when no thread could be started.
 //
 // # Safety
 //
 // - `s` is NULL or a live scheduler from `tardy_new`.
 tardy_status tardy_start(tardy_scheduler *s);
 
-// Stops the background thread and waits for it to return. Tasks stay
-// scheduled and queued: `tardy_run_pending` or a new `tardy_start` goes on
-// delivering them.
+// Stops the scheduler for good: stops the background thread if it runs
+// (waiting for it), wakes every worker waiting in `tardy_get_task` (they
+// return `TARDY_ERR_STATE`), and drops every task still scheduled or
+// queued without calling anything (their `user_data` stays the host's; to
+// get tasks back first, remove their queues with `tardy_remove_queue`).
+// Every later call but `tardy_free` returns `TARDY_ERR_STATE`.
 //
 // # Errors
 //
-// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it does not run.
+// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped.
 //
 // # Safety
 //

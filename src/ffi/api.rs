@@ -10,10 +10,9 @@ use std::boxed::Box;
 use crate::task::When;
 
 use super::boundary::{self, check_opt_out, check_out, ffi_panic_boundary, write_out};
-use super::engine;
 use super::status::tardy_status::{self, *};
-use super::threaded::{tardy_scheduler, FfiClock};
-use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, UserData};
+use super::threaded::tardy_scheduler;
+use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, HostClock, UserData};
 
 /// The scheduler behind `s`.
 ///
@@ -48,8 +47,10 @@ unsafe fn hand_back(f: tardy_task_fn, user: *mut c_void, tasks: &[tardy_task]) {
 /// `clock` is the time source: `clock(clock_user)` returns monotonic ticks
 /// in the host's unit (see `tardy_clock_fn`). With `clock` NULL the
 /// built-in monotonic clock is used: ticks are nanoseconds since the
-/// scheduler was created (`clock_user` is then ignored). Free the scheduler
-/// with `tardy_free`.
+/// scheduler was created (`clock_user` is then ignored). The background
+/// thread of `tardy_start` takes ticks for nanoseconds; for a clock in
+/// another unit, use `tardy_new_with_tick`. Free the scheduler with
+/// `tardy_free`.
 ///
 /// # Errors
 ///
@@ -67,13 +68,42 @@ pub unsafe extern "C" fn tardy_new(
     clock_user: *mut c_void,
     out: *mut *mut tardy_scheduler,
 ) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe { tardy_new_with_tick(clock, clock_user, 1, out) }
+}
+
+/// As `tardy_new`, and declares that one tick of `clock` lasts
+/// `ns_per_tick` nanoseconds (1000000 for a millisecond clock).
+///
+/// Only the background thread of `tardy_start` uses the tick length, to
+/// turn "the next deadline is N ticks away" into a sleep; after it, it
+/// reads the clock again, so a wrong tick length never delivers a task
+/// early: too long makes deliveries late, too short wakes the thread early
+/// for nothing.
+///
+/// # Errors
+///
+/// `TARDY_ERR_NULL` when `out` is NULL, `TARDY_ERR_INVALID_ARG` when
+/// `ns_per_tick` is 0.
+///
+/// # Safety
+///
+/// As for `tardy_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_new_with_tick(
+    clock: tardy_clock_fn,
+    clock_user: *mut c_void,
+    ns_per_tick: u64,
+    out: *mut *mut tardy_scheduler,
+) -> tardy_status {
     ffi_panic_boundary! {
         check_out(out)?;
-        let clock = match clock {
-            Some(func) => tardy_scheduler::host_clock(func, clock_user),
-            None => FfiClock::Monotonic(std::time::Instant::now()),
-        };
-        let s = Box::into_raw(tardy_scheduler::new(clock));
+        if ns_per_tick == 0 {
+            return Err(TARDY_ERR_INVALID_ARG);
+        }
+        let host = clock.map(|func| HostClock { func, user: clock_user });
+        let tick = std::time::Duration::from_nanos(ns_per_tick);
+        let s = Box::into_raw(Box::new(tardy_scheduler::new(host, tick)?));
         // SAFETY: `out` was checked and is writable by the caller's promise.
         unsafe { write_out(out, s) };
         Ok(())
@@ -96,7 +126,7 @@ pub unsafe extern "C" fn tardy_free(s: *mut tardy_scheduler) {
     let _ = ffi_panic_boundary! {
         // SAFETY: `s` is NULL or a live scheduler, by the caller's promise.
         let sched = unsafe { sched(s) }?;
-        if sched.is_active_here() {
+        if sched.in_own_clock() {
             return Err(TARDY_ERR_INVALID_ARG);
         }
         // SAFETY: `s` came from `Box::into_raw` in `tardy_new`, and nobody
@@ -106,8 +136,8 @@ pub unsafe extern "C" fn tardy_free(s: *mut tardy_scheduler) {
     };
 }
 
-/// Adds a queue named `name` holding at most `max_size` tasks (0:
-/// `TARDY_CAPACITY`).
+/// Adds a queue named `name` holding at most `max_size` tasks (0: no
+/// bound). A bounded queue reserves room for `max_size` tasks at once.
 ///
 /// # Errors
 ///
@@ -132,7 +162,7 @@ pub unsafe extern "C" fn tardy_add_queue(
         let s = unsafe { sched(s) }?;
         // SAFETY: `name` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(name) }?;
-        s.with(|st, _| engine::add_queue(&mut st.core, name, max_size).map(|_| ()))
+        s.add_queue(name, max_size)
     }
 }
 
@@ -192,10 +222,7 @@ unsafe fn schedule(
         // SAFETY: `queue` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(queue) }?;
         check_opt_out(out_id)?;
-        let id = s.schedule(|st| {
-            let (q, id) = engine::schedule(&mut st.core, name, subject, UserData(user_data), when)?;
-            Ok((q, id.get()))
-        })?;
+        let id = s.schedule(name, subject, UserData(user_data), when)?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_id, id) };
         Ok(())
@@ -305,7 +332,7 @@ pub unsafe extern "C" fn tardy_reschedule_at(
     ffi_panic_boundary! {
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
-        s.reschedule(|st| engine::reschedule_at(&mut st.core, id, deadline))
+        s.reschedule_at(id, deadline)
     }
 }
 
@@ -331,7 +358,7 @@ pub unsafe extern "C" fn tardy_cancel(
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_user_data)?;
-        let user_data = s.with(|st, _| engine::cancel(&mut st.core, id))?;
+        let user_data = s.cancel(id)?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_user_data, user_data.0) };
         Ok(())
@@ -368,11 +395,7 @@ pub unsafe extern "C" fn tardy_cancel_subject(
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_count)?;
-        let tasks = s.with(|st, _| {
-            let mut tasks = std::vec::Vec::new();
-            engine::cancel_subject(&mut st.core, subject, |t| tasks.push(t));
-            Ok(tasks)
-        })?;
+        let tasks = s.cancel_subject(subject)?;
         // SAFETY: `on_cancelled` may be called with `user` (caller's
         // promise).
         unsafe { hand_back(on_cancelled, user, &tasks) };
@@ -446,7 +469,7 @@ pub unsafe extern "C" fn tardy_task_done(
         let s = unsafe { sched(s) }?;
         // SAFETY: `queue` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(queue) }?;
-        s.with(|st, _| engine::task_done(&mut st.core, name))
+        s.task_done(name)
     }
 }
 
@@ -473,7 +496,7 @@ pub unsafe extern "C" fn tardy_run_pending(
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_moved)?;
-        let moved = s.deliver(|st| st.core.run_pending())?;
+        let moved = s.run_pending()?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_moved, moved) };
         Ok(())
@@ -500,7 +523,7 @@ pub unsafe extern "C" fn tardy_run_all(
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_moved)?;
-        let moved = s.deliver(|st| st.core.run_all())?;
+        let moved = s.run_all()?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_moved, moved) };
         Ok(())
@@ -528,7 +551,7 @@ pub unsafe extern "C" fn tardy_next_deadline(
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_out(out)?;
-        let deadline = s.with(|st, _| engine::next_deadline(&st.core))?;
+        let deadline = s.next_deadline()?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out, deadline) };
         Ok(())
@@ -553,40 +576,10 @@ pub unsafe extern "C" fn tardy_now(s: *mut tardy_scheduler, out: *mut u64) -> ta
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_out(out)?;
-        let now = s.with(|st, _| Ok(st.core.now()))?;
+        let now = s.now()?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out, now) };
         Ok(())
-    }
-}
-
-/// Sets how many nanoseconds one clock tick lasts (default 1), which only
-/// the background thread of `tardy_start` uses, to turn "the next deadline
-/// is N ticks away" into a sleep. Set it when a custom clock does not count
-/// nanoseconds (1000000 for a millisecond clock).
-///
-/// # Errors
-///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` for 0.
-///
-/// # Safety
-///
-/// - `s` is NULL or a live scheduler from `tardy_new`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tardy_set_tick_ns(
-    s: *mut tardy_scheduler,
-    ns_per_tick: u64,
-) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        if ns_per_tick == 0 {
-            return Err(TARDY_ERR_INVALID_ARG);
-        }
-        s.reschedule(|st| {
-            st.tick_ns = ns_per_tick;
-            Ok(())
-        })
     }
 }
 
@@ -596,16 +589,18 @@ pub unsafe extern "C" fn tardy_set_tick_ns(
 /// `tardy_get_task` / `tardy_task_done`.
 ///
 /// The thread only moves tasks: it never calls a `tardy_task_fn`. It calls
-/// the clock. With a custom clock it sleeps for (deadline - now) ticks
-/// converted with `tardy_set_tick_ns` (default: ticks are nanoseconds),
-/// then reads the clock again, so nothing is delivered early; ticks longer
-/// than declared wake it early (harmless, it sleeps again), shorter ones
-/// make deliveries late.
+/// the clock. With a custom clock it sleeps for (deadline - now) ticks,
+/// converted with the tick length of `tardy_new_with_tick` (`tardy_new`:
+/// ticks are nanoseconds), then reads the clock again, so nothing is
+/// delivered early; ticks longer than declared make deliveries late,
+/// shorter ones wake it early for nothing. A simulated clock that the host
+/// moves by hand is a poor match for the thread: such hosts call
+/// `tardy_run_pending` themselves instead.
 ///
 /// # Errors
 ///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already,
-/// `TARDY_ERR_SYSTEM` when no thread could be started.
+/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already or after
+/// `tardy_stop`, `TARDY_ERR_SYSTEM` when no thread could be started.
 ///
 /// # Safety
 ///
@@ -619,13 +614,16 @@ pub unsafe extern "C" fn tardy_start(s: *mut tardy_scheduler) -> tardy_status {
     }
 }
 
-/// Stops the background thread and waits for it to return. Tasks stay
-/// scheduled and queued: `tardy_run_pending` or a new `tardy_start` goes on
-/// delivering them.
+/// Stops the scheduler for good: stops the background thread if it runs
+/// (waiting for it), wakes every worker waiting in `tardy_get_task` (they
+/// return `TARDY_ERR_STATE`), and drops every task still scheduled or
+/// queued without calling anything (their `user_data` stays the host's; to
+/// get tasks back first, remove their queues with `tardy_remove_queue`).
+/// Every later call but `tardy_free` returns `TARDY_ERR_STATE`.
 ///
 /// # Errors
 ///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it does not run.
+/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped.
 ///
 /// # Safety
 ///

@@ -18,15 +18,15 @@
 //!   call back into the scheduler; the clock (`tardy_clock_fn`) runs with
 //!   the lock held and must not.
 //!
-//! The layers: `status` and `types` are the plain data, `boundary` the
-//! checks every export makes, `engine` the operations on the core
-//! scheduler (no `std`: a bare-metal build reuses them), `threaded` the
-//! mutex, condition variables and background thread, `api` the exports.
+//! The layers: `status` and `types` are the plain data and `boundary` the
+//! checks every export makes (none of them needs `std`, so a bare-metal
+//! build of the same ABI reuses them); `threaded` puts a
+//! [`SchedulerThread`](crate::SchedulerThread) behind the opaque
+//! `tardy_scheduler`, and `api` holds the exports.
 
 #![allow(non_camel_case_types)]
 
 pub(crate) mod boundary;
-pub(crate) mod engine;
 mod status;
 mod types;
 

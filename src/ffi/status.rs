@@ -21,8 +21,8 @@ pub enum tardy_status {
     /// An argument is invalid: a queue name that is empty, not UTF-8 or
     /// longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
     /// `TARDY_CAPACITY`, `tardy_task_done` called more often than tasks were
-    /// taken, a tick length of 0, or a call from inside the scheduler's own
-    /// clock callback.
+    /// taken, a tick length of 0, a misaligned out-pointer, or a call from
+    /// inside the scheduler's own clock callback.
     TARDY_ERR_INVALID_ARG = -2,
     /// No queue has that name.
     TARDY_ERR_NO_QUEUE = -3,
@@ -45,7 +45,8 @@ pub enum tardy_status {
     /// the process is not crashed.
     TARDY_ERR_PANIC = -9,
     /// The call does not fit the scheduler's state: `tardy_start` while the
-    /// background thread runs, or `tardy_stop` while it does not.
+    /// background thread runs, or any call but `tardy_free` after
+    /// `tardy_stop`.
     TARDY_ERR_STATE = -10,
     /// The operating system refused a resource (the background thread could
     /// not be started).
@@ -170,6 +171,88 @@ impl From<TaskDoneError> for tardy_status {
         match e {
             TaskDoneError::UnknownQueue => TARDY_ERR_NO_QUEUE,
             TaskDoneError::NotTaken => TARDY_ERR_INVALID_ARG,
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+mod threaded {
+    use super::tardy_status::{self, *};
+    use crate::thread::{
+        CancelError, DoneError, NewQueueError, QueueError, StartError, Stopped, SubmitError,
+        TakeError,
+    };
+
+    impl From<Stopped> for tardy_status {
+        fn from(_: Stopped) -> Self {
+            TARDY_ERR_STATE
+        }
+    }
+
+    impl From<StartError> for tardy_status {
+        fn from(e: StartError) -> Self {
+            match e {
+                StartError::AlreadyStarted | StartError::Stopped => TARDY_ERR_STATE,
+                StartError::Spawn(_) => TARDY_ERR_SYSTEM,
+            }
+        }
+    }
+
+    impl<T> From<SubmitError<T>> for tardy_status {
+        fn from(e: SubmitError<T>) -> Self {
+            match e {
+                SubmitError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
+                SubmitError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
+                SubmitError::Capacity(_) => TARDY_ERR_CAPACITY,
+                SubmitError::Stopped(_) => TARDY_ERR_STATE,
+            }
+        }
+    }
+
+    impl From<CancelError> for tardy_status {
+        fn from(e: CancelError) -> Self {
+            match e {
+                CancelError::NotScheduled => TARDY_ERR_NOT_SCHEDULED,
+                CancelError::Stopped => TARDY_ERR_STATE,
+            }
+        }
+    }
+
+    impl From<QueueError> for tardy_status {
+        fn from(e: QueueError) -> Self {
+            match e {
+                QueueError::UnknownQueue => TARDY_ERR_NO_QUEUE,
+                QueueError::Stopped => TARDY_ERR_STATE,
+            }
+        }
+    }
+
+    impl From<NewQueueError> for tardy_status {
+        fn from(e: NewQueueError) -> Self {
+            match e {
+                NewQueueError::Queue(e) => e.into(),
+                NewQueueError::Stopped => TARDY_ERR_STATE,
+            }
+        }
+    }
+
+    impl From<TakeError> for tardy_status {
+        fn from(e: TakeError) -> Self {
+            match e {
+                TakeError::UnknownQueue => TARDY_ERR_NO_QUEUE,
+                TakeError::Empty | TakeError::TimedOut => TARDY_ERR_EMPTY,
+                TakeError::Stopped => TARDY_ERR_STATE,
+            }
+        }
+    }
+
+    impl From<DoneError> for tardy_status {
+        fn from(e: DoneError) -> Self {
+            match e {
+                DoneError::UnknownQueue => TARDY_ERR_NO_QUEUE,
+                DoneError::NotTaken => TARDY_ERR_INVALID_ARG,
+                DoneError::Stopped => TARDY_ERR_STATE,
+            }
         }
     }
 }

@@ -1,0 +1,453 @@
+/*
+ * Every function of tardy.h, every status code and every bad input.
+ * Single-threaded except for the tardy_start / get_task-with-timeout part.
+ * Prints "test_api: ok (N checks)" and exits 0 when every check passes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tardy.h"
+
+static int checks;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        checks++;                                                                \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            exit(1);                                                             \
+        }                                                                        \
+    } while (0)
+
+#define EXPECT(call, status)                                                     \
+    do {                                                                         \
+        tardy_status got_ = (call);                                              \
+        checks++;                                                                \
+        if (got_ != (status)) {                                                  \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), expected %s\n", __FILE__, \
+                    __LINE__, #call, (int)got_, tardy_status_str(got_), #status); \
+            exit(1);                                                             \
+        }                                                                        \
+    } while (0)
+
+/* A simulated clock: the scheduler reads *ticks. */
+typedef struct {
+    uint64_t ticks;
+    tardy_scheduler *self; /* for the re-entrance check */
+    tardy_status reentered;
+    int reads;
+} sim_clock;
+
+static uint64_t sim_now(void *user) {
+    sim_clock *c = (sim_clock *)user;
+    c->reads++;
+    if (c->self != NULL) {
+        uint64_t ignored = 0;
+        /* Calling back into the same scheduler from its clock is refused. */
+        c->reentered = tardy_now(c->self, &ignored);
+    }
+    return c->ticks;
+}
+
+/* Collects tasks handed back. */
+typedef struct {
+    tardy_task tasks[64];
+    size_t count;
+    tardy_scheduler *reenter; /* if set, schedule into "again" from the callback */
+    tardy_status reenter_status;
+} collector;
+
+static void collect(void *user, const tardy_task *task) {
+    collector *c = (collector *)user;
+    if (c->count < 64) {
+        c->tasks[c->count] = *task;
+    }
+    c->count++;
+    if (c->reenter != NULL) {
+        c->reenter_status = tardy_schedule_at(c->reenter, "again", task->subject,
+                                              task->user_data, 1000000, NULL);
+    }
+}
+
+static void test_status_and_version(void) {
+    static const tardy_status all[] = {
+        TARDY_OK,           TARDY_ERR_NULL,          TARDY_ERR_INVALID_ARG, TARDY_ERR_NO_QUEUE,
+        TARDY_ERR_QUEUE_EXISTS, TARDY_ERR_QUEUE_FULL, TARDY_ERR_CAPACITY,   TARDY_ERR_NOT_SCHEDULED,
+        TARDY_ERR_EMPTY,    TARDY_ERR_PANIC,         TARDY_ERR_STATE,       TARDY_ERR_SYSTEM,
+    };
+    size_t n = sizeof all / sizeof all[0];
+    const char *unknown = tardy_status_str((tardy_status)12345);
+    CHECK(unknown != NULL && strcmp(unknown, "unknown status") == 0);
+    CHECK(strcmp(tardy_status_str((tardy_status)1), "unknown status") == 0);
+    CHECK(strcmp(tardy_status_str((tardy_status)-12), "unknown status") == 0);
+    CHECK(TARDY_OK == 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = tardy_status_str(all[i]);
+        CHECK(text != NULL && text[0] != '\0');
+        CHECK(strcmp(text, unknown) != 0);
+        if (i > 0) {
+            CHECK((int)all[i] < 0);
+        }
+        for (size_t j = 0; j < i; j++) {
+            CHECK(all[i] != all[j]);
+            CHECK(strcmp(text, tardy_status_str(all[j])) != 0);
+        }
+    }
+    CHECK(tardy_version() != NULL);
+    CHECK(strcmp(tardy_version(), TARDY_VERSION) == 0);
+    CHECK(TARDY_MAX_NAME_LEN == 31 && TARDY_CAPACITY >= 64 && TARDY_MAX_QUEUES >= 2);
+}
+
+static void test_new_free(void) {
+    tardy_scheduler *s = (tardy_scheduler *)&checks; /* must stay untouched */
+    tardy_scheduler *const sentinel = s;
+    EXPECT(tardy_new(NULL, NULL, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_new_with_tick(NULL, NULL, 1, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_new_with_tick(NULL, NULL, 0, &s), TARDY_ERR_INVALID_ARG);
+    CHECK(s == sentinel);
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    CHECK(s != NULL && s != sentinel);
+    uint64_t t1 = 0, t2 = 0;
+    EXPECT(tardy_now(s, &t1), TARDY_OK);
+    EXPECT(tardy_now(s, &t2), TARDY_OK);
+    CHECK(t2 >= t1); /* built-in clock: monotonic */
+    EXPECT(tardy_now(s, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_now(NULL, &t1), TARDY_ERR_NULL);
+    tardy_free(s);
+    tardy_free(NULL); /* no-op */
+    EXPECT(tardy_new_with_tick(NULL, NULL, 1000000, &s), TARDY_OK);
+    tardy_free(s);
+}
+
+static void test_null_scheduler(void) {
+    tardy_task task;
+    size_t n;
+    uint64_t u;
+    tardy_task_id id;
+    EXPECT(tardy_add_queue(NULL, "q", 0), TARDY_ERR_NULL);
+    EXPECT(tardy_remove_queue(NULL, "q", NULL, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_now(NULL, "q", 1, NULL, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_after(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_at(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_reschedule_at(NULL, 1, 5), TARDY_ERR_NULL);
+    EXPECT(tardy_cancel(NULL, 1, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_cancel_subject(NULL, 1, NULL, NULL, &n), TARDY_ERR_NULL);
+    EXPECT(tardy_get_task(NULL, "q", 0, &task), TARDY_ERR_NULL);
+    EXPECT(tardy_task_done(NULL, "q"), TARDY_ERR_NULL);
+    EXPECT(tardy_run_pending(NULL, &n), TARDY_ERR_NULL);
+    EXPECT(tardy_run_all(NULL, &n), TARDY_ERR_NULL);
+    EXPECT(tardy_next_deadline(NULL, &u), TARDY_ERR_NULL);
+    EXPECT(tardy_start(NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_stop(NULL), TARDY_ERR_NULL);
+}
+
+static void test_names_and_queues(void) {
+    sim_clock clock = {100, NULL, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    char longest[TARDY_MAX_NAME_LEN + 1];
+    char too_long[TARDY_MAX_NAME_LEN + 2];
+    memset(longest, 'a', TARDY_MAX_NAME_LEN);
+    longest[TARDY_MAX_NAME_LEN] = '\0';
+    memset(too_long, 'b', TARDY_MAX_NAME_LEN + 1);
+    too_long[TARDY_MAX_NAME_LEN + 1] = '\0';
+    static const char bad_utf8[] = {(char)0xff, (char)0xfe, 0};
+    static const char truncated_utf8[] = {'q', (char)0xc3, 0};
+
+    EXPECT(tardy_add_queue(s, NULL, 0), TARDY_ERR_NULL);
+    EXPECT(tardy_add_queue(s, "", 0), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, too_long, 0), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, bad_utf8, 0), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, truncated_utf8, 0), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, "q", TARDY_CAPACITY + 1), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, longest, 0), TARDY_OK);
+    EXPECT(tardy_add_queue(s, longest, 0), TARDY_ERR_QUEUE_EXISTS);
+    EXPECT(tardy_add_queue(s, "h\xc3\xa9", TARDY_CAPACITY), TARDY_OK); /* UTF-8 "hé" */
+    for (int i = 2; i < TARDY_MAX_QUEUES; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "q%d", i);
+        EXPECT(tardy_add_queue(s, name, 1), TARDY_OK);
+    }
+    EXPECT(tardy_add_queue(s, "one-too-many", 0), TARDY_ERR_CAPACITY);
+
+    /* Every function taking a name validates it the same way. */
+    tardy_task task;
+    tardy_task_id id = 777;
+    const char *bad[] = {"", too_long, bad_utf8};
+    for (size_t i = 0; i < 3; i++) {
+        EXPECT(tardy_remove_queue(s, bad[i], NULL, NULL), TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_schedule_now(s, bad[i], 1, NULL, &id), TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_schedule_after(s, bad[i], 1, NULL, 1, &id), TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_schedule_at(s, bad[i], 1, NULL, 1, &id), TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_get_task(s, bad[i], 0, &task), TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_task_done(s, bad[i]), TARDY_ERR_INVALID_ARG);
+    }
+    EXPECT(tardy_remove_queue(s, NULL, NULL, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_now(s, NULL, 1, NULL, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_after(s, NULL, 1, NULL, 1, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_at(s, NULL, 1, NULL, 1, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_get_task(s, NULL, 0, &task), TARDY_ERR_NULL);
+    EXPECT(tardy_task_done(s, NULL), TARDY_ERR_NULL);
+    CHECK(id == 777); /* never written on failure */
+
+    /* Unknown queues. */
+    EXPECT(tardy_remove_queue(s, "nope", NULL, NULL), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_schedule_now(s, "nope", 1, NULL, &id), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_schedule_after(s, "nope", 1, NULL, 1, &id), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_schedule_at(s, "nope", 1, NULL, 1, &id), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_get_task(s, "nope", 0, &task), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_get_task(s, "nope", 5, &task), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_task_done(s, "nope"), TARDY_ERR_NO_QUEUE);
+    CHECK(id == 777);
+
+    /* Removing a queue frees its slot and its name. */
+    EXPECT(tardy_remove_queue(s, longest, NULL, NULL), TARDY_OK);
+    EXPECT(tardy_remove_queue(s, longest, NULL, NULL), TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_add_queue(s, "one-too-many", 0), TARDY_OK);
+    tardy_free(s);
+}
+
+static void test_schedule_deliver(void) {
+    sim_clock clock = {1000, NULL, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "work", 0), TARDY_OK);
+    int payload[8];
+    tardy_task_id ids[8];
+    tardy_task task;
+    size_t moved = 99;
+    uint64_t deadline = 0;
+
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_ERR_EMPTY);
+    EXPECT(tardy_next_deadline(s, NULL), TARDY_ERR_NULL);
+    CHECK(deadline == 0);
+
+    /* Deadline order, ties in scheduling order. */
+    EXPECT(tardy_schedule_at(s, "work", 1, &payload[0], 1030, &ids[0]), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "work", 2, &payload[1], 10, &ids[1]), TARDY_OK); /* 1010 */
+    EXPECT(tardy_schedule_at(s, "work", 3, &payload[2], 1010, &ids[2]), TARDY_OK);
+    EXPECT(tardy_schedule_at(s, "work", 4, &payload[3], 1020, NULL), TARDY_OK);
+    CHECK(ids[0] != 0 && ids[1] != 0 && ids[2] != 0);
+    CHECK(ids[0] != ids[1] && ids[1] != ids[2]);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_OK);
+    CHECK(deadline == 1010);
+
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 0); /* nothing early */
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_ERR_EMPTY);
+    clock.ticks = 1020;
+    EXPECT(tardy_run_pending(s, NULL), TARDY_OK);
+    EXPECT(tardy_get_task(s, "work", 0, NULL), TARDY_ERR_NULL); /* the task is not lost */
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_OK);
+    CHECK(task.id == ids[1] && task.subject == 2 && task.user_data == &payload[1] &&
+          task.deadline == 1010);
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_OK);
+    CHECK(task.id == ids[2] && task.deadline == 1010);
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_OK);
+    CHECK(task.subject == 4 && task.deadline == 1020);
+    EXPECT(tardy_get_task(s, "work", 1, &task), TARDY_ERR_EMPTY); /* waits 1 ms, nothing */
+
+    /* task_done counts. */
+    EXPECT(tardy_task_done(s, "work"), TARDY_OK);
+    EXPECT(tardy_task_done(s, "work"), TARDY_OK);
+    EXPECT(tardy_task_done(s, "work"), TARDY_OK);
+    EXPECT(tardy_task_done(s, "work"), TARDY_ERR_INVALID_ARG);
+
+    /* A clock going backwards delivers nothing early. */
+    clock.ticks = 500;
+    moved = 99;
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 0);
+    clock.ticks = 1030;
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 1);
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_OK);
+    CHECK(task.id == ids[0]);
+
+    /* Stale ids are harmless. */
+    void *out = (void *)&clock;
+    EXPECT(tardy_cancel(s, ids[0], &out), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_cancel(s, 0, &out), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_cancel(s, UINT64_MAX, &out), TARDY_ERR_NOT_SCHEDULED);
+    CHECK(out == (void *)&clock);
+    EXPECT(tardy_reschedule_at(s, ids[0], 5), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_reschedule_at(s, 0, 5), TARDY_ERR_NOT_SCHEDULED);
+
+    /* reschedule_at and cancel. */
+    tardy_task_id a, b;
+    EXPECT(tardy_schedule_after(s, "work", 5, &payload[4], 100, &a), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "work", 6, &payload[5], 200, &b), TARDY_OK);
+    EXPECT(tardy_reschedule_at(s, b, 1040), TARDY_OK);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_OK);
+    CHECK(deadline == 1040);
+    EXPECT(tardy_cancel(s, a, &out), TARDY_OK);
+    CHECK(out == &payload[4]);
+    EXPECT(tardy_cancel(s, a, &out), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_cancel(s, b, NULL), TARDY_OK);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_ERR_EMPTY);
+
+    /* Saturating deadlines: UINT64_MAX is "never, unless run_all". */
+    EXPECT(tardy_schedule_after(s, "work", 7, &payload[6], UINT64_MAX, &a), TARDY_OK);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_OK);
+    CHECK(deadline == UINT64_MAX);
+    clock.ticks = UINT64_MAX - 1;
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 0);
+    EXPECT(tardy_run_all(s, &moved), TARDY_OK);
+    CHECK(moved == 1);
+    EXPECT(tardy_run_all(s, NULL), TARDY_OK);
+    EXPECT(tardy_get_task(s, "work", 0, &task), TARDY_OK);
+    CHECK(task.id == a && task.deadline == UINT64_MAX);
+
+    /* ASAP tasks and full queues. */
+    EXPECT(tardy_add_queue(s, "small", 2), TARDY_OK);
+    clock.ticks = 2000;
+    tardy_task_id now_id = 0, kept = 4242;
+    EXPECT(tardy_schedule_now(s, "small", 8, &payload[7], &now_id), TARDY_OK);
+    CHECK(now_id != 0);
+    EXPECT(tardy_schedule_now(s, "small", 8, NULL, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_now(s, "small", 8, NULL, &kept), TARDY_ERR_QUEUE_FULL);
+    CHECK(kept == 4242);
+    /* A due task for a full queue waits for room instead. */
+    EXPECT(tardy_schedule_at(s, "small", 9, NULL, 1, &kept), TARDY_OK);
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 0);
+    EXPECT(tardy_get_task(s, "small", 0, &task), TARDY_OK);
+    CHECK(task.id == now_id && task.deadline == 2000 && task.user_data == &payload[7]);
+    EXPECT(tardy_get_task(s, "small", 0, &task), TARDY_OK);
+    EXPECT(tardy_get_task(s, "small", 0, &task), TARDY_OK);
+    CHECK(task.id == kept && task.subject == 9);
+    EXPECT(tardy_get_task(s, "small", 0, &task), TARDY_ERR_EMPTY);
+
+    /* Capacity: TARDY_CAPACITY scheduled tasks at most. */
+    for (int i = 0; i < TARDY_CAPACITY; i++) {
+        EXPECT(tardy_schedule_after(s, "work", 100, NULL, 1000000, NULL), TARDY_OK);
+    }
+    kept = 4242;
+    EXPECT(tardy_schedule_after(s, "work", 101, NULL, 1, &kept), TARDY_ERR_CAPACITY);
+    EXPECT(tardy_schedule_at(s, "work", 101, NULL, 1, &kept), TARDY_ERR_CAPACITY);
+    CHECK(kept == 4242);
+    size_t count = 0;
+    EXPECT(tardy_cancel_subject(s, 100, NULL, NULL, &count), TARDY_OK);
+    CHECK(count == TARDY_CAPACITY);
+    EXPECT(tardy_schedule_after(s, "work", 101, NULL, 1, &kept), TARDY_OK);
+    tardy_free(s); /* drops the scheduled task; nothing to free on our side */
+}
+
+static void test_hand_back(void) {
+    sim_clock clock = {0, NULL, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "a", 0), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "b", 0), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "again", 0), TARDY_OK);
+    int x[6];
+    for (int i = 0; i < 3; i++) {
+        EXPECT(tardy_schedule_after(s, "a", 42, &x[i], (uint64_t)(10 + i), NULL), TARDY_OK);
+    }
+    EXPECT(tardy_schedule_after(s, "b", 42, &x[3], 5, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "b", 43, &x[4], 5, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_now(s, "b", 42, &x[5], NULL), TARDY_OK); /* queued: stays */
+
+    /* cancel_subject, with a callback that calls back into the scheduler. */
+    collector got;
+    memset(&got, 0, sizeof got);
+    got.reenter = s;
+    got.reenter_status = TARDY_ERR_PANIC;
+    size_t count = 0;
+    EXPECT(tardy_cancel_subject(s, 42, collect, &got, &count), TARDY_OK);
+    CHECK(count == 4 && got.count == 4);
+    CHECK(got.reenter_status == TARDY_OK);
+    int seen = 0;
+    for (size_t i = 0; i < got.count; i++) {
+        CHECK(got.tasks[i].subject == 42 && got.tasks[i].id != 0);
+        for (int j = 0; j < 4; j++) {
+            if (got.tasks[i].user_data == &x[j]) {
+                seen |= 1 << j;
+            }
+        }
+    }
+    CHECK(seen == 0xf);
+    /* The tasks the callback scheduled for subject 42 are not cancelled. */
+    count = 99;
+    EXPECT(tardy_cancel_subject(s, 42, NULL, NULL, &count), TARDY_OK);
+    CHECK(count == 4); /* the four re-scheduled into "again" */
+    EXPECT(tardy_cancel_subject(s, 42, NULL, NULL, &count), TARDY_OK);
+    CHECK(count == 0);
+    EXPECT(tardy_cancel_subject(s, 42, NULL, NULL, NULL), TARDY_OK);
+
+    /* remove_queue hands back scheduled and queued tasks. */
+    memset(&got, 0, sizeof got);
+    EXPECT(tardy_remove_queue(s, "b", collect, &got), TARDY_OK);
+    CHECK(got.count == 2);
+    CHECK((got.tasks[0].user_data == &x[4] && got.tasks[1].user_data == &x[5]) ||
+          (got.tasks[0].user_data == &x[5] && got.tasks[1].user_data == &x[4]));
+    EXPECT(tardy_remove_queue(s, "a", NULL, NULL), TARDY_OK);
+    EXPECT(tardy_remove_queue(s, "a", collect, &got), TARDY_ERR_NO_QUEUE);
+    CHECK(got.count == 2);
+    tardy_free(s);
+}
+
+static void test_clock_reentrance(void) {
+    sim_clock clock = {5, NULL, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    clock.self = s;
+    uint64_t now = 0;
+    EXPECT(tardy_now(s, &now), TARDY_OK);
+    CHECK(now == 5 && clock.reads > 0);
+    CHECK(clock.reentered == TARDY_ERR_INVALID_ARG);
+    clock.self = NULL;
+    tardy_free(s);
+}
+
+static void test_start_stop(void) {
+    tardy_scheduler *s = NULL;
+    tardy_task task;
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "w", 0), TARDY_OK);
+    EXPECT(tardy_stop(s), TARDY_OK); /* never started: stops for good */
+    EXPECT(tardy_start(s), TARDY_ERR_STATE);
+    EXPECT(tardy_stop(s), TARDY_ERR_STATE);
+    EXPECT(tardy_add_queue(s, "x", 0), TARDY_ERR_STATE);
+    EXPECT(tardy_schedule_now(s, "w", 1, NULL, NULL), TARDY_ERR_STATE);
+    EXPECT(tardy_get_task(s, "w", 0, &task), TARDY_ERR_STATE);
+    tardy_free(s);
+
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "w", 0), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_ERR_STATE);
+    int x = 0;
+    /* The background thread delivers it; get_task waits for it. */
+    EXPECT(tardy_schedule_after(s, "w", 1, &x, 2000000 /* 2 ms */, NULL), TARDY_OK);
+    EXPECT(tardy_get_task(s, "w", UINT64_MAX, &task), TARDY_OK);
+    CHECK(task.user_data == &x);
+    EXPECT(tardy_task_done(s, "w"), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "w", 1, &x, 3600000000000ull, NULL), TARDY_OK);
+    EXPECT(tardy_get_task(s, "w", 2, &task), TARDY_ERR_EMPTY); /* timed out */
+    EXPECT(tardy_stop(s), TARDY_OK);
+    EXPECT(tardy_stop(s), TARDY_ERR_STATE);
+    EXPECT(tardy_start(s), TARDY_ERR_STATE);
+    tardy_free(s);
+
+    /* Freeing a running scheduler stops its thread. */
+    EXPECT(tardy_new_with_tick(NULL, NULL, 1, &s), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_OK);
+    tardy_free(s);
+}
+
+int main(void) {
+    test_status_and_version();
+    test_new_free();
+    test_null_scheduler();
+    test_names_and_queues();
+    test_schedule_deliver();
+    test_hand_back();
+    test_clock_reentrance();
+    test_start_stop();
+    printf("test_api: ok (%d checks)\n", checks);
+    return 0;
+}

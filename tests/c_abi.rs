@@ -1,0 +1,302 @@
+//! The C ABI from C: builds `libtardy.a` and `libtardy.so` with
+//! `cargo rustc --features capi --crate-type staticlib,cdylib` (in its own
+//! target directory), checks that the committed `include/tardy.h` is the
+//! header the build generates, compiles the header as C++, and builds and
+//! runs every C host under `ffi/` against both libraries, plainly and under
+//! AddressSanitizer + UndefinedBehaviorSanitizer.
+//!
+//! Needs `cc` and `c++` (gcc or clang) with their sanitizer runtimes
+//! (Debian: `gcc g++ libasan8 libubsan1`, pulled in by `gcc`/`g++`); a
+//! missing runtime fails the test, it is never skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+const CXX_FLAGS: &[&str] = &["-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+const SANITIZE: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-omit-frame-pointer",
+    "-fno-sanitize-recover=all",
+    "-g",
+];
+
+/// What the library build produced.
+struct Libs {
+    static_lib: PathBuf,
+    shared_dir: PathBuf,
+    /// The system libraries a static link needs (rustc's
+    /// `native-static-libs`).
+    native_libs: Vec<String>,
+    /// The header the build generated.
+    generated_header: PathBuf,
+    /// Where the C programs go.
+    out_dir: PathBuf,
+}
+
+fn libs() -> &'static Libs {
+    static LIBS: OnceLock<Libs> = OnceLock::new();
+    LIBS.get_or_init(build_libs)
+}
+
+fn build_libs() -> Libs {
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-abi");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(MANIFEST_DIR)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("TARDY_UPDATE_HEADER")
+        .args([
+            "rustc",
+            "--lib",
+            "--release",
+            "--features",
+            "capi",
+            "--crate-type",
+            "staticlib,cdylib",
+            "--message-format",
+            "json-render-diagnostics",
+            "--",
+            "--print",
+            "native-static-libs",
+        ])
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "library build failed:\n{stderr}");
+
+    let mut static_lib = None;
+    let mut shared = None;
+    let mut header_dir = None;
+    for line in stdout.lines() {
+        if line.contains("\"reason\":\"compiler-artifact\"") && line.contains("libtardy.") {
+            for name in json_strings(line, "\"filenames\":[") {
+                if name.ends_with("libtardy.a") {
+                    static_lib = Some(PathBuf::from(&name));
+                } else if name.ends_with("libtardy.so") {
+                    shared = Some(PathBuf::from(&name));
+                }
+            }
+        }
+        if line.contains("\"reason\":\"build-script-executed\"")
+            && line.contains("\"package_id\":\"path+file://")
+        {
+            header_dir = json_strings(line, "\"out_dir\":").into_iter().next();
+        }
+    }
+    // The note is on stderr (rendered diagnostics); a fresh build replays it.
+    let native_libs = stderr
+        .lines()
+        .chain(stdout.lines())
+        .find_map(|l| l.split("native-static-libs: ").nth(1))
+        .map(|libs| {
+            libs.split_whitespace()
+                .map(|s| s.trim_end_matches(['"', '\\', 'n']).to_owned())
+                .filter(|s| s.starts_with("-l"))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            [
+                "-lgcc_s",
+                "-lutil",
+                "-lrt",
+                "-lpthread",
+                "-lm",
+                "-ldl",
+                "-lc",
+            ]
+            .map(String::from)
+            .to_vec()
+        });
+    let static_lib = static_lib.expect("libtardy.a built");
+    let shared = shared.expect("libtardy.so built");
+    let header_dir = header_dir.expect("build script ran");
+    let out_dir = target_dir.join("c-programs");
+    std::fs::create_dir_all(&out_dir).expect("output directory");
+    Libs {
+        static_lib,
+        shared_dir: shared.parent().expect("directory").to_owned(),
+        native_libs,
+        generated_header: Path::new(&header_dir).join("tardy.h"),
+        out_dir,
+    }
+}
+
+/// The string values following `key` in one line of cargo's JSON: one
+/// string, or every string of a list when `key` ends with `[` (the paths
+/// here contain no escaped quotes).
+fn json_strings(line: &str, key: &str) -> Vec<String> {
+    let Some(start) = line.find(key) else {
+        return Vec::new();
+    };
+    let list = key.ends_with('[');
+    let mut rest = &line[start + key.len()..];
+    let mut found = Vec::new();
+    while let Some(open) = rest.find('"') {
+        if list && rest.find(']').is_some_and(|end| end < open) {
+            break;
+        }
+        let value = &rest[open + 1..];
+        let Some(close) = value.find('"') else { break };
+        found.push(value[..close].to_owned());
+        rest = &value[close + 1..];
+        if !list {
+            break;
+        }
+    }
+    found
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Static,
+    Shared,
+}
+
+/// Compiles `ffi/<name>.c` against the library, links it `link`, with or
+/// without sanitizers; returns the program.
+fn compile(name: &str, link: Link, sanitize: bool) -> PathBuf {
+    let libs = libs();
+    let suffix = match (link, sanitize) {
+        (Link::Static, false) => "static",
+        (Link::Shared, false) => "shared",
+        (Link::Static, true) => "static-san",
+        (Link::Shared, true) => "shared-san",
+    };
+    let exe = libs.out_dir.join(format!("{name}-{suffix}"));
+    let mut cc = Command::new("cc");
+    cc.args(C_FLAGS)
+        .arg(format!("-I{MANIFEST_DIR}/include"))
+        .arg(
+            Path::new(MANIFEST_DIR)
+                .join("ffi")
+                .join(format!("{name}.c")),
+        )
+        .arg("-o")
+        .arg(&exe)
+        .arg("-pthread");
+    if sanitize {
+        cc.args(SANITIZE);
+    }
+    match link {
+        Link::Static => {
+            cc.arg(&libs.static_lib).args(&libs.native_libs);
+        }
+        Link::Shared => {
+            cc.arg(format!("-L{}", libs.shared_dir.display()))
+                .arg("-ltardy")
+                .arg(format!("-Wl,-rpath,{}", libs.shared_dir.display()));
+        }
+    }
+    run(&mut cc);
+    exe
+}
+
+/// Builds and runs `ffi/<name>.c` four ways (static, shared, each with and
+/// without sanitizers); every run must exit 0, print `<name>: ok`, and
+/// leave no sanitizer report.
+fn host(name: &str) {
+    for sanitize in [false, true] {
+        for link in [Link::Static, Link::Shared] {
+            let exe = compile(name, link, sanitize);
+            let output = run(Command::new(&exe)
+                .env("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=0")
+                .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stdout.contains(&format!("{name}: ok")),
+                "{name} ({link:?}, sanitize {sanitize}) printed:\n{stdout}\n{stderr}"
+            );
+            for report in ["AddressSanitizer", "runtime error", "LeakSanitizer"] {
+                assert!(
+                    !stderr.contains(report),
+                    "{name}: sanitizer report:\n{stderr}"
+                );
+            }
+            eprintln!("{name} ({link:?}, sanitize {sanitize}): {}", stdout.trim());
+        }
+    }
+}
+
+#[test]
+fn committed_header_is_the_generated_one() {
+    let generated = std::fs::read_to_string(&libs().generated_header)
+        .expect("the build generated tardy.h (see the build warnings)");
+    let committed = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("include/tardy.h"))
+        .expect("include/tardy.h exists");
+    assert!(
+        generated == committed,
+        "include/tardy.h is stale: regenerate it with \
+         `TARDY_UPDATE_HEADER=1 cargo build --features capi` and commit it"
+    );
+}
+
+#[test]
+fn header_compiles_as_cpp() {
+    let libs = libs();
+    let exe = libs.out_dir.join("header_check");
+    run(Command::new("c++")
+        .args(CXX_FLAGS)
+        .arg(format!("-I{MANIFEST_DIR}/include"))
+        .arg(Path::new(MANIFEST_DIR).join("ffi/header_check.cpp"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", libs.shared_dir.display()))
+        .arg("-ltardy")
+        .arg(format!("-Wl,-rpath,{}", libs.shared_dir.display())));
+    run(&mut Command::new(&exe));
+}
+
+#[test]
+fn sanitizer_runtime_is_installed() {
+    // Fails loudly, never skips: the hosts below need it.
+    let dir = &libs().out_dir;
+    let src = dir.join("san_probe.c");
+    std::fs::write(&src, "int main(void) { return 0; }\n").expect("write probe");
+    let output = Command::new("cc")
+        .args(SANITIZE)
+        .arg(&src)
+        .arg("-o")
+        .arg(dir.join("san_probe"))
+        .output()
+        .expect("cc runs");
+    assert!(
+        output.status.success(),
+        "cc cannot build with -fsanitize=address,undefined; install the sanitizer \
+         runtimes (Debian: apt-get install gcc g++ libasan8 libubsan1):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn c_test_program_covers_the_api() {
+    host("test_api");
+}
+
+#[test]
+fn embedded_host_drives_time_itself() {
+    host("embedded_host");
+}
+
+#[test]
+fn threaded_host_delivers_or_hands_back_everything() {
+    host("threaded_host");
+}
