@@ -22,7 +22,7 @@
 use core::marker::PhantomData;
 use core::num::NonZeroU64;
 
-use heapless::index_map::FnvIndexMap;
+use heapless::index_map::{Entry, FnvIndexMap};
 use heapless::{String, Vec};
 
 use crate::clock::{Clock, Ticks};
@@ -508,22 +508,32 @@ where
         };
         let id = self.next_id(u64::from(index));
         let order = self.counter;
-        let is_new_subject = !self.subjects.contains_key(&task.subject);
-        if is_new_subject {
-            if let Err((_, _)) = self.subjects.insert(task.subject.clone(), List::EMPTY) {
-                self.free_slot(index);
-                return Err(ScheduleError::Capacity(task));
+        // One look-up in the subject index: find or add the subject's list
+        // and link the slot into it.
+        let linked = match self.subjects.entry(task.subject.clone()) {
+            Entry::Occupied(list) => {
+                Self::push_back(&mut self.slots, list.into_mut(), index, Links::Subject);
+                true
             }
+            Entry::Vacant(v) => match v.insert(List::EMPTY) {
+                Ok(list) => {
+                    Self::push_back(&mut self.slots, list, index, Links::Subject);
+                    true
+                }
+                Err(_) => false,
+            },
+        };
+        if !linked {
+            self.free_slot(index);
+            return Err(ScheduleError::Capacity(task));
         }
         task.id = Some(id);
         task.deadline = deadline;
         task.attempt = task.attempt.saturating_add(1);
-        let subject = task.subject.clone();
         if let Some(slot) = self.slots.get_mut(usize::from(index)) {
             slot.task = Some(task);
             slot.order = order;
         }
-        self.link_subject(&subject, index);
         self.link_queue_list(queue, index, false);
         self.heap_push(index);
         Ok(id)
@@ -999,15 +1009,12 @@ where
 
     // ----- indexed binary heap -------------------------------------------
 
-    /// Puts slot `index`, whose key is `key`, at heap position `pos`.
-    fn set_heap(&mut self, pos: u16, index: u16, key: (Ticks, u64)) {
-        let p = usize::from(pos);
-        if let (Some(h), Some(k)) = (self.heap.get_mut(p), self.heap_keys.get_mut(p)) {
-            *h = index;
-            *k = key;
-        }
-        if let Some(s) = self.slots.get_mut(usize::from(index)) {
-            s.heap_pos = pos;
+    /// The heap, its keys and the slots as plain slices, for sifting.
+    fn heap_view(&mut self) -> HeapView<'_, S, P> {
+        HeapView {
+            heap: self.heap.as_mut_slice(),
+            keys: self.heap_keys.as_mut_slice(),
+            slots: self.slots.as_mut_slice(),
         }
     }
 
@@ -1025,10 +1032,16 @@ where
             self.heap.pop();
             return;
         }
-        self.set_heap(pos, index, key);
-        self.sift_up(pos);
+        let mut view = self.heap_view();
+        view.set(usize::from(pos), index, key);
+        view.sift_up(usize::from(pos));
     }
 
+    /// Takes slot `index` out of the heap.
+    ///
+    /// Floyd's method: the hole left at its position sinks to a leaf along
+    /// the smaller children (one comparison per level), the last entry fills
+    /// it and rises to its place, usually not far.
     fn heap_remove(&mut self, index: u16) {
         let Some(pos) = self.slots.get(usize::from(index)).map(|s| s.heap_pos) else {
             return;
@@ -1042,66 +1055,112 @@ where
         let (Some(last), Some(last_key)) = (self.heap.pop(), self.heap_keys.pop()) else {
             return;
         };
-        if usize::from(pos) < self.heap.len() {
-            self.set_heap(pos, last, last_key);
-            if pos > 0 {
-                self.sift_up(pos);
-            }
-            if let Some(p) = self.slots.get(usize::from(last)).map(|s| s.heap_pos) {
-                self.sift_down(p);
-            }
+        let hole = usize::from(pos);
+        if hole >= self.heap.len() {
+            return; // it was the last entry
+        }
+        let mut view = self.heap_view();
+        let hole = view.sink_hole(hole);
+        view.set(hole, last, last_key);
+        view.sift_up(hole);
+    }
+
+    fn sift_up(&mut self, pos: u16) {
+        self.heap_view().sift_up(usize::from(pos));
+    }
+
+    fn sift_down(&mut self, pos: u16) {
+        self.heap_view().sift_down(usize::from(pos));
+    }
+}
+
+/// The indexed heap's arrays, borrowed together. Every position is below
+/// `heap.len() == keys.len()` (at most `N`, so it fits a `u16`); the
+/// out-of-range branches only keep the code free of panics.
+struct HeapView<'a, S, P> {
+    heap: &'a mut [u16],
+    keys: &'a mut [(Ticks, u64)],
+    slots: &'a mut [Slot<S, P>],
+}
+
+impl<S, P> HeapView<'_, S, P> {
+    /// Puts slot `index`, whose key is `key`, at heap position `pos`.
+    #[inline]
+    fn set(&mut self, pos: usize, index: u16, key: (Ticks, u64)) {
+        if let (Some(h), Some(k)) = (self.heap.get_mut(pos), self.keys.get_mut(pos)) {
+            *h = index;
+            *k = key;
+        }
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.heap_pos = u16::try_from(pos).unwrap_or(NIL);
         }
     }
 
-    fn sift_up(&mut self, mut pos: u16) {
-        let p = usize::from(pos);
-        let (Some(&item), Some(&key)) = (self.heap.get(p), self.heap_keys.get(p)) else {
+    /// The smaller child of `pos` and its key, `None` for a leaf.
+    #[inline]
+    fn min_child(&self, pos: usize) -> Option<(usize, (Ticks, u64))> {
+        let left = 2 * pos + 1;
+        let &left_key = self.keys.get(left)?;
+        match self.keys.get(left + 1) {
+            Some(&right_key) if before(right_key, left_key) => Some((left + 1, right_key)),
+            _ => Some((left, left_key)),
+        }
+    }
+
+    /// Moves the smaller child up into the hole at `pos`, level by level,
+    /// down to a leaf; returns the leaf position, now the hole.
+    fn sink_hole(&mut self, mut pos: usize) -> usize {
+        while let Some((child, child_key)) = self.min_child(pos) {
+            let Some(&c) = self.heap.get(child) else {
+                break;
+            };
+            self.set(pos, c, child_key);
+            pos = child;
+        }
+        pos
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        let (Some(&item), Some(&key)) = (self.heap.get(pos), self.keys.get(pos)) else {
             return;
         };
         while pos > 0 {
             let parent = (pos - 1) / 2;
-            let pp = usize::from(parent);
-            let (Some(&up), Some(&up_key)) = (self.heap.get(pp), self.heap_keys.get(pp)) else {
+            let (Some(&up), Some(&up_key)) = (self.heap.get(parent), self.keys.get(parent)) else {
                 break;
             };
-            if key >= up_key {
+            if !before(key, up_key) {
                 break;
             }
-            self.set_heap(pos, up, up_key);
+            self.set(pos, up, up_key);
             pos = parent;
         }
-        self.set_heap(pos, item, key);
+        self.set(pos, item, key);
     }
 
-    fn sift_down(&mut self, mut pos: u16) {
-        let p = usize::from(pos);
-        let (Some(&item), Some(&key)) = (self.heap.get(p), self.heap_keys.get(p)) else {
+    fn sift_down(&mut self, mut pos: usize) {
+        let (Some(&item), Some(&key)) = (self.heap.get(pos), self.keys.get(pos)) else {
             return;
         };
-        let len = self.heap_keys.len();
-        loop {
-            let left = 2 * usize::from(pos) + 1;
-            let Some(&left_key) = self.heap_keys.get(left) else {
-                break;
-            };
-            let (mut child, mut child_key) = (left, left_key);
-            if let Some(&right_key) = self.heap_keys.get(left + 1) {
-                if right_key < left_key {
-                    (child, child_key) = (left + 1, right_key);
-                }
-            }
-            if child_key >= key {
+        while let Some((child, child_key)) = self.min_child(pos) {
+            if !before(child_key, key) {
                 break;
             }
-            let (Some(&c), Ok(child16)) = (self.heap.get(child), u16::try_from(child)) else {
+            let Some(&c) = self.heap.get(child) else {
                 break;
             };
-            self.set_heap(pos, c, child_key);
-            pos = child16;
+            self.set(pos, c, child_key);
+            pos = child;
         }
-        debug_assert!(usize::from(pos) < len);
-        self.set_heap(pos, item, key);
+        self.set(pos, item, key);
     }
+}
+
+/// Heap order: `a` leaves before `b`. One 128-bit comparison instead of a
+/// branch per tuple field.
+#[inline]
+fn before(a: (Ticks, u64), b: (Ticks, u64)) -> bool {
+    (u128::from(a.0) << 64 | u128::from(a.1)) < (u128::from(b.0) << 64 | u128::from(b.1))
 }
 
 impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug for Scheduler<C, Q, S, P, N, QN>
