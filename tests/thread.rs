@@ -3,6 +3,8 @@
 //! long anything took; deadlines are in the past, a few milliseconds ahead,
 //! or an hour ahead (so that delivering them early would be visible).
 
+#![cfg(feature = "std")]
+
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
