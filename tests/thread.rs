@@ -748,6 +748,36 @@ fn custom_clock_with_millisecond_ticks() {
     );
 }
 
+/// A simulated clock that the host moves: the thread cannot predict when a
+/// deadline passes, and `Options::max_sleep` bounds its sleep so it notices.
+/// With ticks declared an hour long and no bound, this test would hang.
+#[test]
+fn simulated_clock_with_max_sleep() {
+    #[derive(Clone)]
+    struct Sim(Arc<std::sync::atomic::AtomicU64>);
+    impl Clock for Sim {
+        fn now(&self) -> tardy::Ticks {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+    let sim = Sim(Arc::new(std::sync::atomic::AtomicU64::new(0)));
+    let options = Options::new()
+        .tick(HOUR)
+        .max_sleep(Duration::from_millis(1));
+    let sched: SchedulerThread<u32, u64, Sim> =
+        SchedulerThread::with_clock(sim.clone(), &[("q", 0)], options).unwrap();
+    let q = sched.queue_id("q").unwrap();
+    sched.schedule(Task::new(q, 0, 1), When::At(10)).unwrap();
+    sched.start().unwrap();
+    assert_eq!(
+        sched.get_task(q, Wait::NoWait).unwrap_err(),
+        TakeError::Empty
+    );
+    sim.0.store(10, Ordering::SeqCst); // nobody tells the scheduler
+    let task = sched.get_task(q, Wait::Forever).unwrap();
+    assert_eq!((*task.payload(), task.deadline()), (1, 10));
+}
+
 /// A subject whose `Hash` panics (breaking the `Subject` contract) poisons
 /// the lock; the scheduler recovers the lock and keeps working.
 #[test]
