@@ -1059,3 +1059,84 @@ where
         self.submit(task, |clock| When::At(clock.ticks_at_system_time(at)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Sched = SchedulerThread<u32, u32>;
+
+    #[test]
+    fn tick_conversion_saturates_and_zero_tick_is_one_ns() {
+        let s = Sched::new(&[], Options::new().tick(Duration::ZERO)).unwrap();
+        assert_eq!(s.handle.shared.tick, Duration::from_nanos(1));
+        assert_eq!(
+            s.handle.shared.ticks_to_duration(5),
+            Duration::from_nanos(5)
+        );
+        let hour = Sched::new(&[], Options::new().tick(Duration::from_secs(3600))).unwrap();
+        let far = hour.handle.shared.ticks_to_duration(Ticks::MAX);
+        assert_eq!(far, Duration::from_nanos(u64::MAX));
+    }
+
+    /// The scheduler thread records the deadline it sleeps until, and an
+    /// earlier deadline resets it (the wake-up), a later one does not.
+    #[test]
+    fn only_an_earlier_deadline_wakes_the_thread() {
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        let now = s.now();
+        let mut st = s.handle.lock();
+        st.phase = Phase::Running; // as if started, without a thread
+        st.sleep_until = Some(now + 1_000_000_000);
+        let mut wake = Wake::NONE;
+        st.deadline_set(now + 2_000_000_000, &mut wake);
+        assert!(!wake.thread);
+        assert_eq!(st.sleep_until, Some(now + 1_000_000_000));
+        st.deadline_set(now + 500_000_000, &mut wake);
+        assert!(wake.thread);
+        assert_eq!(st.sleep_until, None);
+        // Already due: delivered on the spot, no wake-up needed.
+        let mut wake = Wake::NONE;
+        st.core.schedule(Task::new(q, 0, 7), When::At(0)).unwrap();
+        st.deadline_set(0, &mut wake);
+        assert!(!wake.thread);
+        assert_eq!(st.core.stats(q).unwrap().queued, 1);
+        st.phase = Phase::Stopped;
+    }
+
+    #[cfg(feature = "log")]
+    #[test]
+    fn logs_scheduling_and_delivery() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        struct Capture;
+        static SCHEDULED: AtomicBool = AtomicBool::new(false);
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        impl log::Log for Capture {
+            fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+                true
+            }
+            fn log(&self, record: &log::Record<'_>) {
+                let text = std::format!("{}", record.args());
+                if text.contains("scheduled at tick") {
+                    SCHEDULED.store(true, Ordering::SeqCst);
+                }
+                if text.contains("taken") && text.contains("after its deadline") {
+                    TAKEN.store(true, Ordering::SeqCst);
+                }
+            }
+            fn flush(&self) {}
+        }
+        static CAPTURE: Capture = Capture;
+        log::set_logger(&CAPTURE).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        s.schedule(Task::new(q, 0, 1), When::At(0)).unwrap();
+        s.run_pending().unwrap();
+        s.get_task(q, Wait::NoWait).unwrap();
+        assert!(SCHEDULED.load(Ordering::SeqCst) && TAKEN.load(Ordering::SeqCst));
+    }
+}
