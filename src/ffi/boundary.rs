@@ -129,3 +129,51 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
         unsafe { out.write(value) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guarded(panic: bool) -> tardy_status {
+        ffi_panic_boundary! {
+            if panic {
+                panic!("a bug inside the library");
+            }
+            Err(TARDY_ERR_EMPTY)
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status() {
+        assert_eq!(guarded(true), TARDY_ERR_PANIC);
+        assert_eq!(guarded(false), TARDY_ERR_EMPTY);
+    }
+
+    #[test]
+    fn out_pointers_are_checked() {
+        let mut v = 0u64;
+        assert_eq!(check_out::<u64>(core::ptr::null_mut()), Err(TARDY_ERR_NULL));
+        assert_eq!(check_out(&raw mut v), Ok(()));
+        assert_eq!(check_opt_out::<u64>(core::ptr::null_mut()), Ok(()));
+        let odd = (&raw mut v).cast::<u8>().wrapping_add(1).cast::<u64>();
+        assert_eq!(check_opt_out(odd), Err(TARDY_ERR_INVALID_ARG));
+        // SAFETY: checked, valid.
+        unsafe { write_out(&raw mut v, 7) };
+        assert_eq!(v, 7);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        // SAFETY: NUL-terminated literals.
+        unsafe {
+            assert_eq!(name(c"queue".as_ptr()), Ok("queue"));
+            assert_eq!(name(core::ptr::null()), Err(TARDY_ERR_NULL));
+            assert_eq!(name(c"".as_ptr()), Err(TARDY_ERR_INVALID_ARG));
+            assert_eq!(name(c"\xff".as_ptr()), Err(TARDY_ERR_INVALID_ARG));
+            let longest = c"0123456789012345678901234567890";
+            assert_eq!(name(longest.as_ptr()).map(str::len), Ok(TARDY_MAX_NAME_LEN));
+            let too_long = c"01234567890123456789012345678901";
+            assert_eq!(name(too_long.as_ptr()), Err(TARDY_ERR_INVALID_ARG));
+        }
+    }
+}

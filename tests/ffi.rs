@@ -1,0 +1,578 @@
+//! The exported C functions, called from Rust as C would call them (feature
+//! `capi`). Single-threaded except `background_thread_delivers`, and small
+//! enough for Miri (`cargo +nightly miri test --features capi --test ffi`),
+//! which also checks that no call reads or writes out of bounds.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tardy::ffi::tardy_status::*;
+use tardy::ffi::*;
+
+/// A C string literal as the `*const c_char` C passes.
+macro_rules! c {
+    ($s:literal) => {
+        concat!($s, "\0").as_ptr().cast::<c_char>()
+    };
+}
+
+/// A simulated clock: ticks read from an `AtomicU64` given as `user`.
+unsafe extern "C" fn sim_clock(user: *mut c_void) -> u64 {
+    // SAFETY: every test passes a pointer to an AtomicU64 that outlives the
+    // scheduler.
+    unsafe { &*user.cast::<AtomicU64>() }.load(Ordering::SeqCst)
+}
+
+/// A scheduler on `clock`, freed on drop.
+struct Sched(*mut tardy_scheduler);
+
+impl Sched {
+    fn new(clock: &AtomicU64) -> Self {
+        let mut s = ptr::null_mut();
+        let user = ptr::from_ref(clock).cast_mut().cast();
+        // SAFETY: `out` is valid; the clock outlives the scheduler.
+        assert_eq!(
+            unsafe { tardy_new(Some(sim_clock), user, &mut s) },
+            TARDY_OK
+        );
+        assert!(!s.is_null());
+        Self(s)
+    }
+}
+
+impl Drop for Sched {
+    fn drop(&mut self) {
+        // SAFETY: created by tardy_new, freed once.
+        unsafe { tardy_free(self.0) };
+    }
+}
+
+fn text(status: tardy_status) -> &'static str {
+    // SAFETY: tardy_status_str returns a static NUL-terminated string.
+    unsafe { CStr::from_ptr(tardy_status_str(status as tardy_status_value)) }
+        .to_str()
+        .unwrap()
+}
+
+#[test]
+fn every_status_has_a_distinct_text_and_unknown_values_are_safe() {
+    let all = tardy_status::all();
+    assert_eq!(all.len(), 12);
+    let mut texts: Vec<&str> = all.iter().map(|s| text(*s)).collect();
+    for value in [1, 12, -12, i32::MIN, i32::MAX] {
+        // SAFETY: any int is a valid argument.
+        let t = unsafe { CStr::from_ptr(tardy_status_str(value)) };
+        assert_eq!(t.to_str().unwrap(), "unknown status");
+    }
+    texts.push("unknown status");
+    texts.sort_unstable();
+    texts.dedup();
+    assert_eq!(texts.len(), 13);
+    // SAFETY: static NUL-terminated string.
+    let version = unsafe { CStr::from_ptr(tardy_version()) };
+    assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn null_pointers_are_refused() {
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    let mut n = 0usize;
+    let mut u = 0u64;
+    let s = ptr::null_mut();
+    // SAFETY: NULL schedulers and valid out-pointers.
+    unsafe {
+        assert_eq!(
+            tardy_new(None, ptr::null_mut(), ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_ERR_NULL);
+        assert_eq!(
+            tardy_remove_queue(s, c!("q"), None, ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_schedule_now(s, c!("q"), 1, ptr::null_mut(), ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_schedule_after(s, c!("q"), 1, ptr::null_mut(), 1, ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_schedule_at(s, c!("q"), 1, ptr::null_mut(), 1, ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(tardy_reschedule_at(s, 1, 1), TARDY_ERR_NULL);
+        assert_eq!(tardy_cancel(s, 1, ptr::null_mut()), TARDY_ERR_NULL);
+        assert_eq!(
+            tardy_cancel_subject(s, 1, None, ptr::null_mut(), &mut n),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(tardy_get_task(s, c!("q"), 0, &mut task), TARDY_ERR_NULL);
+        assert_eq!(tardy_task_done(s, c!("q")), TARDY_ERR_NULL);
+        assert_eq!(tardy_run_pending(s, &mut n), TARDY_ERR_NULL);
+        assert_eq!(tardy_run_all(s, &mut n), TARDY_ERR_NULL);
+        assert_eq!(tardy_next_deadline(s, &mut u), TARDY_ERR_NULL);
+        assert_eq!(tardy_now(s, &mut u), TARDY_ERR_NULL);
+        assert_eq!(tardy_start(s), TARDY_ERR_NULL);
+        assert_eq!(tardy_stop(s), TARDY_ERR_NULL);
+        tardy_free(s);
+    }
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    // SAFETY: a live scheduler, NULL names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, ptr::null(), 0), TARDY_ERR_NULL);
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_get_task(s.0, c!("q"), 0, ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(tardy_next_deadline(s.0, ptr::null_mut()), TARDY_ERR_NULL);
+        assert_eq!(tardy_now(s.0, ptr::null_mut()), TARDY_ERR_NULL);
+    }
+}
+
+#[test]
+fn names_are_validated_without_reading_past_the_limit() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    // No NUL in the first TARDY_MAX_NAME_LEN + 1 bytes, and nothing after
+    // them: reading one byte more would be out of bounds (Miri checks).
+    let unterminated = [b'x'; TARDY_MAX_NAME_LEN + 1];
+    let longest = [[b'y'; TARDY_MAX_NAME_LEN].as_slice(), b"\0"].concat();
+    let bad: [&[u8]; 4] = [b"\0", b"\xff\0", b"ab\xc3\0", b"\xed\xa0\x80\0"];
+    // SAFETY: every name is readable up to its NUL or the limit.
+    unsafe {
+        assert_eq!(
+            tardy_add_queue(s.0, unterminated.as_ptr().cast(), 0),
+            TARDY_ERR_INVALID_ARG
+        );
+        for name in bad {
+            assert_eq!(
+                tardy_add_queue(s.0, name.as_ptr().cast(), 0),
+                TARDY_ERR_INVALID_ARG
+            );
+            assert_eq!(
+                tardy_task_done(s.0, name.as_ptr().cast()),
+                TARDY_ERR_INVALID_ARG
+            );
+        }
+        assert_eq!(tardy_add_queue(s.0, longest.as_ptr().cast(), 0), TARDY_OK);
+        assert_eq!(
+            tardy_add_queue(s.0, longest.as_ptr().cast(), 0),
+            TARDY_ERR_QUEUE_EXISTS
+        );
+        assert_eq!(
+            tardy_add_queue(s.0, c!("big"), TARDY_CAPACITY + 1),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(tardy_add_queue(s.0, c!("big"), TARDY_CAPACITY), TARDY_OK);
+        assert_eq!(tardy_add_queue(s.0, c!("h\u{e9}"), 1), TARDY_OK);
+        for i in 3..TARDY_MAX_QUEUES {
+            let name = format!("q{i}\0");
+            assert_eq!(tardy_add_queue(s.0, name.as_ptr().cast(), 1), TARDY_OK);
+        }
+        assert_eq!(tardy_add_queue(s.0, c!("more"), 1), TARDY_ERR_CAPACITY);
+        assert_eq!(
+            tardy_remove_queue(s.0, c!("big"), None, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_remove_queue(s.0, c!("big"), None, ptr::null_mut()),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!(tardy_add_queue(s.0, c!("more"), 1), TARDY_OK);
+    }
+}
+
+#[test]
+fn out_parameters_are_written_only_on_success() {
+    let clock = AtomicU64::new(10);
+    let s = Sched::new(&clock);
+    let mut id: tardy_task_id = 77;
+    let mut user: *mut c_void = ptr::dangling_mut();
+    let mut u = 88u64;
+    let mut task = tardy_task {
+        id: 99,
+        subject: 99,
+        user_data: ptr::null_mut(),
+        deadline: 99,
+    };
+    let before = task;
+    // SAFETY: a live scheduler, valid out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 1), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("none"), 1, ptr::null_mut(), 5, &mut id),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("q"), 1, ptr::null_mut(), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("q"), 1, ptr::null_mut(), &mut id),
+            TARDY_ERR_QUEUE_FULL
+        );
+        assert_eq!(id, 77);
+        assert_eq!(tardy_cancel(s.0, 12345, &mut user), TARDY_ERR_NOT_SCHEDULED);
+        assert_eq!(user, ptr::dangling_mut());
+        assert_eq!(tardy_next_deadline(s.0, &mut u), TARDY_ERR_EMPTY);
+        assert_eq!(u, 88);
+        assert_eq!(
+            tardy_get_task(s.0, c!("none"), 0, &mut task),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!(task, before);
+        assert_eq!(tardy_get_task(s.0, c!("q"), 0, &mut task), TARDY_OK);
+        assert_ne!(task, before);
+        assert_eq!(tardy_get_task(s.0, c!("q"), 0, &mut task), TARDY_ERR_EMPTY);
+        // A misaligned out-pointer is refused, not written.
+        let mut buf = [0u64; 2];
+        let odd = buf.as_mut_ptr().cast::<u8>().wrapping_add(1).cast::<u64>();
+        assert_eq!(tardy_now(s.0, odd), TARDY_ERR_INVALID_ARG);
+        assert_eq!(buf, [0, 0]);
+    }
+}
+
+#[test]
+fn tasks_come_in_deadline_order_and_never_early() {
+    let clock = AtomicU64::new(100);
+    let s = Sched::new(&clock);
+    let mut data = [0u8; 4];
+    let base = data.as_mut_ptr().cast::<c_void>();
+    let (p0, p1, p2, p3) = (
+        base,
+        base.wrapping_byte_add(1),
+        base.wrapping_byte_add(2),
+        base.wrapping_byte_add(3),
+    );
+    let mut ids = [0u64; 4];
+    let mut moved = 0usize;
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    // SAFETY: a live scheduler, valid out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("q"), 1, p0, 130, &mut ids[0]),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("q"), 2, p1, 10, &mut ids[1]),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("q"), 3, p2, 110, &mut ids[2]),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("q"), 4, p3, 120, &mut ids[3]),
+            TARDY_OK
+        );
+        assert_eq!(tardy_reschedule_at(s.0, ids[3], 105), TARDY_OK);
+        assert_eq!(tardy_reschedule_at(s.0, 0, 105), TARDY_ERR_NOT_SCHEDULED);
+        let mut next = 0;
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 105);
+        clock.store(104, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 0);
+        clock.store(115, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 3);
+        for (id, user, deadline) in [(ids[3], p3, 105), (ids[1], p1, 110), (ids[2], p2, 110)] {
+            assert_eq!(tardy_get_task(s.0, c!("q"), 0, &mut task), TARDY_OK);
+            assert_eq!(
+                (task.id, task.user_data, task.deadline),
+                (id, user, deadline)
+            );
+            assert_eq!(tardy_task_done(s.0, c!("q")), TARDY_OK);
+        }
+        assert_eq!(tardy_task_done(s.0, c!("q")), TARDY_ERR_INVALID_ARG);
+        let mut back = ptr::null_mut();
+        assert_eq!(tardy_cancel(s.0, ids[0], &mut back), TARDY_OK);
+        assert_eq!(back, p0);
+        assert_eq!(
+            tardy_cancel(s.0, ids[0], &mut back),
+            TARDY_ERR_NOT_SCHEDULED
+        );
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("q"), 5, p0, u64::MAX, ptr::null_mut()),
+            TARDY_OK
+        );
+        clock.store(u64::MAX - 1, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 0);
+        assert_eq!(tardy_run_all(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+    }
+}
+
+/// Collects handed-back tasks; optionally schedules into "again" from
+/// inside the callback, to show that callbacks run without the lock.
+struct Collector {
+    tasks: Vec<tardy_task>,
+    reenter: *mut tardy_scheduler,
+    status: Option<tardy_status>,
+}
+
+unsafe extern "C" fn collect(user: *mut c_void, task: *const tardy_task) {
+    // SAFETY: the tests pass a live Collector; `task` is valid for the call.
+    let (c, task) = unsafe { (&mut *user.cast::<Collector>(), *task) };
+    c.tasks.push(task);
+    if !c.reenter.is_null() {
+        // SAFETY: a live scheduler and a valid name.
+        c.status = Some(unsafe {
+            tardy_schedule_at(
+                c.reenter,
+                c!("again"),
+                task.subject,
+                task.user_data,
+                1_000,
+                ptr::null_mut(),
+            )
+        });
+    }
+}
+
+#[test]
+fn handed_back_tasks_reach_the_callback_which_may_call_back_in() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    // Only ever used through this pointer, as C would.
+    let c = Box::into_raw(Box::new(Collector {
+        tasks: Vec::new(),
+        reenter: s.0,
+        status: None,
+    }));
+    let user = c.cast::<c_void>();
+    let mut count = 0usize;
+    // SAFETY: a live scheduler and collector.
+    unsafe {
+        for q in [c!("a"), c!("b"), c!("again")] {
+            assert_eq!(tardy_add_queue(s.0, q, 0), TARDY_OK);
+        }
+        for delay in 1..=3 {
+            assert_eq!(
+                tardy_schedule_after(s.0, c!("a"), 42, ptr::null_mut(), delay, ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("b"), 7, ptr::null_mut(), 1, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("b"), 7, ptr::null_mut(), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_cancel_subject(s.0, 42, Some(collect), user, &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 3);
+        assert_eq!((*c).tasks.len(), 3);
+        assert_eq!((*c).status, Some(TARDY_OK));
+        assert!((*c).tasks.iter().all(|t| t.subject == 42 && t.id != 0));
+        // The callback's three new tasks for subject 42 are scheduled.
+        assert_eq!(
+            tardy_cancel_subject(s.0, 42, None, ptr::null_mut(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 3);
+        (*c).tasks.clear();
+        (*c).reenter = ptr::null_mut();
+        assert_eq!(
+            tardy_remove_queue(s.0, c!("b"), Some(collect), user),
+            TARDY_OK
+        );
+        assert_eq!((*c).tasks.len(), 2, "one scheduled, one queued");
+        assert_eq!(
+            tardy_remove_queue(s.0, c!("b"), Some(collect), user),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!((*c).tasks.len(), 2);
+        drop(Box::from_raw(c));
+    }
+}
+
+/// A clock that calls back into its own scheduler, recording the answer.
+struct Reentrant {
+    sched: *mut tardy_scheduler,
+    answer: Option<tardy_status>,
+}
+
+unsafe extern "C" fn reentrant_clock(user: *mut c_void) -> u64 {
+    // SAFETY: the test passes a live Reentrant.
+    let r = unsafe { &mut *user.cast::<Reentrant>() };
+    if !r.sched.is_null() {
+        let mut now = 0;
+        // SAFETY: a live scheduler.
+        r.answer = Some(unsafe { tardy_now(r.sched, &mut now) });
+    }
+    5
+}
+
+#[test]
+fn the_clock_cannot_call_its_own_scheduler() {
+    let mut r = Reentrant {
+        sched: ptr::null_mut(),
+        answer: None,
+    };
+    let user = ptr::from_mut(&mut r).cast::<c_void>();
+    let mut s = ptr::null_mut();
+    let mut now = 0;
+    // SAFETY: valid pointers; `r` outlives the scheduler.
+    unsafe {
+        assert_eq!(tardy_new(Some(reentrant_clock), user, &mut s), TARDY_OK);
+        (*user.cast::<Reentrant>()).sched = s;
+        assert_eq!(tardy_now(s, &mut now), TARDY_OK);
+        assert_eq!(now, 5);
+        assert_eq!(
+            (*user.cast::<Reentrant>()).answer,
+            Some(TARDY_ERR_INVALID_ARG)
+        );
+        (*user.cast::<Reentrant>()).sched = ptr::null_mut();
+        tardy_free(s);
+    }
+}
+
+#[test]
+fn capacity_is_reported_and_never_lossy() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let tasks = if cfg!(miri) { 64 } else { TARDY_CAPACITY };
+    let mut count = 0;
+    // SAFETY: a live scheduler.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        for i in 0..tasks {
+            assert_eq!(
+                tardy_schedule_after(s.0, c!("q"), 1, ptr::null_mut(), i as u64, ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        if tasks == TARDY_CAPACITY {
+            let mut id = 5;
+            assert_eq!(
+                tardy_schedule_after(s.0, c!("q"), 1, ptr::null_mut(), 1, &mut id),
+                TARDY_ERR_CAPACITY
+            );
+            assert_eq!(id, 5);
+        }
+        assert_eq!(
+            tardy_cancel_subject(s.0, 1, None, ptr::null_mut(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, tasks);
+    }
+}
+
+#[test]
+fn start_and_stop() {
+    let mut s = ptr::null_mut();
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    // SAFETY: valid pointers.
+    unsafe {
+        assert_eq!(
+            tardy_new_with_tick(None, ptr::null_mut(), 0, &mut s),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert!(s.is_null());
+        assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+        assert_eq!(tardy_start(s), TARDY_OK);
+        assert_eq!(tardy_start(s), TARDY_ERR_STATE);
+        // Due at once: the background thread delivers it; wait for ever.
+        assert_eq!(
+            tardy_schedule_after(s, c!("q"), 9, ptr::null_mut(), 0, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(tardy_get_task(s, c!("q"), u64::MAX, &mut task), TARDY_OK);
+        assert_eq!(task.subject, 9);
+        assert_eq!(tardy_stop(s), TARDY_OK);
+        assert_eq!(tardy_stop(s), TARDY_ERR_STATE);
+        assert_eq!(tardy_start(s), TARDY_ERR_STATE);
+        assert_eq!(tardy_add_queue(s, c!("r"), 0), TARDY_ERR_STATE);
+        assert_eq!(tardy_get_task(s, c!("q"), 0, &mut task), TARDY_ERR_STATE);
+        tardy_free(s);
+    }
+}
+
+/// A scheduler pointer moved to a worker thread, as C hosts do.
+struct SendPtr(*mut tardy_scheduler);
+
+// SAFETY: every tardy function may be called from any thread.
+unsafe impl Send for SendPtr {}
+
+impl SendPtr {
+    fn get(&self) -> *mut tardy_scheduler {
+        self.0
+    }
+}
+
+#[test]
+fn background_thread_delivers_to_waiting_workers() {
+    let tasks: u64 = if cfg!(miri) { 8 } else { 500 };
+    let mut s = ptr::null_mut();
+    // SAFETY: valid pointers.
+    unsafe {
+        assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+        assert_eq!(tardy_start(s), TARDY_OK);
+    }
+    let shared = SendPtr(s);
+    let worker = std::thread::spawn(move || {
+        let s = shared.get();
+        let mut seen = Vec::new();
+        let mut task = tardy_task {
+            id: 0,
+            subject: 0,
+            user_data: ptr::null_mut(),
+            deadline: 0,
+        };
+        while (seen.len() as u64) < tasks {
+            // SAFETY: the scheduler outlives this thread (joined before free).
+            let st = unsafe { tardy_get_task(s, c!("q"), u64::MAX, &mut task) };
+            assert_eq!(st, TARDY_OK);
+            seen.push(task.subject);
+        }
+        seen
+    });
+    for i in 0..tasks {
+        // SAFETY: a live scheduler.
+        let st = unsafe {
+            tardy_schedule_after(
+                s,
+                c!("q"),
+                i,
+                ptr::null_mut(),
+                (i % 7) * 1000,
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, TARDY_OK);
+    }
+    let mut seen = worker.join().unwrap();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..tasks).collect::<Vec<_>>());
+    // SAFETY: no other thread uses it any more.
+    unsafe { tardy_free(s) };
+}
