@@ -8,7 +8,7 @@ extern crate std;
 
 mod clock;
 mod error;
-#[cfg(feature = "capi")]
+#[cfg(any(feature = "capi", feature = "capi-baremetal"))]
 pub mod ffi;
 mod queue;
 mod scheduler;

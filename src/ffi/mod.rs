@@ -32,11 +32,15 @@ mod types;
 
 #[cfg(feature = "std")]
 mod api;
+#[cfg(all(feature = "capi-baremetal", not(feature = "std")))]
+mod baremetal;
 #[cfg(feature = "std")]
 mod threaded;
 
 #[cfg(feature = "std")]
 pub use api::*;
+#[cfg(all(feature = "capi-baremetal", not(feature = "std")))]
+pub use baremetal::*;
 pub use status::{tardy_status, tardy_status_str, tardy_status_value};
 #[cfg(feature = "std")]
 pub use threaded::tardy_scheduler;
