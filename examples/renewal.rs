@@ -32,8 +32,8 @@ use tardy::{
 };
 
 /// Task slots: one renewal per certificate, plus retries in flight.
-const CAPACITY: usize = 1 << 15;
-const MAX_CERTS: usize = 30_000;
+const CAPACITY: usize = 1 << 14;
+const MAX_CERTS: usize = 15_000;
 /// A fetch that failed this many times is given up until the next period.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -59,7 +59,7 @@ struct Config {
 
 const USAGE: &str =
     "usage: renewal [--certs N] [--workers N] [--seconds N] [--fail PERCENT] [--seed N]
-  --certs    certificates to keep renewed (default 2000, at most 30000)
+  --certs    certificates to keep renewed (default 2000, at most 15000)
   --workers  fetch worker threads (default 4)
   --seconds  how long the daemon runs (default 6)
   --fail     percent of fetches that fail and are retried (default 10)

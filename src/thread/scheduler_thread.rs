@@ -38,8 +38,7 @@ use core::fmt;
 use core::ops::Deref;
 use std::boxed::Box;
 use std::string::String;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::PoisonError;
 use std::time::{Duration, Instant, SystemTime};
 use std::vec::Vec;
 
@@ -48,6 +47,7 @@ use super::clock::MonotonicClock;
 use super::error::{
     CancelError, DoneError, NewQueueError, QueueError, StartError, Stopped, SubmitError, TakeError,
 };
+use super::sync::{Arc, Builder, Condvar, JoinHandle, Mutex, MutexGuard};
 use crate::clock::{Clock, Ticks};
 use crate::error::{AddQueueError, GetTaskError};
 use crate::scheduler::{QueueStats, Scheduler};
@@ -362,9 +362,11 @@ where
 /// drops the tasks it still holds. A stopped scheduler cannot be started
 /// again, and every handle then answers [`Stopped`].
 ///
-/// The core lives in one heap allocation of a few hundred kilobytes with the
-/// default `N` and `QN`; it is built on the stack of the creating thread
-/// first, so a very large `N` wants a thread with a large stack.
+/// The core lives in one heap allocation: about 450 KB with the default `N`
+/// and `QN` (it grows linearly with `N`). It is built on the stack of the
+/// creating thread before it moves into the box, in unoptimised builds
+/// possibly more than once, so a large `N` (16 384 and up) wants to be
+/// created on a thread with a large stack, such as the main thread.
 ///
 /// # Examples
 ///
@@ -485,8 +487,8 @@ where
                 waiters: [0; QN],
             }),
             wake: Condvar::new(),
-            ready: [const { Condvar::new() }; QN],
-            idle: [const { Condvar::new() }; QN],
+            ready: core::array::from_fn(|_| Condvar::new()),
+            idle: core::array::from_fn(|_| Condvar::new()),
             tick: options.tick,
             max_sleep: options.max_sleep,
         };
@@ -556,7 +558,7 @@ where
         }
         let name = self.thread_name.clone();
         let shared = Arc::clone(&self.handle.shared);
-        let spawned = std::thread::Builder::new()
+        let spawned = Builder::new()
             .name(name)
             .spawn(move || shared.run())
             .map_err(|e| StartError::Spawn(e.kind()))?;
