@@ -13,7 +13,7 @@
 //!   counts the wrap is pending. This is the technique of embassy-stm32's
 //!   time driver.
 //! - [`WrapExtender`] (and, with the `critical-section` feature,
-//!   [`CsWrapClock`](crate::CsWrapClock)): for a counter without interrupts,
+//!   `CsWrapClock`): for a counter without interrupts,
 //!   or a free-running one whose interrupts the firmware uses otherwise. It
 //!   remembers the last extended reading and adds how far the counter moved
 //!   since. It must be read at least once per half wrap.
@@ -177,7 +177,7 @@ impl<const BITS: u32> Default for HalfPeriodCounter<BITS> {
 /// counter comes round), and a whole wrap between readings is lost.
 ///
 /// `extend` takes `&mut self`: share it between contexts inside a critical
-/// section, as [`CsWrapClock`](crate::CsWrapClock) does (feature
+/// section, as `CsWrapClock` does (feature
 /// `critical-section`).
 ///
 /// # Examples

@@ -54,9 +54,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     extern "C" {
         fn tardy_host_panic(file: *const u8, file_len: usize, line: u32);
     }
-    let (file, line) = info
-        .location()
-        .map_or(("", 0), |l| (l.file(), l.line()));
+    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
     // SAFETY: `file` is valid for `file.len()` bytes for the call; the hook
     // is the host's.
     unsafe { tardy_host_panic(file.as_ptr(), file.len(), line) };
