@@ -1,0 +1,983 @@
+//! The latency and footprint harness (no criterion: it reports
+//! distributions, not means).
+//!
+//! Sections, all in one process so that the ratios hold on a noisy machine:
+//!
+//! - `footprint`: `size_of` per task slot, and a counting allocator that
+//!   checks the steady state of the core workloads (hold, churn with cancel
+//!   and with reschedule, cancel-by-subject, fill-drain) allocates nothing;
+//! - `python`: runs `benches/python_sched.py` (Python's `sched`) and the
+//!   same fill_drain/10000 and cancel_by_subject/10000/k work on tardy's
+//!   core, and prints the ratios;
+//! - `handoff`: a task scheduled ASAP in one thread, taken by a worker
+//!   blocked in `get_task`: tardy's `SchedulerThread`, a bare
+//!   Mutex+Condvar (the floor) and a crossbeam-channel `recv`;
+//! - `lateness`: `get_task` return time minus deadline, for deadlines 1 ms
+//!   and 10 ms ahead, random 0–100 ms, and bursts of 1000 sharing one
+//!   deadline, against a bare `Condvar::wait_timeout` on the same deadlines
+//!   (the floor). An early delivery fails the run.
+//!
+//! `handoff` and `lateness` run idle and then with one CPU-burning thread
+//! per core. Results are printed as markdown tables; `--out DIR` also
+//! writes `lateness.svg` (cumulative distributions) and `summary.md` there.
+//!
+//! ```text
+//! cargo bench --bench latency                       # about a minute
+//! cargo bench --bench latency -- --scale 5          # 5x the samples
+//! cargo bench --bench latency -- --only handoff,lateness --out target/latency
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tardy::{HeaplessQueue, ManualClock, Options, Scheduler, SchedulerThread, Task, Wait, When};
+
+// ----- counting allocator -------------------------------------------------
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter is a relaxed atomic and allocates nothing.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+// ----- options ------------------------------------------------------------
+
+struct Args {
+    scale: f64,
+    only: Option<Vec<String>>,
+    out: Option<String>,
+}
+
+impl Args {
+    fn parse() -> Self {
+        let mut args = Self {
+            scale: 1.0,
+            only: None,
+            out: None,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--scale" => args.scale = it.next().and_then(|v| v.parse().ok()).unwrap_or(1.0),
+                "--only" => {
+                    args.only = it.next().map(|v| v.split(',').map(str::to_owned).collect());
+                }
+                "--out" => args.out = it.next(),
+                "--help" | "-h" => {
+                    println!(
+                        "latency [--scale F] [--only footprint,python,handoff,lateness] [--out DIR]"
+                    );
+                    std::process::exit(0);
+                }
+                _ => {} // `cargo bench` passes `--bench`
+            }
+        }
+        args
+    }
+    fn wants(&self, section: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|s| s == section))
+    }
+    fn n(&self, base: usize) -> usize {
+        ((base as f64 * self.scale) as usize).max(1)
+    }
+}
+
+// ----- statistics ---------------------------------------------------------
+
+/// Latencies in nanoseconds, sorted.
+struct Dist(Vec<i64>);
+
+impl Dist {
+    fn new(mut v: Vec<i64>) -> Self {
+        v.sort_unstable();
+        Self(v)
+    }
+    fn pct(&self, p: f64) -> i64 {
+        if self.0.is_empty() {
+            return 0;
+        }
+        let i = ((p / 100.0) * (self.0.len() - 1) as f64).round() as usize;
+        self.0[i.min(self.0.len() - 1)]
+    }
+    fn min(&self) -> i64 {
+        self.0.first().copied().unwrap_or(0)
+    }
+    fn max(&self) -> i64 {
+        self.0.last().copied().unwrap_or(0)
+    }
+    fn early(&self) -> usize {
+        self.0.iter().take_while(|&&x| x < 0).count()
+    }
+}
+
+fn us(ns: i64) -> String {
+    format!("{:.1}", ns as f64 / 1000.0)
+}
+
+/// Signed `a - b` in nanoseconds.
+fn diff_ns(a: Instant, b: Instant) -> i64 {
+    match a.checked_duration_since(b) {
+        Some(d) => d.as_nanos() as i64,
+        None => -(b.duration_since(a).as_nanos() as i64),
+    }
+}
+
+// ----- CPU load -----------------------------------------------------------
+
+/// One spinning thread per core until dropped.
+struct Load {
+    stop: Arc<AtomicBool>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start() -> Self {
+        let cores = thread::available_parallelism().map_or(2, usize::from);
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let mut x = 1u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..1000 {
+                            x = black_box(
+                                x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+                            );
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+// ----- deterministic randomness -------------------------------------------
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+// ----- footprint ------------------------------------------------------------
+
+type T = Task<u32, u32>;
+type Core<const CAP: usize> = Scheduler<ManualClock, HeaplessQueue<T, CAP>, u32, u32, CAP, 2>;
+type Narrow<const CAP: usize> = Scheduler<ManualClock, HeaplessQueue<T, 1>, u32, u32, CAP, 2>;
+type Wide<const CAP: usize> =
+    Scheduler<ManualClock, HeaplessQueue<Task<u64, usize>, 1>, u64, usize, CAP, 2>;
+
+const TOKEN_BITS: u32 = 20;
+const SPAN: u64 = 1_000_000;
+
+fn footprint(report: &mut String) {
+    use std::mem::size_of;
+    let per_narrow = (size_of::<Narrow<512>>() - size_of::<Narrow<256>>()) / 256;
+    let per_wide = (size_of::<Wide<512>>() - size_of::<Wide<256>>()) / 256;
+    let _ = writeln!(report, "\n## footprint\n");
+    let _ = writeln!(report, "| what | bytes |\n|---|---|");
+    let _ = writeln!(report, "| `Task<u32, u32>` | {} |", size_of::<T>());
+    let _ = writeln!(
+        report,
+        "| per task slot, S=u32 P=u32 (slot + heap entry + key + subject entry) | {per_narrow} |"
+    );
+    let _ = writeln!(report, "| per task slot, S=u64 P=usize | {per_wide} |");
+    let _ = writeln!(
+        report,
+        "| `Scheduler<_, HeaplessQueue<_,1024>, u32, u32, 1024, 2>` | {} |",
+        size_of::<Core<1024>>()
+    );
+    let _ = writeln!(
+        report,
+        "| `Scheduler<_, HeaplessQueue<_,16384>, u32, u32, 16384, 2>` | {} |",
+        size_of::<Core<16384>>()
+    );
+
+    // Steady state of workloads 1-4 on the core: no allocation at all.
+    let mut s = Box::new(Core::<16384>::new(ManualClock::new(0)));
+    let q = s.add_queue("q", 0).expect("queue");
+    let mut rng = Rng(7);
+    let mut now = 0u64;
+    let mut live: Vec<(u32, tardy::TaskId)> = Vec::with_capacity(16384);
+    let mut free: Vec<u32> = (0..16384).rev().collect();
+    let tick = |now: u64, d: u64, tok: u32| ((now + d) << TOKEN_BITS) | u64::from(tok);
+    let sched = |s: &mut Core<16384>, now: u64, rng: &mut Rng, tok: u32, subject: u32| {
+        let at = When::At(tick(now, 1 + rng.below(SPAN), tok));
+        s.schedule(Task::new(q, subject, tok), at)
+            .expect("schedule")
+    };
+    for _ in 0..10_000 {
+        let tok = free.pop().expect("token");
+        live.push((tok, sched(&mut s, now, &mut rng, tok, tok)));
+    }
+    let deliver = |s: &mut Core<16384>, now: &mut u64| -> u32 {
+        if let Ok(t) = s.get_task(q) {
+            return *t.payload();
+        }
+        let d = s.next_deadline().expect("deadline");
+        s.clock().set(d);
+        *now = d >> TOKEN_BITS;
+        s.run_pending();
+        *s.get_task(q).expect("task").payload()
+    };
+    let mut results = Vec::new();
+    // Positions in `live` by token, to remove a delivered one.
+    let mut pos = vec![usize::MAX; 16384];
+    for (i, &(tok, _)) in live.iter().enumerate() {
+        pos[tok as usize] = i;
+    }
+    let remove_live = |live: &mut Vec<(u32, tardy::TaskId)>, pos: &mut Vec<usize>, tok: u32| {
+        let p = pos[tok as usize];
+        live.swap_remove(p);
+        if let Some(&(moved, _)) = live.get(p) {
+            pos[moved as usize] = p;
+        }
+    };
+    for (name, mode) in [
+        ("hold", 0),
+        ("churn r=0.5 (cancel)", 1),
+        ("churn r=0.5 (reschedule)", 2),
+    ] {
+        let before = allocations();
+        for _ in 0..100_000 {
+            if mode == 2 && rng.below(2) == 0 {
+                let (tok, id) = live[rng.below(live.len() as u64) as usize];
+                s.reschedule(id, When::At(tick(now, 1 + rng.below(SPAN), tok)))
+                    .expect("reschedule");
+                continue;
+            }
+            let tok = free.pop().expect("token");
+            let id = sched(&mut s, now, &mut rng, tok, tok);
+            pos[tok as usize] = live.len();
+            live.push((tok, id));
+            let gone = if mode == 1 && rng.below(2) == 0 {
+                let (tok, id) = live[rng.below(live.len() as u64) as usize];
+                black_box(s.cancel(id).expect("cancel"));
+                tok
+            } else {
+                deliver(&mut s, &mut now)
+            };
+            remove_live(&mut live, &mut pos, gone);
+            free.push(gone);
+        }
+        results.push((name, allocations() - before));
+    }
+    // cancel_by_subject: cancel all, refill with k = 4 per subject, cancel all.
+    let before = allocations();
+    for (tok, _) in live.drain(..) {
+        free.push(tok);
+    }
+    s.clear(|t| {
+        black_box(t);
+    });
+    for i in 0..10_000u32 {
+        let tok = free.pop().expect("token");
+        sched(&mut s, now, &mut rng, tok, i / 4);
+    }
+    let mut n = 0;
+    for subject in 0..2_500u32 {
+        n += s.cancel_by_subject(&subject, |t| {
+            free.push(*t.payload());
+        });
+    }
+    assert_eq!((n, s.len()), (10_000, 0), "cancel_by_subject left tasks");
+    results.push(("cancel_by_subject k=4", allocations() - before));
+    // fill_drain
+    let before = allocations();
+    for _ in 0..5 {
+        for i in 0..10_000u32 {
+            sched(&mut s, now, &mut rng, i, i);
+        }
+        now += SPAN + 1;
+        s.clock().set(now << TOKEN_BITS);
+        s.run_pending();
+        let mut taken = 0;
+        while s.get_task(q).is_ok() {
+            taken += 1;
+        }
+        assert_eq!(taken, 10_000);
+    }
+    results.push(("fill_drain x5", allocations() - before));
+    let _ = writeln!(
+        report,
+        "\nAllocations in the steady state (N = 10 000 on 16 384 slots):\n"
+    );
+    let _ = writeln!(
+        report,
+        "| workload (core) | operations | allocations |\n|---|---|---|"
+    );
+    let mut failed = false;
+    for (name, count) in &results {
+        let ops = if name.starts_with("cancel") {
+            "10 000 tasks"
+        } else if name.starts_with("fill") {
+            "50 000 tasks"
+        } else {
+            "100 000 steps"
+        };
+        let _ = writeln!(report, "| {name} | {ops} | {count} |");
+        failed |= *count != 0;
+    }
+    if failed {
+        report.push_str("\n**FAIL: the core allocated in its steady state.**\n");
+        FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+// ----- python -------------------------------------------------------------
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The fill_drain and cancel_by_subject work of `python_sched.py`, on the
+/// core, in seconds (median of `runs`).
+fn tardy_python_work(runs: usize) -> Vec<(String, f64)> {
+    let mut s = Box::new(Core::<16384>::new(ManualClock::new(0)));
+    let q = s.add_queue("q", 0).expect("queue");
+    let mut rng = Rng(11);
+    let n = 10_000u32;
+    let mut out = Vec::new();
+    let mut now = 0u64;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let delays: Vec<u64> = (0..n).map(|_| 1 + rng.below(SPAN)).collect();
+        let start = Instant::now();
+        for (i, d) in delays.iter().enumerate() {
+            s.schedule(Task::new(q, i as u32, i as u32), When::At(now + d))
+                .expect("schedule");
+        }
+        now += SPAN + 1;
+        s.clock().set(now);
+        s.run_pending();
+        let mut taken = 0;
+        while let Ok(t) = s.get_task(q) {
+            black_box(t);
+            taken += 1;
+        }
+        times.push(start.elapsed().as_secs_f64());
+        assert_eq!(taken, n);
+    }
+    out.push((format!("fill_drain/{n}"), median(times)));
+    for k in [1u32, 4, 64] {
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let mut order: Vec<u32> = (0..n / k * k).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            for &tok in &order {
+                let at = When::At(now + 1 + rng.below(SPAN));
+                s.schedule(Task::new(q, tok / k, tok), at)
+                    .expect("schedule");
+            }
+            let mut subjects: Vec<u32> = (0..n / k).collect();
+            for i in (1..subjects.len()).rev() {
+                subjects.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let start = Instant::now();
+            let mut cancelled = 0;
+            for subject in &subjects {
+                cancelled += s.cancel_by_subject(subject, |t| {
+                    black_box(t);
+                });
+            }
+            times.push(start.elapsed().as_secs_f64());
+            assert_eq!((cancelled, s.len()), (order.len(), 0));
+        }
+        out.push((format!("cancel_by_subject/{n}/{k}"), median(times)));
+    }
+    out
+}
+
+fn python(args: &Args, report: &mut String) {
+    let _ = writeln!(report, "\n## python `sched` (same work, same run)\n");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_sched.py");
+    let runs = args.n(5);
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .args(["--n", "10000", "--runs"])
+        .arg(runs.to_string())
+        .output();
+    let text = match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            let _ = writeln!(
+                report,
+                "python3 failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            return;
+        }
+        Err(e) => {
+            let _ = writeln!(report, "python3 not run: {e}");
+            return;
+        }
+    };
+    let py: Vec<(String, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_owned(), w.next()?.parse().ok()?))
+        })
+        .collect();
+    let rs = tardy_python_work(runs.max(5));
+    let _ = writeln!(
+        report,
+        "| workload | python sched | tardy core | tardy faster by |\n|---|---|---|---|"
+    );
+    for (name, t) in &rs {
+        if let Some((_, p)) = py.iter().find(|(n, _)| n == name) {
+            let _ = writeln!(
+                report,
+                "| {name} | {:.3} ms | {:.3} ms | {:.0}x |",
+                p * 1e3,
+                t * 1e3,
+                p / t
+            );
+        }
+    }
+}
+
+// ----- handoff ------------------------------------------------------------
+
+type Threaded = SchedulerThread<u32, Instant>;
+
+/// Gaps between handoffs, so the worker is blocked again each time.
+fn gap(rng: &mut Rng) -> Duration {
+    Duration::from_micros(200 + rng.below(200))
+}
+
+fn handoff_tardy(samples: usize) -> Vec<i64> {
+    let st = Threaded::new(&[("h", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("h").expect("queue");
+    let worker = {
+        let h = h.clone();
+        thread::spawn(move || {
+            let mut lat = Vec::with_capacity(samples);
+            loop {
+                let t = h.get_task(q, Wait::Forever).expect("get_task");
+                let now = Instant::now();
+                if *t.subject() == 1 {
+                    return lat;
+                }
+                lat.push(diff_ns(now, *t.payload()));
+            }
+        })
+    };
+    let mut rng = Rng(3);
+    for _ in 0..samples {
+        thread::sleep(gap(&mut rng));
+        h.schedule(Task::new(q, 0, Instant::now()), When::Now)
+            .expect("schedule");
+    }
+    h.schedule(Task::new(q, 1, Instant::now()), When::Now)
+        .expect("schedule");
+    let lat = worker.join().expect("worker");
+    let _ = st.stop();
+    lat
+}
+
+fn handoff_condvar(samples: usize) -> Vec<i64> {
+    let pair = Arc::new((Mutex::new(None::<(u32, Instant)>), Condvar::new()));
+    let worker = {
+        let pair = Arc::clone(&pair);
+        thread::spawn(move || {
+            let mut lat = Vec::with_capacity(samples);
+            loop {
+                let (m, cv) = &*pair;
+                let mut g = m.lock().expect("lock");
+                let (kind, sent) = loop {
+                    if let Some(v) = g.take() {
+                        break v;
+                    }
+                    g = cv.wait(g).expect("wait");
+                };
+                drop(g);
+                let now = Instant::now();
+                if kind == 1 {
+                    return lat;
+                }
+                lat.push(diff_ns(now, sent));
+            }
+        })
+    };
+    let mut rng = Rng(3);
+    let send = |kind: u32| {
+        let (m, cv) = &*pair;
+        *m.lock().expect("lock") = Some((kind, Instant::now()));
+        cv.notify_one();
+    };
+    for _ in 0..samples {
+        thread::sleep(gap(&mut rng));
+        send(0);
+    }
+    thread::sleep(gap(&mut rng));
+    send(1);
+    worker.join().expect("worker")
+}
+
+fn handoff_crossbeam(samples: usize) -> Vec<i64> {
+    let (tx, rx) = crossbeam_channel::unbounded::<(u32, Instant)>();
+    let worker = thread::spawn(move || {
+        let mut lat = Vec::with_capacity(samples);
+        loop {
+            let (kind, sent) = rx.recv().expect("recv");
+            let now = Instant::now();
+            if kind == 1 {
+                return lat;
+            }
+            lat.push(diff_ns(now, sent));
+        }
+    });
+    let mut rng = Rng(3);
+    for _ in 0..samples {
+        thread::sleep(gap(&mut rng));
+        tx.send((0, Instant::now())).expect("send");
+    }
+    tx.send((1, Instant::now())).expect("send");
+    worker.join().expect("worker")
+}
+
+fn handoff(args: &Args, report: &mut String) {
+    let samples = args.n(2000);
+    let _ = writeln!(
+        report,
+        "\n## handoff (ASAP schedule to a worker blocked in get_task; µs, {samples} samples)\n"
+    );
+    let _ = writeln!(
+        report,
+        "| load | what | p50 | p99 | max | p50 / floor |\n|---|---|---|---|---|---|"
+    );
+    for loaded in [false, true] {
+        let _load = loaded.then(Load::start);
+        // Four rounds, the three interleaved, so that none gets a quieter
+        // moment of the machine than the others.
+        let (mut f, mut t, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..4 {
+            f.extend(handoff_condvar(samples.div_ceil(4)));
+            t.extend(handoff_tardy(samples.div_ceil(4)));
+            c.extend(handoff_crossbeam(samples.div_ceil(4)));
+        }
+        let (floor, tardy, cb) = (Dist::new(f), Dist::new(t), Dist::new(c));
+        let label = if loaded { "loaded" } else { "idle" };
+        for (name, d) in [
+            ("Mutex+Condvar (floor)", &floor),
+            ("tardy SchedulerThread", &tardy),
+            ("crossbeam recv", &cb),
+        ] {
+            let _ = writeln!(
+                report,
+                "| {label} | {name} | {} | {} | {} | {:.2} |",
+                us(d.pct(50.0)),
+                us(d.pct(99.0)),
+                us(d.max()),
+                d.pct(50.0) as f64 / floor.pct(50.0).max(1) as f64
+            );
+        }
+    }
+}
+
+// ----- lateness -------------------------------------------------------------
+
+/// One lateness scenario: what each of tardy and the floor measured.
+struct Scenario {
+    name: &'static str,
+    tardy: Dist,
+    floor: Dist,
+}
+
+/// Sequential: schedule one task `ahead`, take it (this thread is the
+/// worker; the scheduler thread delivers it).
+fn late_tardy_seq(ahead: Duration, samples: usize) -> Vec<i64> {
+    let st = Threaded::new(&[("l", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("l").expect("queue");
+    let mut lat = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let at = Instant::now() + ahead;
+        h.schedule_at_instant(Task::new(q, 0, at), at)
+            .expect("schedule");
+        let t = h.get_task(q, Wait::Forever).expect("get_task");
+        lat.push(diff_ns(Instant::now(), *t.payload()));
+    }
+    let _ = st.stop();
+    lat
+}
+
+/// The floor: `Condvar::wait_timeout` until the deadline.
+fn wait_until(pair: &(Mutex<()>, Condvar), at: Instant) {
+    let (m, cv) = pair;
+    let mut g = m.lock().expect("lock");
+    loop {
+        let now = Instant::now();
+        if now >= at {
+            return;
+        }
+        g = cv.wait_timeout(g, at - now).expect("wait").0;
+    }
+}
+
+fn late_floor_seq(ahead: Duration, samples: usize) -> Vec<i64> {
+    let pair = (Mutex::new(()), Condvar::new());
+    (0..samples)
+        .map(|_| {
+            let at = Instant::now() + ahead;
+            wait_until(&pair, at);
+            diff_ns(Instant::now(), at)
+        })
+        .collect()
+}
+
+/// Many tasks with their deadlines `offsets` from a common start, taken by
+/// one worker thread.
+fn late_tardy_batch(offsets: &[Duration]) -> Vec<i64> {
+    let st = Threaded::new(&[("b", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("b").expect("queue");
+    let n = offsets.len();
+    let worker = {
+        let h = h.clone();
+        thread::spawn(move || {
+            let mut lat = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t = h.get_task(q, Wait::Forever).expect("get_task");
+                lat.push(diff_ns(Instant::now(), *t.payload()));
+            }
+            lat
+        })
+    };
+    // Leave room for scheduling them all before the first is due.
+    let start = Instant::now() + Duration::from_millis(5);
+    for &off in offsets {
+        let at = start + off;
+        h.schedule_at_instant(Task::new(q, 0, at), at)
+            .expect("schedule");
+    }
+    let lat = worker.join().expect("worker");
+    let _ = st.stop();
+    lat
+}
+
+/// The floor for a batch: one thread waits for each deadline in order with
+/// `wait_timeout` and records every task due by then.
+fn late_floor_batch(offsets: &[Duration]) -> Vec<i64> {
+    let mut sorted = offsets.to_vec();
+    sorted.sort();
+    let pair = (Mutex::new(()), Condvar::new());
+    let start = Instant::now() + Duration::from_millis(5);
+    let mut lat = Vec::with_capacity(sorted.len());
+    for off in sorted {
+        let at = start + off;
+        wait_until(&pair, at);
+        lat.push(diff_ns(Instant::now(), at));
+    }
+    lat
+}
+
+fn lateness(args: &Args, report: &mut String, svg: &mut Vec<(String, Vec<(String, Dist)>)>) {
+    let _ = writeln!(
+        report,
+        "\n## lateness (get_task return time minus deadline; µs)\n"
+    );
+    let _ = writeln!(
+        report,
+        "| load | scenario | what | samples | p50 | p99 | p99.9 | max | early | p50 / floor |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    let mut rng = Rng(5);
+    let random: Vec<Duration> = (0..args.n(1000))
+        .map(|_| Duration::from_micros(rng.below(100_000)))
+        .collect();
+    let bursts = args.n(5);
+    for loaded in [false, true] {
+        let _load = loaded.then(Load::start);
+        let label = if loaded { "loaded" } else { "idle" };
+        let mut scenarios = Vec::new();
+        for (name, ahead, samples) in [
+            ("1 ms ahead", Duration::from_millis(1), args.n(300)),
+            ("10 ms ahead", Duration::from_millis(10), args.n(60)),
+        ] {
+            let floor = Dist::new(late_floor_seq(ahead, samples));
+            let tardy = Dist::new(late_tardy_seq(ahead, samples));
+            scenarios.push(Scenario { name, tardy, floor });
+        }
+        let floor = Dist::new(late_floor_batch(&random));
+        let tardy = Dist::new(late_tardy_batch(&random));
+        scenarios.push(Scenario {
+            name: "random 0-100 ms",
+            tardy,
+            floor,
+        });
+        let (mut t, mut f) = (Vec::new(), Vec::new());
+        for _ in 0..bursts {
+            let burst = vec![Duration::from_millis(20); 1000];
+            f.extend(late_floor_batch(&burst));
+            t.extend(late_tardy_batch(&burst));
+        }
+        scenarios.push(Scenario {
+            name: "bursts of 1000",
+            tardy: Dist::new(t),
+            floor: Dist::new(f),
+        });
+        for s in scenarios {
+            for (what, d) in [
+                ("Condvar::wait_timeout (floor)", &s.floor),
+                ("tardy", &s.tardy),
+            ] {
+                let _ = writeln!(
+                    report,
+                    "| {label} | {} | {what} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                    s.name,
+                    d.0.len(),
+                    us(d.pct(50.0)),
+                    us(d.pct(99.0)),
+                    us(d.pct(99.9)),
+                    us(d.max()),
+                    d.early(),
+                    d.pct(50.0) as f64 / s.floor.pct(50.0).max(1) as f64
+                );
+            }
+            if s.tardy.early() > 0 {
+                FAILED.store(true, Ordering::Relaxed);
+                let _ = writeln!(
+                    report,
+                    "\n**FAIL: {} early deliveries ({label}, {}), earliest {} µs.**\n",
+                    s.tardy.early(),
+                    s.name,
+                    us(s.tardy.min())
+                );
+            }
+            let title = format!("{} ({label})", s.name);
+            svg.push((
+                title,
+                vec![("floor".to_owned(), s.floor), ("tardy".to_owned(), s.tardy)],
+            ));
+        }
+    }
+}
+
+// ----- SVG ------------------------------------------------------------------
+
+/// Cumulative distributions, one panel per scenario, log-scaled lateness.
+fn render_svg(panels: &[(String, Vec<(String, Dist)>)]) -> String {
+    let (pw, ph, cols) = (380.0, 240.0, 2usize);
+    let rows = panels.len().div_ceil(cols);
+    let (w, h) = (pw * cols as f64 + 20.0, ph * rows as f64 + 50.0);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="10" y="20" font-size="14">tardy lateness vs Condvar::wait_timeout floor: cumulative share of deliveries (y) by lateness (x, µs, log)</text>"#
+    );
+    let colors = [("floor", "#888888"), ("tardy", "#d62728")];
+    // x from 1 µs to 100 ms
+    let (lo, hi) = (0.0f64, 5.0f64);
+    for (i, (title, series)) in panels.iter().enumerate() {
+        let ox = 10.0 + (i % cols) as f64 * pw;
+        let oy = 35.0 + (i / cols) as f64 * ph;
+        let (x0, y0, x1, y1) = (ox + 45.0, oy + 20.0, ox + pw - 15.0, oy + ph - 35.0);
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" font-size="12">{title}</text>"#,
+            x0,
+            oy + 12.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x0}" y="{y0}" width="{}" height="{}" fill="none" stroke="black"/>"#,
+            x1 - x0,
+            y1 - y0
+        );
+        for e in 0..=5 {
+            let x = x0 + (x1 - x0) * (f64::from(e) - lo) / (hi - lo);
+            let label = ["1", "10", "100", "1 ms", "10 ms", "100 ms"][e as usize];
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x}" y1="{y0}" x2="{x}" y2="{y1}" stroke="#ddd"/><text x="{x}" y="{}" text-anchor="middle">{label}</text>"##,
+                y1 + 14.0
+            );
+        }
+        for q in [0.0, 0.5, 0.99, 1.0] {
+            let y = y1 - (y1 - y0) * q;
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{q}</text>"##,
+                x0 - 4.0,
+                y + 4.0
+            );
+        }
+        for (k, (name, d)) in series.iter().enumerate() {
+            let color = colors
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("#1f77b4", |c| c.1);
+            let n = d.0.len().max(1);
+            let step = (n / 400).max(1);
+            let mut pts = String::new();
+            for (j, &v) in
+                d.0.iter()
+                    .enumerate()
+                    .step_by(step)
+                    .chain(d.0.iter().enumerate().next_back())
+            {
+                let lx = ((v.max(1000) as f64) / 1000.0).log10().clamp(lo, hi);
+                let x = x0 + (x1 - x0) * (lx - lo) / (hi - lo);
+                let y = y1 - (y1 - y0) * ((j + 1) as f64 / n as f64);
+                let _ = write!(pts, "{x:.1},{y:.1} ");
+            }
+            let _ = writeln!(
+                s,
+                r#"<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>"#
+            );
+            let ly = y0 + 14.0 + 14.0 * k as f64;
+            let _ = writeln!(
+                s,
+                r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{color}" stroke-width="2"/><text x="{}" y="{}">{name} p50 {} µs</text>"#,
+                x0 + 8.0,
+                ly - 4.0,
+                x0 + 24.0,
+                ly - 4.0,
+                x0 + 28.0,
+                ly,
+                us(d.pct(50.0))
+            );
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">lateness</text>"#,
+            (x0 + x1) / 2.0,
+            y1 + 28.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+// ----- main -----------------------------------------------------------------
+
+fn main() {
+    let args = Args::parse();
+    let mut report = String::new();
+    let cores = thread::available_parallelism().map_or(0, usize::from);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let _ = writeln!(
+        report,
+        "# tardy latency harness\n\n{cores} cores, {cpu}, scale {}",
+        args.scale
+    );
+    let started = Instant::now();
+    if args.wants("footprint") {
+        footprint(&mut report);
+        print!("{report}");
+        report.clear();
+    }
+    if args.wants("python") {
+        python(&args, &mut report);
+        print!("{report}");
+        report.clear();
+    }
+    let mut all = String::new();
+    if args.wants("handoff") {
+        handoff(&args, &mut report);
+        print!("{report}");
+        all.push_str(&report);
+        report.clear();
+    }
+    let mut panels = Vec::new();
+    if args.wants("lateness") {
+        lateness(&args, &mut report, &mut panels);
+        print!("{report}");
+        all.push_str(&report);
+        report.clear();
+    }
+    println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).expect("create --out directory");
+        if !panels.is_empty() {
+            let path = format!("{dir}/lateness.svg");
+            std::fs::write(&path, render_svg(&panels)).expect("write svg");
+            println!("wrote {path}");
+        }
+        let path = format!("{dir}/summary.md");
+        std::fs::write(&path, all).expect("write summary");
+        println!("wrote {path}");
+    }
+    if FAILED.load(Ordering::Relaxed) {
+        eprintln!("latency harness: FAILED (see above)");
+        std::process::exit(1);
+    }
+}
