@@ -175,22 +175,27 @@ enum Link {
 /// Compiles `ffi/<name>.c` against the library, links it `link`, with or
 /// without sanitizers; returns the program.
 fn compile(name: &str, link: Link, sanitize: bool) -> PathBuf {
-    let libs = libs();
     let suffix = match (link, sanitize) {
         (Link::Static, false) => "static",
         (Link::Shared, false) => "shared",
         (Link::Static, true) => "static-san",
         (Link::Shared, true) => "shared-san",
     };
-    let exe = libs.out_dir.join(format!("{name}-{suffix}"));
+    let src = Path::new(MANIFEST_DIR)
+        .join("ffi")
+        .join(format!("{name}.c"));
+    compile_file(&src, &format!("{name}-{suffix}"), link, sanitize)
+}
+
+/// Compiles the C file `src` into the program `exe_name` in the output
+/// directory.
+fn compile_file(src: &Path, exe_name: &str, link: Link, sanitize: bool) -> PathBuf {
+    let libs = libs();
+    let exe = libs.out_dir.join(exe_name);
     let mut cc = Command::new("cc");
     cc.args(C_FLAGS)
         .arg(format!("-I{MANIFEST_DIR}/include"))
-        .arg(
-            Path::new(MANIFEST_DIR)
-                .join("ffi")
-                .join(format!("{name}.c")),
-        )
+        .arg(src)
         .arg("-o")
         .arg(&exe)
         .arg("-pthread");
@@ -342,4 +347,25 @@ fn install_script_and_pkg_config_file_work() {
         .args(&flags));
     let out = run(Command::new(&exe).env("LD_LIBRARY_PATH", prefix.join("lib")));
     assert!(String::from_utf8_lossy(&out.stdout).contains("embedded_host: ok"));
+}
+
+#[test]
+fn readme_c_example_compiles_and_runs() {
+    let readme = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## C\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a C section");
+    let example = section
+        .split("```c\n")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("the C section has a C example");
+    let libs = libs();
+    let src = libs.out_dir.join("readme_example.c");
+    std::fs::write(&src, example).unwrap();
+    let exe = compile_file(&src, "readme_example-shared", Link::Shared, false);
+    let out = run(&mut Command::new(&exe));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("renew example.org (subject 42)"));
 }
