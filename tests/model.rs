@@ -655,8 +655,18 @@ fn run(ops: Vec<Op>) {
     assert_eq!(h.m.scheduled, h.m.delivered + h.m.handed_back);
 }
 
+/// Fewer cases under Miri, and no failure file (Miri isolates the
+/// file system).
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 160 });
+    if cfg!(miri) {
+        config.failure_persistence = None;
+    }
+    config
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 160 }))]
+    #![proptest_config(config())]
 
     #[test]
     fn scheduler_matches_the_model(
@@ -670,7 +680,7 @@ proptest! {
 /// backward clocks are certain to be reached whatever proptest generates.
 #[test]
 fn model_long_run() {
-    let steps = if cfg!(miri) { 300 } else { 40_000 };
+    let steps = if cfg!(miri) { 150 } else { 40_000 };
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move |n: u64| {
         x ^= x << 13;
