@@ -8,11 +8,13 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-env-changed=TARDY_UPDATE_HEADER");
     #[cfg(feature = "capi")]
-    header::generate();
+    {
+        println!("cargo:rerun-if-changed=cbindgen.toml");
+        println!("cargo:rerun-if-changed=src/ffi");
+        println!("cargo:rerun-if-env-changed=TARDY_UPDATE_HEADER");
+        header::generate();
+    }
 }
 
 #[cfg(feature = "capi")]
