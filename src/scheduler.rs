@@ -691,7 +691,7 @@ where
             if deadline > now {
                 break;
             }
-            moved += usize::from(self.deliver(top));
+            moved += self.deliver(top);
         }
         moved
     }
@@ -768,18 +768,23 @@ where
     }
 
     /// Moves a due task into its queue, or to the back of its backlog when
-    /// the queue is full or others wait before it. `true` if it entered.
-    fn deliver(&mut self, index: u16) -> bool {
+    /// the queue is full or others wait before it; returns how many tasks
+    /// entered the queue (waiting ones that went first included).
+    fn deliver(&mut self, index: u16) -> usize {
         self.heap_remove(index);
         let Some(queue) = self.task_queue_of(index) else {
-            return false;
+            return 0;
         };
         self.unlink_queue_list(queue, index, true);
-        let entered = self.try_enter(queue, index);
-        if !entered {
-            self.link_queue_list(queue, index, true);
+        // Tasks already waiting go first, even when the queue has room
+        // again: it may have been drained elsewhere since they were refused.
+        let moved = self.refill(queue);
+        let waiting = self.entry(queue).is_some_and(|e| e.backlog.len > 0);
+        if !waiting && self.try_enter(queue, index) {
+            return moved + 1;
         }
-        entered
+        self.link_queue_list(queue, index, true);
+        moved
     }
 
     /// Moves the first waiting tasks of `queue` into it while it has room.
@@ -1519,6 +1524,88 @@ mod tests {
             order.extend(drain(&mut s, q));
         }
         assert_eq!(order, [9, 1, 3, 4, 5, 7, 8, 10, 11, 0]);
+    }
+
+    std::thread_local! {
+        /// The storage of [`DrainedElsewhere`] queues on this thread: the
+        /// items, the payloads the outside consumer took, and how many more
+        /// looks at the length until it takes one (0: never).
+        static OUTSIDE: core::cell::RefCell<(std::collections::VecDeque<T>, StdVec<u32>, u32)> =
+            const { core::cell::RefCell::new((std::collections::VecDeque::new(), StdVec::new(), 0)) };
+    }
+
+    /// A queue that a second consumer also drains, as an interrupt handler
+    /// or another core would: on the n-th look at its length it takes the
+    /// oldest item first, in the middle of whatever the scheduler is doing.
+    struct DrainedElsewhere {
+        max: usize,
+    }
+
+    impl TaskQueue<T> for DrainedElsewhere {
+        fn with_max_size(max_size: usize) -> Option<Self> {
+            Some(Self {
+                max: max_size.max(1),
+            })
+        }
+
+        fn try_push(&mut self, item: T) -> Result<(), T> {
+            OUTSIDE.with_borrow_mut(|(q, _, _)| {
+                if q.len() >= self.max {
+                    return Err(item);
+                }
+                q.push_back(item);
+                Ok(())
+            })
+        }
+
+        fn pop(&mut self) -> Option<T> {
+            OUTSIDE.with_borrow_mut(|(q, _, _)| q.pop_front())
+        }
+
+        fn len(&self) -> usize {
+            OUTSIDE.with_borrow_mut(|(q, taken, looks)| {
+                if *looks > 0 {
+                    *looks -= 1;
+                    if *looks == 0 {
+                        taken.extend(q.pop_front().map(|t| t.payload));
+                    }
+                }
+                q.len()
+            })
+        }
+
+        fn max_size(&self) -> usize {
+            self.max
+        }
+    }
+
+    /// Regression: a due task must not overtake the tasks already waiting
+    /// for its queue when the queue was drained elsewhere during
+    /// `run_pending` (after the waiting ones were refused).
+    #[test]
+    fn a_due_task_never_overtakes_waiting_ones_in_a_queue_drained_elsewhere() {
+        let clock = ManualClock::new(0);
+        let mut s: Scheduler<&ManualClock, DrainedElsewhere, u8, u32, 8, 2> =
+            Scheduler::new(&clock);
+        let q = s.add_queue("q", 1).unwrap();
+        for i in 0..3 {
+            s.schedule(Task::new(q, 1, i), When::At(u64::from(i) + 1))
+                .unwrap();
+        }
+        clock.set(2);
+        assert_eq!(s.run_pending(), 1);
+        assert_eq!(s.stats(q).unwrap().waiting, 1);
+        // The consumer takes task 0 on the second look at the queue: after
+        // run_pending found it still full for task 1, before task 2 is due.
+        OUTSIDE.with_borrow_mut(|(_, _, looks)| *looks = 2);
+        clock.set(3);
+        s.run_pending();
+        let mut order = OUTSIDE.with_borrow(|(_, taken, _)| taken.clone());
+        while let Ok(t) = s.get_task(q) {
+            order.push(t.payload);
+        }
+        assert_eq!(order, [0, 1, 2]);
+        assert!(s.is_empty());
     }
 
     #[derive(Clone, Debug)]
