@@ -33,6 +33,7 @@ mod channel_queue;
 mod clock;
 mod error;
 mod scheduler_thread;
+mod sync;
 
 pub use channel_queue::ChannelQueue;
 pub use clock::MonotonicClock;
