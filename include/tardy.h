@@ -96,7 +96,8 @@ typedef struct tardy_scheduler tardy_scheduler;
 // `TARDY_ERR_INVALID_ARG`), must not block for long, must be safe to call
 // from every thread that uses the scheduler, and should never go
 // backwards (if it does, nothing is delivered early: tasks wait until the
-// clock reaches their deadline again).
+// clock reaches their deadline again). It must return normally: a C++
+// exception or a `longjmp` out of it is undefined behaviour.
 typedef uint64_t (*tardy_clock_fn)(void *user);
 
 // The id of one scheduling of one task. 0 never names a task; an id that
@@ -129,7 +130,8 @@ typedef struct {
 // It runs on the thread that called that function, before the function
 // returns, once per task, with no lock held: it may call any tardy
 // function on the same scheduler (except `tardy_free`). `task` is valid
-// only during the call.
+// only during the call. It must return normally: a C++ exception or a
+// `longjmp` out of it is undefined behaviour.
 typedef void (*tardy_task_fn)(void *user, const tardy_task *task);
 
 #ifdef __cplusplus

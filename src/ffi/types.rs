@@ -54,7 +54,8 @@ pub struct tardy_task {
 /// `TARDY_ERR_INVALID_ARG`), must not block for long, must be safe to call
 /// from every thread that uses the scheduler, and should never go
 /// backwards (if it does, nothing is delivered early: tasks wait until the
-/// clock reaches their deadline again).
+/// clock reaches their deadline again). It must return normally: a C++
+/// exception or a `longjmp` out of it is undefined behaviour.
 pub type tardy_clock_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
 
 /// A callback receiving a task that is handed back (cancelled by subject,
@@ -64,7 +65,8 @@ pub type tardy_clock_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>
 /// It runs on the thread that called that function, before the function
 /// returns, once per task, with no lock held: it may call any tardy
 /// function on the same scheduler (except `tardy_free`). `task` is valid
-/// only during the call.
+/// only during the call. It must return normally: a C++ exception or a
+/// `longjmp` out of it is undefined behaviour.
 pub type tardy_task_fn = Option<unsafe extern "C" fn(user: *mut c_void, task: *const tardy_task)>;
 
 /// The payload of a task in the core: the host's `user_data` pointer.
