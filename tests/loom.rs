@@ -1,0 +1,214 @@
+//! loom models of the threaded layer's shared state: schedule, cancel,
+//! reschedule, delivery and stop racing each other. loom runs each model
+//! under every interleaving of its threads (bounded by the preemption bound)
+//! and checks the claims in every one of them.
+//!
+//! Only in a loom build (the library then takes its Mutex, Condvar, Arc and
+//! threads from loom):
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release --test loom
+//! ```
+//!
+//! The models are small on purpose (one task, two or three threads besides
+//! the scheduler thread) so that the whole file finishes in about a minute.
+
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicU64, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+use tardy::{
+    CancelError, Clock, Options, SchedulerThread, SubmitError, TakeError, Task, Ticks, Wait, When,
+};
+
+/// A clock the model moves by hand, shared with the scheduler thread.
+#[derive(Clone)]
+struct ModelClock(Arc<AtomicU64>);
+
+impl Clock for ModelClock {
+    fn now(&self) -> Ticks {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+type Sched = SchedulerThread<u8, u8, ModelClock, 4, 2>;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+fn new_sched(now: Ticks) -> (Sched, ModelClock) {
+    let clock = ModelClock(Arc::new(AtomicU64::new(now)));
+    let sched = Sched::with_clock(clock.clone(), &[("q", 0)], Options::new()).unwrap();
+    (sched, clock)
+}
+
+/// A producer schedules a due task, a worker waits for it, and the owner
+/// stops the scheduler, all at once. The task ends in exactly one place:
+/// refused (`Stopped`, handed back to the producer), taken by the worker, or
+/// handed back by `stop`. Nobody blocks forever.
+#[test]
+fn schedule_delivery_and_stop_race() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+
+        let producer = {
+            let h = sched.handle();
+            thread::spawn(move || match h.schedule(Task::new(q, 1, 7), When::At(0)) {
+                Ok(_) => 0,
+                Err(SubmitError::Stopped(t)) => {
+                    assert_eq!(*t.payload(), 7);
+                    1
+                }
+                Err(e) => panic!("schedule: {e:?}"),
+            })
+        };
+        let worker = {
+            let h = sched.handle();
+            thread::spawn(move || match h.get_task(q, Wait::Forever) {
+                Ok(t) => {
+                    assert_eq!(*t.payload(), 7);
+                    1
+                }
+                Err(TakeError::Stopped) => 0,
+                Err(e) => panic!("get_task: {e:?}"),
+            })
+        };
+        let left = sched.stop().unwrap();
+        let refused = producer.join().unwrap();
+        let taken = worker.join().unwrap();
+        assert_eq!(
+            refused + taken + left.len(),
+            1,
+            "the task is in exactly one place"
+        );
+    });
+}
+
+/// A cancel races the delivery of a task that becomes due (the clock moves
+/// and a host thread runs `run_pending`, then takes without waiting). The
+/// task is cancelled, or taken, or handed back by `stop`: exactly one.
+#[test]
+fn cancel_races_delivery() {
+    model(|| {
+        let (sched, clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let id = sched.schedule(Task::new(q, 1, 7), When::At(5)).unwrap();
+        sched.start().unwrap();
+
+        let canceller = {
+            let h = sched.handle();
+            thread::spawn(move || match h.cancel(id) {
+                Ok(t) => {
+                    assert_eq!(*t.payload(), 7);
+                    1
+                }
+                Err(CancelError::NotScheduled) => 0,
+                Err(e) => panic!("cancel: {e:?}"),
+            })
+        };
+        let host = {
+            let h = sched.handle();
+            thread::spawn(move || {
+                clock.0.store(5, Ordering::SeqCst);
+                h.run_pending().unwrap();
+                match h.get_task(q, Wait::NoWait) {
+                    Ok(t) => {
+                        assert!(t.deadline() <= clock.now(), "delivered early");
+                        1
+                    }
+                    Err(TakeError::Empty) => 0,
+                    Err(e) => panic!("get_task: {e:?}"),
+                }
+            })
+        };
+        let cancelled = canceller.join().unwrap();
+        let taken = host.join().unwrap();
+        let left = sched.stop().unwrap();
+        assert_eq!(
+            cancelled + taken + left.len(),
+            1,
+            "the task is in exactly one place"
+        );
+    });
+}
+
+/// A reschedule to a later time races the delivery at the old time. If the
+/// reschedule wins, the task is not delivered at the old time (it comes back
+/// from `stop`); if the delivery wins, the reschedule answers
+/// `NotScheduled` and the task is taken. Never both, never neither.
+#[test]
+fn reschedule_races_delivery() {
+    model(|| {
+        let (sched, clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let id = sched.schedule(Task::new(q, 1, 7), When::At(5)).unwrap();
+        sched.start().unwrap();
+
+        let rescheduler = {
+            let h = sched.handle();
+            thread::spawn(move || match h.reschedule(id, When::At(100)) {
+                Ok(()) => true,
+                Err(CancelError::NotScheduled) => false,
+                Err(e) => panic!("reschedule: {e:?}"),
+            })
+        };
+        let host = {
+            let h = sched.handle();
+            thread::spawn(move || {
+                clock.0.store(5, Ordering::SeqCst);
+                h.run_pending().unwrap();
+                h.get_task(q, Wait::NoWait).is_ok()
+            })
+        };
+        let moved = rescheduler.join().unwrap();
+        let taken = host.join().unwrap();
+        let left = sched.stop().unwrap();
+        assert_ne!(moved, taken, "exactly one of reschedule and delivery wins");
+        assert_eq!(left.len(), usize::from(moved));
+        if let Some(t) = left.first() {
+            assert_eq!(t.deadline(), 100);
+        }
+    });
+}
+
+/// Two workers wait on one queue; the scheduler thread is woken by a task
+/// scheduled for now, and stop comes last. Exactly one worker gets the task
+/// and the other is released by `stop`: a notification is never lost and
+/// never delivers one task twice.
+#[test]
+fn two_waiting_workers_one_task() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let h = sched.handle();
+                thread::spawn(move || match h.get_task(q, Wait::Forever) {
+                    Ok(t) => {
+                        h.task_done(q).unwrap();
+                        usize::from(*t.payload() == 7)
+                    }
+                    Err(TakeError::Stopped) => 0,
+                    Err(e) => panic!("get_task: {e:?}"),
+                })
+            })
+            .collect();
+        sched.schedule(Task::new(q, 1, 7), When::Now).unwrap();
+        // Wait, without sleeping, until a worker has the task: join
+        // returns once it was taken and marked done.
+        sched.join(q).unwrap();
+        let left = sched.stop().unwrap();
+        let taken: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!((taken, left.len()), (1, 0));
+    });
+}
