@@ -10,7 +10,9 @@
 #      function, so any panic path that survives optimisation fails its link.
 #      The script counts the call sites into the panic machinery (from a
 #      disassembly of the same build with a panic handler that links) and
-#      fails when there are more than PANIC_PATHS_ALLOWED.
+#      fails when there are more than PANIC_PATHS_ALLOWED;
+#   5. the same strict build at opt-level 3 (the optimiser then proves the
+#      remaining bounds check away): it must link, i.e. no panic path at all.
 #
 # Needs: rustup target thumbv7em-none-eabihf; Debian package
 # binutils-arm-none-eabi (arm-none-eabi-size, -objdump, -nm).
@@ -93,6 +95,15 @@ if [ "$count" -gt "$PANIC_PATHS_ALLOWED" ]; then
 fi
 if [ "$count" -eq 0 ] && [ "$strict_ok" -eq 0 ]; then
     echo "footprint.sh: the strict build failed but no panic call site was found" >&2
+    fail=1
+fi
+
+echo "== panic paths: strict release build at opt-level 3 (must link)"
+if strict3="$(CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release 2>&1)"; then
+    echo "strict build at opt-level 3 links: no panic path; .text $(arm-none-eabi-size -A "$elf" | awk '$1 == ".text" { print $2 }') bytes"
+else
+    printf '%s\n' "$strict3" | grep -A2 'undefined symbol' >&2 || printf '%s\n' "$strict3" >&2
+    echo "footprint.sh: the strict build at opt-level 3 does not link: a panic path remains" >&2
     fail=1
 fi
 
