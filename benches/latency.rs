@@ -456,6 +456,8 @@ fn python(args: &Args, report: &mut String) {
         .arg(script)
         .args(["--n", "10000", "--runs"])
         .arg(runs.to_string())
+        .arg("--cancel-runs")
+        .arg(args.n(1).to_string())
         .output();
     let text = match output {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -607,17 +609,17 @@ fn handoff(args: &Args, report: &mut String) {
     );
     let _ = writeln!(
         report,
-        "| load | what | p50 | p99 | max | p50 / floor |\n|---|---|---|---|---|---|"
+        "| load | what | p50 | p99 | max | over 1 ms | p50 / floor |\n|---|---|---|---|---|---|---|"
     );
     for loaded in [false, true] {
         let _load = loaded.then(Load::start);
-        // Four rounds, the three interleaved, so that none gets a quieter
+        // Ten rounds, the three interleaved, so that none gets a quieter
         // moment of the machine than the others.
         let (mut f, mut t, mut c) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..4 {
-            f.extend(handoff_condvar(samples.div_ceil(4)));
-            t.extend(handoff_tardy(samples.div_ceil(4)));
-            c.extend(handoff_crossbeam(samples.div_ceil(4)));
+        for _ in 0..10 {
+            f.extend(handoff_condvar(samples.div_ceil(10)));
+            t.extend(handoff_tardy(samples.div_ceil(10)));
+            c.extend(handoff_crossbeam(samples.div_ceil(10)));
         }
         let (floor, tardy, cb) = (Dist::new(f), Dist::new(t), Dist::new(c));
         let label = if loaded { "loaded" } else { "idle" };
@@ -628,10 +630,11 @@ fn handoff(args: &Args, report: &mut String) {
         ] {
             let _ = writeln!(
                 report,
-                "| {label} | {name} | {} | {} | {} | {:.2} |",
+                "| {label} | {name} | {} | {} | {} | {} | {:.2} |",
                 us(d.pct(50.0)),
                 us(d.pct(99.0)),
                 us(d.max()),
+                d.0.iter().filter(|&&x| x > 1_000_000).count(),
                 d.pct(50.0) as f64 / floor.pct(50.0).max(1) as f64
             );
         }
@@ -645,6 +648,10 @@ struct Scenario {
     name: &'static str,
     tardy: Dist,
     floor: Dist,
+    /// For batches: a timer thread on `wait_timeout` handing each due task
+    /// to a worker through a bare Mutex+Condvar queue, the two wake-ups
+    /// tardy's delivery also needs.
+    handoff_floor: Option<Dist>,
 }
 
 /// Sequential: schedule one task `ahead`, take it (this thread is the
@@ -721,6 +728,48 @@ fn late_tardy_batch(offsets: &[Duration]) -> Vec<i64> {
     lat
 }
 
+/// The second floor for a batch: a timer thread waits for each deadline in
+/// order with `wait_timeout` and pushes the task into a `Mutex<VecDeque>`,
+/// notifying a worker blocked on a `Condvar`, which records the lateness.
+fn late_floor_handoff_batch(offsets: &[Duration]) -> Vec<i64> {
+    use std::collections::VecDeque;
+    let mut sorted = offsets.to_vec();
+    sorted.sort();
+    let n = sorted.len();
+    let queue = Arc::new((
+        Mutex::new(VecDeque::<Instant>::with_capacity(n)),
+        Condvar::new(),
+    ));
+    let worker = {
+        let queue = Arc::clone(&queue);
+        thread::spawn(move || {
+            let (m, cv) = &*queue;
+            let mut lat = Vec::with_capacity(n);
+            let mut g = m.lock().expect("lock");
+            while lat.len() < n {
+                match g.pop_front() {
+                    Some(at) => {
+                        drop(g);
+                        lat.push(diff_ns(Instant::now(), at));
+                        g = m.lock().expect("lock");
+                    }
+                    None => g = cv.wait(g).expect("wait"),
+                }
+            }
+            lat
+        })
+    };
+    let timer = (Mutex::new(()), Condvar::new());
+    let start = Instant::now() + Duration::from_millis(5);
+    for off in sorted {
+        let at = start + off;
+        wait_until(&timer, at);
+        queue.0.lock().expect("lock").push_back(at);
+        queue.1.notify_one();
+    }
+    worker.join().expect("worker")
+}
+
 /// The floor for a batch: one thread waits for each deadline in order with
 /// `wait_timeout` and records every task due by then.
 fn late_floor_batch(offsets: &[Duration]) -> Vec<i64> {
@@ -750,7 +799,7 @@ fn lateness(args: &Args, report: &mut String, svg: &mut Vec<(String, Vec<(String
     let random: Vec<Duration> = (0..args.n(1000))
         .map(|_| Duration::from_micros(rng.below(100_000)))
         .collect();
-    let bursts = args.n(5);
+    let bursts = args.n(10);
     for loaded in [false, true] {
         let _load = loaded.then(Load::start);
         let label = if loaded { "loaded" } else { "idle" };
@@ -761,31 +810,42 @@ fn lateness(args: &Args, report: &mut String, svg: &mut Vec<(String, Vec<(String
         ] {
             let floor = Dist::new(late_floor_seq(ahead, samples));
             let tardy = Dist::new(late_tardy_seq(ahead, samples));
-            scenarios.push(Scenario { name, tardy, floor });
+            scenarios.push(Scenario {
+                name,
+                tardy,
+                floor,
+                handoff_floor: None,
+            });
         }
         let floor = Dist::new(late_floor_batch(&random));
         let tardy = Dist::new(late_tardy_batch(&random));
+        let handoff = Dist::new(late_floor_handoff_batch(&random));
         scenarios.push(Scenario {
             name: "random 0-100 ms",
             tardy,
             floor,
+            handoff_floor: Some(handoff),
         });
-        let (mut t, mut f) = (Vec::new(), Vec::new());
+        let (mut t, mut f, mut h) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..bursts {
             let burst = vec![Duration::from_millis(20); 1000];
             f.extend(late_floor_batch(&burst));
             t.extend(late_tardy_batch(&burst));
+            h.extend(late_floor_handoff_batch(&burst));
         }
         scenarios.push(Scenario {
             name: "bursts of 1000",
             tardy: Dist::new(t),
             floor: Dist::new(f),
+            handoff_floor: Some(Dist::new(h)),
         });
         for s in scenarios {
-            for (what, d) in [
-                ("Condvar::wait_timeout (floor)", &s.floor),
-                ("tardy", &s.tardy),
-            ] {
+            let mut rows = vec![("Condvar::wait_timeout (floor)", &s.floor)];
+            if let Some(h) = &s.handoff_floor {
+                rows.push(("wait_timeout + Mutex/Condvar handoff", h));
+            }
+            rows.push(("tardy", &s.tardy));
+            for (what, d) in rows {
                 let _ = writeln!(
                     report,
                     "| {label} | {} | {what} | {} | {} | {} | {} | {} | {} | {:.2} |",

@@ -12,7 +12,7 @@ on a simulated clock (no real sleeping).
 
 Prints one line per workload: `name median_seconds runs`. Standard library
 only. Run by `cargo bench --bench latency` (section `python`), or alone:
-`python3 benches/python_sched.py [--n 10000] [--runs 5]`.
+`python3 benches/python_sched.py [--n 10000] [--runs 5] [--cancel-runs 1]`.
 """
 
 import argparse
@@ -79,14 +79,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cancel-runs", type=int, default=1, help="each takes seconds")
     args = ap.parse_args()
     rng = random.Random(1)
     runs = max(1, args.runs)
     t = [fill_drain(args.n, rng) for _ in range(runs)]
     print(f"fill_drain/{args.n} {statistics.median(t):.9f} {runs}", flush=True)
+    cancel_runs = max(1, args.cancel_runs)
     for k in (1, 4, 64):
-        t = [cancel_by_subject(args.n, k, rng) for _ in range(runs)]
-        print(f"cancel_by_subject/{args.n}/{k} {statistics.median(t):.9f} {runs}", flush=True)
+        t = [cancel_by_subject(args.n, k, rng) for _ in range(cancel_runs)]
+        print(f"cancel_by_subject/{args.n}/{k} {statistics.median(t):.9f} {cancel_runs}", flush=True)
 
 
 if __name__ == "__main__":
