@@ -20,7 +20,7 @@
 //! Queue names map to queue slots through a second `FnvIndexMap`.
 
 use core::marker::PhantomData;
-use core::num::NonZeroU64;
+use core::num::{NonZeroU16, NonZeroU64};
 
 use heapless::index_map::{Entry, FnvIndexMap};
 use heapless::{String, Vec};
@@ -96,8 +96,6 @@ enum Links {
 #[derive(Debug)]
 struct Slot<S, P> {
     task: Option<Task<S, P>>,
-    /// Scheduling order, the tie-break between equal deadlines.
-    order: u64,
     /// Position in the heap, or `NIL` when in a backlog or free.
     heap_pos: u16,
     prev: u16,
@@ -109,7 +107,6 @@ struct Slot<S, P> {
 impl<S, P> Slot<S, P> {
     const FREE: Self = Self {
         task: None,
-        order: 0,
         heap_pos: NIL,
         prev: NIL,
         next: NIL,
@@ -144,7 +141,7 @@ struct QueueEntry<Q> {
 
 #[derive(Debug)]
 struct QueueSlot<Q> {
-    generation: u16,
+    generation: NonZeroU16,
     entry: Option<QueueEntry<Q>>,
 }
 
@@ -238,7 +235,7 @@ where
             subjects: FnvIndexMap::new(),
             queues: [const {
                 QueueSlot {
-                    generation: 0,
+                    generation: NonZeroU16::MIN,
                     entry: None,
                 }
             }; QN],
@@ -363,7 +360,7 @@ where
         if let Some(entry) = slot.entry.take() {
             self.names.swap_remove(&entry.name);
         }
-        slot.generation = slot.generation.wrapping_add(1);
+        slot.generation = slot.generation.checked_add(1).unwrap_or(NonZeroU16::MIN);
         Ok(count)
     }
 
@@ -532,10 +529,9 @@ where
         task.attempt = task.attempt.saturating_add(1);
         if let Some(slot) = self.slots.get_mut(usize::from(index)) {
             slot.task = Some(task);
-            slot.order = order;
         }
         self.link_queue_list(queue, index, false);
-        self.heap_push(index);
+        self.heap_push(index, (deadline, order));
         Ok(id)
     }
 
@@ -594,12 +590,11 @@ where
             return Err(NotScheduled);
         };
         task.deadline = deadline;
-        slot.order = order;
         let (queue, pos) = (task.queue, slot.heap_pos);
         if pos == NIL {
             // Waiting for room: back from the backlog into the schedule.
             self.move_list(queue, index, false);
-            self.heap_push(index);
+            self.heap_push(index, (deadline, order));
         } else {
             if let Some(k) = self.heap_keys.get_mut(usize::from(pos)) {
                 *k = (deadline, order);
@@ -737,11 +732,6 @@ where
         let index = u16::try_from(id.get() & ((1 << SLOT_BITS) - 1)).ok()?;
         let slot = self.slots.get(usize::from(index))?;
         (slot.task.as_ref()?.id == Some(id)).then_some(index)
-    }
-
-    fn key(&self, index: u16) -> Option<(Ticks, u64)> {
-        let slot = self.slots.get(usize::from(index))?;
-        Some((slot.task.as_ref()?.deadline, slot.order))
     }
 
     fn alloc_slot(&mut self) -> Option<u16> {
@@ -1023,10 +1013,8 @@ where
         }
     }
 
-    fn heap_push(&mut self, index: u16) {
-        let Some(key) = self.key(index) else {
-            return;
-        };
+    /// Adds slot `index` to the heap under `key`: its `(deadline, order)`.
+    fn heap_push(&mut self, index: u16, key: (Ticks, u64)) {
         let Ok(pos) = u16::try_from(self.heap.len()) else {
             return;
         };
@@ -1231,7 +1219,6 @@ mod tests {
 
             // Slots: used ones hold a task whose handle names the slot.
             let mut used = 0;
-            let mut orders = StdVec::new();
             for (i, slot) in self.slots.iter().enumerate() {
                 let i16 = u16::try_from(i).unwrap();
                 match &slot.task {
@@ -1242,8 +1229,6 @@ mod tests {
                         assert_eq!(self.find(id), Some(i16));
                         assert!(self.entry(task.queue).is_some(), "task of a removed queue");
                         assert!(task.attempt >= 1);
-                        assert!(slot.order <= self.counter);
-                        orders.push(slot.order);
                     }
                     None => {
                         assert_eq!(slot.heap_pos, NIL, "free slot in the heap");
@@ -1252,9 +1237,6 @@ mod tests {
                 }
             }
             assert_eq!(used, usize::from(self.used), "used count");
-            orders.sort_unstable();
-            orders.dedup();
-            assert_eq!(orders.len(), used, "scheduling orders are not unique");
 
             // Free list: exactly the free slots, no cycle.
             let mut free = 0;
@@ -1268,7 +1250,9 @@ mod tests {
             }
             assert_eq!(free + used, nslots, "free list misses slots");
 
-            // Heap: back-pointers, cached keys and order.
+            // Heap: back-pointers, cached keys and order; scheduling orders
+            // are unique.
+            let mut orders = StdVec::new();
             assert_eq!(
                 self.heap_keys.len(),
                 self.heap.len(),
@@ -1278,19 +1262,29 @@ mod tests {
                 let slot = &self.slots[usize::from(i)];
                 assert!(slot.task.is_some(), "free slot in the heap");
                 assert_eq!(usize::from(slot.heap_pos), pos, "heap_pos back-pointer");
+                let (deadline, order) = self.heap_keys[pos];
                 assert_eq!(
-                    Some(self.heap_keys[pos]),
-                    self.key(i),
+                    Some(deadline),
+                    slot.task.as_ref().map(|t| t.deadline),
                     "stale cached heap key"
                 );
+                assert!(order <= self.counter);
+                orders.push(order);
                 if pos > 0 {
-                    let parent = self.heap[(pos - 1) / 2];
                     assert!(
-                        self.key(parent).unwrap() < self.key(i).unwrap(),
+                        self.heap_keys[(pos - 1) / 2] < self.heap_keys[pos],
                         "heap order"
                     );
                 }
             }
+            let in_heap_count = orders.len();
+            orders.sort_unstable();
+            orders.dedup();
+            assert_eq!(
+                orders.len(),
+                in_heap_count,
+                "scheduling orders are not unique"
+            );
 
             // Queues: each used slot is in exactly one list of its queue:
             // pending when in the heap, backlog when not.
@@ -1386,8 +1380,8 @@ mod tests {
         std::println!("scheduler bytes per task slot, S=u64 P=usize:  {per_wide}");
         // A guard against growth. The embedded target is at most 48 bytes
         // per slot beyond the payload, which these sizes do not meet yet.
-        assert!(narrow <= 64, "slot grew: {narrow} bytes");
-        assert!(wide <= 72, "slot grew: {wide} bytes");
+        assert!(narrow <= 48, "slot grew: {narrow} bytes");
+        assert!(wide <= 56, "slot grew: {wide} bytes");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What gets scheduled: [`Task`], its handle [`TaskId`], the [`QueueId`] it
 //! is delivered into and [`When`] it is due.
 
-use core::num::NonZeroU64;
+use core::num::{NonZeroU16, NonZeroU64};
 
 use crate::clock::Ticks;
 
@@ -41,12 +41,13 @@ impl TaskId {
 /// [`Scheduler::add_queue`](crate::Scheduler::add_queue).
 ///
 /// A removed queue's handle stays stale even if a queue of the same name is
-/// added again.
+/// added again (until the same queue slot has been removed and added again
+/// 65 535 times, when its generation number wraps).
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct QueueId {
     pub(crate) index: u16,
-    pub(crate) generation: u16,
+    pub(crate) generation: NonZeroU16,
 }
 
 /// When a task is due.
