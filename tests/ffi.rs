@@ -32,10 +32,8 @@ impl Sched {
         let mut s = ptr::null_mut();
         let user = ptr::from_ref(clock).cast_mut().cast();
         // SAFETY: `out` is valid; the clock outlives the scheduler.
-        assert_eq!(
-            unsafe { tardy_new(Some(sim_clock), user, &mut s) },
-            TARDY_OK
-        );
+        let status = unsafe { tardy_new(Some(sim_clock), user, &mut s) };
+        assert_eq!(status, TARDY_OK);
         assert!(!s.is_null());
         Self(s)
     }
