@@ -7,10 +7,12 @@
  * panic boundary cover TARDY_ERR_PANIC.
  * Prints "test_api: ok (N checks)" and exits 0 when every check passes.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tardy.h"
 
@@ -410,6 +412,14 @@ static void test_clock_reentrance(void) {
     tardy_free(s);
 }
 
+/* A real clock in microseconds, for the background thread. */
+static uint64_t micros(void *user) {
+    struct timespec ts;
+    (void)user;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void test_start_stop(void) {
     tardy_scheduler *s = NULL;
     tardy_task task;
@@ -438,6 +448,19 @@ static void test_start_stop(void) {
     EXPECT(tardy_stop(s), TARDY_OK);
     EXPECT(tardy_stop(s), TARDY_ERR_STATE);
     EXPECT(tardy_start(s), TARDY_ERR_STATE);
+    tardy_free(s);
+
+    /* A custom clock in microseconds, declared to the background thread. */
+    EXPECT(tardy_new_with_tick(micros, NULL, 1000, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "w", 0), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_OK);
+    tardy_task_id id = 0;
+    EXPECT(tardy_schedule_after(s, "w", 2, &x, 3000 /* 3 ms */, &id), TARDY_OK);
+    EXPECT(tardy_get_task(s, "w", UINT64_MAX, &task), TARDY_OK);
+    uint64_t now = 0;
+    EXPECT(tardy_now(s, &now), TARDY_OK);
+    CHECK(task.id == id && now >= task.deadline); /* never early */
+    EXPECT(tardy_stop(s), TARDY_OK);
     tardy_free(s);
 
     /* Freeing a running scheduler stops its thread. */
