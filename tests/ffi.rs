@@ -574,3 +574,32 @@ fn background_thread_delivers_to_waiting_workers() {
     // SAFETY: no other thread uses it any more.
     unsafe { tardy_free(s) };
 }
+
+#[test]
+fn removing_a_queue_wakes_its_waiting_worker() {
+    let mut s = ptr::null_mut();
+    // SAFETY: valid pointers.
+    unsafe {
+        assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+    }
+    let shared = SendPtr(s);
+    let worker = std::thread::spawn(move || {
+        let mut task = tardy_task {
+            id: 0,
+            subject: 0,
+            user_data: ptr::null_mut(),
+            deadline: 0,
+        };
+        // Waits for ever unless the queue goes away (before or during the
+        // wait: either way the answer is the same).
+        // SAFETY: the scheduler outlives this thread (joined before free).
+        unsafe { tardy_get_task(shared.get(), c!("q"), u64::MAX, &mut task) }
+    });
+    // SAFETY: a live scheduler.
+    let removed = unsafe { tardy_remove_queue(s, c!("q"), None, ptr::null_mut()) };
+    assert_eq!(removed, TARDY_OK);
+    assert_eq!(worker.join().unwrap(), TARDY_ERR_NO_QUEUE);
+    // SAFETY: no other thread uses it any more.
+    unsafe { tardy_free(s) };
+}
