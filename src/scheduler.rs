@@ -657,17 +657,30 @@ where
     /// entered their queues. Due tasks for a full queue wait, in order.
     pub fn run_pending(&mut self) -> usize {
         let now = self.clock.now();
-        self.run_until(now)
+        self.run_until(now, usize::MAX)
+    }
+
+    /// Like [`run_pending`](Self::run_pending), but takes at most `max` due
+    /// tasks out of the schedule (in the same order) and returns how many
+    /// entered their queues. Due tasks remain while
+    /// [`next_deadline`](Self::next_deadline) is at most the clock's
+    /// reading. Calling it with a small `max` until then bounds each call to
+    /// O(max log N + QN), for example to keep critical sections short.
+    pub fn run_pending_max(&mut self, max: usize) -> usize {
+        let now = self.clock.now();
+        self.run_until(now, max)
     }
 
     /// Delivers every scheduled task now, whatever its deadline, in deadline
     /// order; returns how many entered their queues. Tasks for a full queue
     /// wait, in order.
     pub fn run_all(&mut self) -> usize {
-        self.run_until(Ticks::MAX)
+        self.run_until(Ticks::MAX, usize::MAX)
     }
 
-    fn run_until(&mut self, now: Ticks) -> usize {
+    /// Refills the queues' backlogs, then takes at most `max` tasks due at
+    /// `now` out of the heap.
+    fn run_until(&mut self, now: Ticks, max: usize) -> usize {
         let mut moved = 0;
         for index in 0..QN {
             let queue = self.queues.get(index).and_then(|q| {
@@ -682,10 +695,12 @@ where
                 moved += self.refill(queue);
             }
         }
+        let mut taken = 0;
         while let (Some(&top), Some(&(deadline, _))) = (self.heap.first(), self.heap_keys.first()) {
-            if deadline > now {
+            if deadline > now || taken >= max {
                 break;
             }
+            taken += 1;
             moved += self.deliver(top);
         }
         moved

@@ -15,13 +15,16 @@
 //!
 //! # Time spent with interrupts off
 //!
-//! One call is one critical section around one scheduler operation, never a
-//! scan of the scheduled tasks: `schedule`, `cancel`, `reschedule`,
-//! `get_task` and `next_deadline` are O(log N) (`next_deadline` is O(1));
-//! `run_pending` is O(log N) per task it delivers plus O(QN); and
-//! `cancel_by_subject`, `remove_queue` are O(k log N) for their k tasks.
-//! What a [`with`](CsScheduler::with) closure does on top of that is the
-//! caller's: keep it short (take tasks out, handle them after the closure).
+//! A call holds the critical section (or the lock) for one scheduler
+//! operation, never a scan of the scheduled tasks: `schedule`, `cancel`,
+//! `reschedule` and `get_task` are O(log N), `next_deadline` O(1).
+//! `run_pending` takes one due task per critical section
+//! ([`Scheduler::run_pending_max`]`(1)`: O(log N + QN) each), so a burst of
+//! due tasks does not hold interrupts off for longer. Inside a
+//! [`with`](CsScheduler::with) closure the costs are the scheduler's own
+//! (`Scheduler::run_pending` delivers every due task in one go; use
+//! `run_pending_max` there too), and the rest is the caller's: keep it short
+//! (take tasks out, handle them after the closure).
 //! The clock is read inside the critical section; it must be cheap (see
 //! [`Clock`]).
 
@@ -171,13 +174,28 @@ where
         self.with(|s| s.get_task(queue))
     }
 
-    /// [`Scheduler::run_pending`] in a critical section.
+    /// Delivers every due task like [`Scheduler::run_pending`], one task
+    /// per critical section ([`Scheduler::run_pending_max`]`(1)`), so
+    /// interrupts are off for O(log N + QN) at a time however many tasks
+    /// are due. Returns how many entered their queues. Tasks that fall due
+    /// while it runs are delivered too.
     ///
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
     pub fn run_pending(&self) -> Result<usize, Busy> {
-        self.with(Scheduler::run_pending)
+        let mut moved = 0;
+        loop {
+            let (n, more) = self.with(|s| {
+                let n = s.run_pending_max(1);
+                let now = s.now();
+                (n, s.next_deadline().is_some_and(|d| d <= now))
+            })?;
+            moved += n;
+            if !more {
+                return Ok(moved);
+            }
+        }
     }
 
     /// [`Scheduler::next_deadline`] in a critical section.
@@ -339,9 +357,23 @@ where
         self.with(|s| s.get_task(queue))
     }
 
-    /// [`Scheduler::run_pending`] with the lock held.
+    /// Delivers every due task like [`Scheduler::run_pending`], taking the
+    /// lock once per task ([`Scheduler::run_pending_max`]`(1)`), so other
+    /// cores wait O(log N + QN) at most. Returns how many entered their
+    /// queues.
     pub fn run_pending(&self) -> usize {
-        self.with(Scheduler::run_pending)
+        let mut moved = 0;
+        loop {
+            let (n, more) = self.with(|s| {
+                let n = s.run_pending_max(1);
+                let now = s.now();
+                (n, s.next_deadline().is_some_and(|d| d <= now))
+            });
+            moved += n;
+            if !more {
+                return moved;
+            }
+        }
     }
 
     /// [`Scheduler::next_deadline`] with the lock held.
@@ -453,6 +485,74 @@ mod tests {
                 per_thread[usize::from(*t.subject())] += 1;
             }
             assert_eq!(per_thread, [16; 4]);
+        }
+    }
+
+    /// `run_pending_max` takes at most `max` due tasks per call, in order,
+    /// including ones that go to wait for room, and the shared schedulers'
+    /// `run_pending` loops on it until nothing due is left.
+    #[cfg(feature = "critical-section")]
+    mod stepping {
+        use crate::{CsScheduler, HeaplessQueue, ManualClock, Scheduler, Task, When};
+        use std::vec::Vec;
+
+        #[test]
+        fn run_pending_max_bounds_each_call_and_keeps_order() {
+            let clock = ManualClock::new(0);
+            let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u8, u8>, 8>, u8, u8, 8, 2> =
+                Scheduler::new(&clock);
+            let q = s.add_queue("q", 0).unwrap();
+            let small = s.add_queue("small", 1).unwrap();
+            for (i, at) in [(0u8, 5u64), (1, 3), (2, 4), (3, 4), (4, 9)] {
+                s.schedule(Task::new(q, i, i), When::At(at)).unwrap();
+            }
+            s.schedule(Task::new(small, 10, 10), When::At(1)).unwrap();
+            s.schedule(Task::new(small, 11, 11), When::At(2)).unwrap();
+            clock.set(5);
+            assert_eq!(s.run_pending_max(0), 0);
+            assert_eq!(s.len(), 7);
+            let mut calls = 0;
+            let mut moved = 0;
+            while s.next_deadline().is_some_and(|d| d <= s.now()) {
+                moved += s.run_pending_max(1);
+                calls += 1;
+            }
+            // six tasks were due; one waits for room in `small`
+            assert_eq!((calls, moved), (6, 5));
+            assert_eq!(s.stats(small).unwrap().waiting, 1);
+            let order: Vec<u8> = core::iter::from_fn(|| s.get_task(q).ok())
+                .map(|t| *t.payload())
+                .collect();
+            assert_eq!(order, [1, 2, 3, 0]);
+            assert_eq!(s.next_deadline(), Some(9));
+        }
+
+        #[test]
+        fn cs_run_pending_delivers_everything_due_one_at_a_time() {
+            static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            fn now() -> u64 {
+                NOW.load(std::sync::atomic::Ordering::Relaxed)
+            }
+            type Shared = CsScheduler<
+                crate::FnClock<fn() -> u64>,
+                HeaplessQueue<Task<u8, u8>, 16>,
+                u8,
+                u8,
+                16,
+                2,
+            >;
+            static S: Shared = CsScheduler::new(crate::FnClock(now));
+            let q = S.with(|s| s.add_queue("q", 0)).unwrap().unwrap();
+            for i in 0..10u8 {
+                S.schedule(Task::new(q, i, i), When::At(u64::from(10 - i)))
+                    .unwrap()
+                    .unwrap();
+            }
+            NOW.store(6, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(S.run_pending(), Ok(6)); // deadlines 1..=6
+            assert_eq!(S.next_deadline(), Ok(Some(7)));
+            let first = S.get_task(q).unwrap().unwrap();
+            assert_eq!(first.deadline(), 1);
         }
     }
 

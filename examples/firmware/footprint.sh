@@ -4,7 +4,8 @@
 #   1. bytes per task slot beyond subject and payload (a size_of test of the
 #      tardy crate);
 #   2. .text of the example firmware (one queue), release profile
-#      (opt-level s, LTO): at most TEXT_LIMIT bytes;
+#      (opt-level s, LTO): at most TEXT_LIMIT bytes (also reported, not
+#      limited, with a u8 subject instead of ());
 #   3. no allocator symbol in the firmware;
 #   4. panic paths: the release build's panic handler calls an undefined
 #      function, so any panic path that survives optimisation fails its link.
@@ -67,6 +68,10 @@ else
     echo ".text: $text bytes, over the limit of $TEXT_LIMIT" >&2
     fail=1
 fi
+
+cargo build --quiet --release --features panic-exit,u8-subject
+echo ".text with a u8 subject (feature u8-subject, not limited): $(arm-none-eabi-size -A "$elf" | awk '$1 == ".text" { print $2 }') bytes"
+cargo build --quiet --release --features panic-exit
 
 alloc=$(arm-none-eabi-nm "$elf" | grep -Ec '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|\bmalloc\b|\bfree\b' || true)
 if [ "$alloc" -eq 0 ]; then

@@ -16,23 +16,24 @@ command -v qemu-system-arm >/dev/null || {
 
 # `panic-exit`: the release profile (opt-level s, LTO) with a panic handler
 # that links, so the run does not depend on the panic-path check of
-# footprint.sh.
-cargo build --release --features panic-exit
+# footprint.sh. Both subject types of the jobs run.
 elf="$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/tardy-firmware"
-
-set +e
-out="$(timeout 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 \
-    -semihosting-config enable=on,target=native -nographic -kernel "$elf" 2>&1)"
-status=$?
-set -e
-printf '%s\n' "$out"
-
-if [ "$status" -ne 0 ]; then
-    echo "run-qemu.sh: FAILED: qemu exited with status $status (124: timed out)" >&2
-    exit 1
-fi
-if ! grep -q '^tardy firmware: PASS$' <<<"$out"; then
-    echo "run-qemu.sh: FAILED: no PASS line in the firmware output" >&2
-    exit 1
-fi
+for features in panic-exit panic-exit,u8-subject; do
+    echo "== features $features"
+    cargo build --release --features "$features"
+    set +e
+    out="$(timeout 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 \
+        -semihosting-config enable=on,target=native -nographic -kernel "$elf" 2>&1)"
+    status=$?
+    set -e
+    printf '%s\n' "$out"
+    if [ "$status" -ne 0 ]; then
+        echo "run-qemu.sh: FAILED: qemu exited with status $status (124: timed out)" >&2
+        exit 1
+    fi
+    if ! grep -q '^tardy firmware: PASS$' <<<"$out"; then
+        echo "run-qemu.sh: FAILED: no PASS line in the firmware output" >&2
+        exit 1
+    fi
+done
 echo "run-qemu.sh: ok"
