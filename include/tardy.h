@@ -75,8 +75,8 @@ typedef enum {
     // the process is not crashed.
     TARDY_ERR_PANIC = -9,
     // The call does not fit the scheduler's state: `tardy_start` while the
-    // background thread runs, or any call but `tardy_free` after
-    // `tardy_stop`.
+    // background thread runs, `tardy_drain` before `tardy_stop`, or any
+    // call but `tardy_drain` and `tardy_free` after `tardy_stop`.
     TARDY_ERR_STATE = -10,
     // The operating system refused a resource (the background thread could
     // not be started).
@@ -124,8 +124,8 @@ typedef struct {
 } tardy_task;
 
 // A callback receiving a task that is handed back (cancelled by subject,
-// or dropped with its queue), given the `user` pointer passed to the
-// function that takes the callback.
+// removed with its queue, or set aside by `tardy_stop` and drained), given
+// the `user` pointer passed to the function that takes the callback.
 //
 // It runs on the thread that called that function, before the function
 // returns, once per task, with no lock held: it may call any tardy
@@ -190,8 +190,14 @@ tardy_status tardy_new_with_tick(tardy_clock_fn clock,
                                  tardy_scheduler **out);
 
 // Destroys a scheduler: stops its background thread if it runs (waiting
-// for it), and drops every task still scheduled or queued without calling
-// anything (their `user_data` stays the host's). NULL is a no-op.
+// for it), and frees the scheduler. NULL is a no-op.
+//
+// A scheduler must be empty when it is freed: every task still
+// scheduled or queued, and every task `tardy_stop` set aside, is dropped
+// here without any callback, so the host never learns which `user_data`
+// it gets back (tardy never frees `user_data`; what it points to then
+// leaks unless the host tracks it elsewhere). To get every task back,
+// call `tardy_stop`, then `tardy_drain`, then `tardy_free`.
 //
 // Called from inside the scheduler's own clock callback it does nothing.
 //
@@ -199,7 +205,7 @@ tardy_status tardy_new_with_tick(tardy_clock_fn clock,
 //
 // - `s` is NULL or a pointer returned by `tardy_new` and not yet freed;
 // - no other thread uses `s` during or after the call (workers waiting in
-//   `tardy_get_task` included).
+//   `tardy_get_task` included: stop the scheduler and join them first).
 void tardy_free(tardy_scheduler *s);
 
 // Adds a queue named `name` holding at most `max_size` tasks (0: no
@@ -482,19 +488,59 @@ tardy_status tardy_start(tardy_scheduler *s);
 
 // Stops the scheduler for good: stops the background thread if it runs
 // (waiting for it), wakes every worker waiting in `tardy_get_task` (they
-// return `TARDY_ERR_STATE`), and drops every task still scheduled or
-// queued without calling anything (their `user_data` stays the host's; to
-// get tasks back first, remove their queues with `tardy_remove_queue`).
-// Every later call but `tardy_free` returns `TARDY_ERR_STATE`.
+// return `TARDY_ERR_STATE`), and sets aside every task still scheduled,
+// waiting for room in a full queue, or queued. Nothing is dropped and no
+// callback runs: `tardy_drain` then hands the tasks set aside to the host.
+// Tasks that workers already took are theirs.
+//
+// Every later call but `tardy_drain` and `tardy_free` returns
+// `TARDY_ERR_STATE`. Call `tardy_drain` before `tardy_free`: `tardy_free`
+// drops what is still set aside.
 //
 // # Errors
 //
-// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped.
+// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped (the
+// tasks set aside by the first stop stay set aside),
+// `TARDY_ERR_INVALID_ARG` from inside the scheduler's own clock.
 //
 // # Safety
 //
 // - `s` is NULL or a live scheduler from `tardy_new`.
 tardy_status tardy_stop(tardy_scheduler *s);
+
+// Hands every task that `tardy_stop` set aside to `on_task(user, task)`,
+// once each, and writes how many to `*out_count` unless that is NULL. The
+// tasks come queue by queue, in no order to rely on within a queue. Each
+// task is handed back by exactly one call of `tardy_drain`: a second call,
+// or a call made from `on_task`, finds nothing (count 0).
+//
+// `on_task` may be NULL only when nothing is set aside (the call then
+// just reports 0); with tasks set aside a NULL `on_task` is
+// `TARDY_ERR_NULL` and they stay set aside, since dropping them is what
+// `tardy_stop` avoids.
+//
+// Only a stopped scheduler can be drained: before `tardy_stop`, take
+// tasks back with `tardy_cancel`, `tardy_cancel_subject` or
+// `tardy_remove_queue` instead (the threaded layer has no way to empty a
+// running scheduler at once without stopping it).
+//
+// `on_task` runs on the calling thread, with no lock held, before this
+// function returns; it may call tardy functions on `s` (they answer as
+// after `tardy_stop`), but not `tardy_free`.
+//
+// # Errors
+//
+// `TARDY_ERR_NULL` (`s`, or `on_task` with tasks set aside),
+// `TARDY_ERR_STATE` before `tardy_stop`, `TARDY_ERR_INVALID_ARG` from
+// inside the scheduler's own clock.
+//
+// # Safety
+//
+// - `s` is NULL or a live scheduler from `tardy_new`;
+// - `on_task`, if not NULL, is safe to call with `user` and follows the
+//   rules of `tardy_task_fn`;
+// - `out_count` is NULL or valid for writing a `size_t`.
+tardy_status tardy_drain(tardy_scheduler *s, tardy_task_fn on_task, void *user, size_t *out_count);
 
 // The library's version, `"MAJOR.MINOR.PATCH"`, static, NUL-terminated
 // (the header's `TARDY_VERSION` is the version it was generated for).

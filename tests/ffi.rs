@@ -120,6 +120,14 @@ fn null_pointers_are_refused() {
         assert_eq!(tardy_now(s, &mut u), TARDY_ERR_NULL);
         assert_eq!(tardy_start(s), TARDY_ERR_NULL);
         assert_eq!(tardy_stop(s), TARDY_ERR_NULL);
+        assert_eq!(
+            tardy_drain(s, None, ptr::null_mut(), &mut n),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_drain(s, Some(collect), ptr::null_mut(), ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
         tardy_free(s);
     }
     let clock = AtomicU64::new(0);
@@ -406,10 +414,12 @@ fn handed_back_tasks_reach_the_callback_which_may_call_back_in() {
     }
 }
 
-/// A clock that calls back into its own scheduler, recording the answer.
+/// A clock that calls back into its own scheduler, recording the answers.
 struct Reentrant {
     sched: *mut tardy_scheduler,
     answer: Option<tardy_status>,
+    stop: Option<tardy_status>,
+    drain: Option<tardy_status>,
 }
 
 unsafe extern "C" fn reentrant_clock(user: *mut c_void) -> u64 {
@@ -417,8 +427,14 @@ unsafe extern "C" fn reentrant_clock(user: *mut c_void) -> u64 {
     let r = unsafe { &mut *user.cast::<Reentrant>() };
     if !r.sched.is_null() {
         let mut now = 0;
-        // SAFETY: a live scheduler.
-        r.answer = Some(unsafe { tardy_now(r.sched, &mut now) });
+        let mut count = 99;
+        // SAFETY: a live scheduler and valid out-pointers.
+        unsafe {
+            r.answer = Some(tardy_now(r.sched, &mut now));
+            r.stop = Some(tardy_stop(r.sched));
+            r.drain = Some(tardy_drain(r.sched, None, ptr::null_mut(), &mut count));
+        }
+        assert_eq!(count, 99, "written on failure");
     }
     5
 }
@@ -428,6 +444,8 @@ fn the_clock_cannot_call_its_own_scheduler() {
     let mut r = Reentrant {
         sched: ptr::null_mut(),
         answer: None,
+        stop: None,
+        drain: None,
     };
     let user = ptr::from_mut(&mut r).cast::<c_void>();
     let mut s = ptr::null_mut();
@@ -438,11 +456,14 @@ fn the_clock_cannot_call_its_own_scheduler() {
         (*user.cast::<Reentrant>()).sched = s;
         assert_eq!(tardy_now(s, &mut now), TARDY_OK);
         assert_eq!(now, 5);
-        assert_eq!(
-            (*user.cast::<Reentrant>()).answer,
-            Some(TARDY_ERR_INVALID_ARG)
-        );
-        (*user.cast::<Reentrant>()).sched = ptr::null_mut();
+        let r = &mut *user.cast::<Reentrant>();
+        assert_eq!(r.answer, Some(TARDY_ERR_INVALID_ARG));
+        assert_eq!(r.stop, Some(TARDY_ERR_INVALID_ARG));
+        assert_eq!(r.drain, Some(TARDY_ERR_INVALID_ARG));
+        r.sched = ptr::null_mut();
+        // The refused stop did not stop it.
+        assert_eq!(tardy_add_queue(s, c!("alive"), 0), TARDY_OK);
+        assert_eq!(tardy_stop(s), TARDY_OK);
         tardy_free(s);
     }
 }
@@ -511,6 +532,179 @@ fn start_and_stop() {
         assert_eq!(tardy_add_queue(s, c!("r"), 0), TARDY_ERR_STATE);
         assert_eq!(tardy_get_task(s, c!("q"), 0, &mut task), TARDY_ERR_STATE);
         tardy_free(s);
+    }
+}
+
+/// Collects drained tasks; from inside the callback it drains again and
+/// schedules, recording the answers, to show that the callback runs
+/// without the lock and that a task is handed back only once.
+struct Drained {
+    sched: *mut tardy_scheduler,
+    tasks: Vec<tardy_task>,
+    inner_drain: Vec<(tardy_status, usize)>,
+    inner_schedule: Vec<tardy_status>,
+}
+
+unsafe extern "C" fn drained(user: *mut c_void, task: *const tardy_task) {
+    // SAFETY: the tests pass a live Drained; `task` is valid for the call.
+    let (d, task) = unsafe { (&mut *user.cast::<Drained>(), *task) };
+    d.tasks.push(task);
+    let mut count = usize::MAX;
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        let st = tardy_drain(d.sched, Some(drained), user, &mut count);
+        d.inner_drain.push((st, count));
+        let st = tardy_schedule_now(d.sched, c!("a"), 0, ptr::null_mut(), ptr::null_mut());
+        d.inner_schedule.push(st);
+    }
+}
+
+#[test]
+fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    // What user_data points to: the host's, never freed by tardy.
+    let mut items = [0u8; 6];
+    let base = items.as_mut_ptr();
+    let p = |i: usize| base.wrapping_add(i).cast::<c_void>();
+    let mut count = 77usize;
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    let d = Box::into_raw(Box::new(Drained {
+        sched: s.0,
+        tasks: Vec::new(),
+        inner_drain: Vec::new(),
+        inner_schedule: Vec::new(),
+    }));
+    let user = d.cast::<c_void>();
+    // SAFETY: a live scheduler, valid names, pointers and callback.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("a"), 0), TARDY_OK);
+        assert_eq!(tardy_add_queue(s.0, c!("full"), 1), TARDY_OK);
+        // 0: scheduled; 1: queued; 2: fills "full"; 3: due, waiting for
+        // room in "full"; 4: scheduled for never; 5: delivered to a worker.
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("a"), 10, p(0), 100, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("a"), 11, p(1), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("full"), 12, p(2), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("full"), 13, p(3), 1, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("a"), 14, p(4), u64::MAX, ptr::null_mut()),
+            TARDY_OK
+        );
+        clock.store(5, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut count), TARDY_OK);
+        assert_eq!(count, 0, "3 waits for room");
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("full"), 15, p(5), ptr::null_mut()),
+            TARDY_ERR_QUEUE_FULL
+        );
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("b"), 15, p(5), ptr::null_mut()),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!(tardy_add_queue(s.0, c!("b"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_now(s.0, c!("b"), 15, p(5), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(tardy_get_task(s.0, c!("b"), 0, &mut task), TARDY_OK);
+        assert_eq!(task.user_data, p(5));
+
+        // Only a stopped scheduler is drained; nothing written on failure.
+        count = 77;
+        assert_eq!(
+            tardy_drain(s.0, Some(drained), user, &mut count),
+            TARDY_ERR_STATE
+        );
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), &mut count),
+            TARDY_ERR_STATE
+        );
+        assert_eq!(count, 77);
+        assert!((*d).tasks.is_empty());
+
+        assert_eq!(tardy_stop(s.0), TARDY_OK);
+        assert_eq!(tardy_stop(s.0), TARDY_ERR_STATE);
+        assert_eq!(tardy_get_task(s.0, c!("a"), 0, &mut task), TARDY_ERR_STATE);
+        // Tasks are set aside: a NULL callback would drop them, refused.
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), &mut count),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), ptr::null_mut()),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(count, 77);
+
+        assert_eq!(tardy_drain(s.0, Some(drained), user, &mut count), TARDY_OK);
+        assert_eq!(count, 5);
+        let d = &*d;
+        assert_eq!(d.tasks.len(), 5);
+        // Each of 0..5 exactly once, with its subject and deadline; 5 was
+        // delivered and is not handed back.
+        let expected = [(10, 100), (11, 0), (12, 0), (13, 1), (14, u64::MAX)];
+        for (i, &(subject, deadline)) in expected.iter().enumerate() {
+            let got: Vec<_> = d.tasks.iter().filter(|t| t.user_data == p(i)).collect();
+            assert_eq!(got.len(), 1, "item {i}");
+            assert_eq!(
+                (got[0].subject, got[0].deadline),
+                (subject, deadline),
+                "item {i}"
+            );
+            assert_ne!(got[0].id, 0);
+        }
+        assert!(d.tasks.iter().all(|t| t.user_data != p(5)));
+        // Inside the callback: nothing left to drain, scheduling refused.
+        assert_eq!(d.inner_drain, vec![(TARDY_OK, 0); 5]);
+        assert_eq!(d.inner_schedule, vec![TARDY_ERR_STATE; 5]);
+
+        // Drained: further drains find nothing, and NULL is then fine.
+        count = 77;
+        assert_eq!(tardy_drain(s.0, Some(drained), user, &mut count), TARDY_OK);
+        assert_eq!(count, 0);
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(d.tasks.len(), 5);
+        drop(Box::from_raw(ptr::from_ref(d).cast_mut()));
+    }
+}
+
+#[test]
+fn stopping_an_empty_scheduler_sets_nothing_aside() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let mut count = 77;
+    // SAFETY: a live scheduler.
+    unsafe {
+        assert_eq!(tardy_stop(s.0), TARDY_OK);
+        assert_eq!(
+            tardy_drain(s.0, None, ptr::null_mut(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 0);
     }
 }
 
@@ -602,4 +796,58 @@ fn removing_a_queue_wakes_its_waiting_worker() {
     assert_eq!(worker.join().unwrap(), TARDY_ERR_NO_QUEUE);
     // SAFETY: no other thread uses it any more.
     unsafe { tardy_free(s) };
+}
+
+#[test]
+fn stop_wakes_waiting_workers_and_keeps_the_tasks_they_did_not_get() {
+    let mut s = ptr::null_mut();
+    let mut x = 0u8;
+    let x = ptr::from_mut(&mut x).cast::<c_void>();
+    // SAFETY: valid pointers.
+    unsafe {
+        assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+        assert_eq!(tardy_start(s), TARDY_OK);
+        // An hour away: still scheduled at the stop.
+        assert_eq!(
+            tardy_schedule_after(s, c!("q"), 3, x, 3_600_000_000_000, ptr::null_mut()),
+            TARDY_OK
+        );
+    }
+    let shared = SendPtr(s);
+    let worker = std::thread::spawn(move || {
+        let mut task = tardy_task {
+            id: 0,
+            subject: 0,
+            user_data: ptr::null_mut(),
+            deadline: 0,
+        };
+        // Waits for ever unless the scheduler stops (before or during the
+        // wait: either way the answer is the same).
+        // SAFETY: the scheduler outlives this thread (joined before free).
+        unsafe { tardy_get_task(shared.get(), c!("q"), u64::MAX, &mut task) }
+    });
+    // SAFETY: a live scheduler.
+    assert_eq!(unsafe { tardy_stop(s) }, TARDY_OK);
+    assert_eq!(worker.join().unwrap(), TARDY_ERR_STATE);
+    let d = Box::into_raw(Box::new(Drained {
+        sched: s,
+        tasks: Vec::new(),
+        inner_drain: Vec::new(),
+        inner_schedule: Vec::new(),
+    }));
+    let mut count = 0;
+    // SAFETY: a live scheduler and collector; no other thread uses them.
+    unsafe {
+        assert_eq!(
+            tardy_drain(s, Some(drained), d.cast(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 1);
+        let got = &(*d).tasks;
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].subject, got[0].user_data), (3, x));
+        drop(Box::from_raw(d));
+        tardy_free(s);
+    }
 }

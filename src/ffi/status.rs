@@ -45,8 +45,8 @@ pub enum tardy_status {
     /// the process is not crashed.
     TARDY_ERR_PANIC = -9,
     /// The call does not fit the scheduler's state: `tardy_start` while the
-    /// background thread runs, or any call but `tardy_free` after
-    /// `tardy_stop`.
+    /// background thread runs, `tardy_drain` before `tardy_stop`, or any
+    /// call but `tardy_drain` and `tardy_free` after `tardy_stop`.
     TARDY_ERR_STATE = -10,
     /// The operating system refused a resource (the background thread could
     /// not be started).

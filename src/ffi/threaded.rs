@@ -4,6 +4,7 @@
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use std::vec::Vec;
 
@@ -12,7 +13,7 @@ use crate::task::{QueueId, Task, When};
 use crate::thread::{MonotonicClock, Options, SchedulerThread, Wait};
 
 use super::status::tardy_status::{self, *};
-use super::types::{tardy_task, HostClock, UserData, TARDY_CAPACITY, TARDY_MAX_QUEUES};
+use super::types::{tardy_task, CTask, HostClock, UserData, TARDY_CAPACITY, TARDY_MAX_QUEUES};
 
 std::thread_local! {
     /// The id of the scheduler whose clock callback this thread is in, 0
@@ -59,6 +60,10 @@ type Inner = SchedulerThread<u64, UserData, FfiClock, TARDY_CAPACITY, TARDY_MAX_
 pub struct tardy_scheduler {
     id: u64,
     inner: Inner,
+    /// `None` until `tardy_stop`; then the tasks the stop got back, until
+    /// `tardy_drain` hands them to the host. Locked before `inner`'s lock,
+    /// never the other way round, and never while a host callback runs.
+    set_aside: Mutex<Option<Vec<CTask>>>,
 }
 
 fn c_task(t: &Task<u64, UserData>) -> tardy_task {
@@ -83,7 +88,20 @@ impl tardy_scheduler {
         let options = Options::new().tick(tick).thread_name("tardy");
         // No queue is given, so no queue error can come back.
         let inner = Inner::with_clock(clock, &[], options).map_err(|_| TARDY_ERR_PANIC)?;
-        Ok(Self { id, inner })
+        Ok(Self {
+            id,
+            inner,
+            set_aside: Mutex::new(None),
+        })
+    }
+
+    /// The tasks set aside by `stop`, also after a panic elsewhere while it
+    /// was locked: every change to it is a single assignment or `take`, so
+    /// it is never half done.
+    fn set_aside(&self) -> MutexGuard<'_, Option<Vec<CTask>>> {
+        self.set_aside
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// `TARDY_ERR_INVALID_ARG` when this thread is inside this scheduler's
@@ -183,11 +201,40 @@ impl tardy_scheduler {
         Ok(self.enter()?.start()?)
     }
 
-    /// Stops the thread for good; the tasks it still held are dropped
-    /// (their `user_data` stays the host's).
+    /// Stops the thread for good and sets aside every task it still held
+    /// (scheduled, waiting for room, or queued) for [`drain`](Self::drain).
+    ///
+    /// The set-aside lock is held across the stop, so a concurrent `drain`
+    /// sees either "not stopped" or every task of the stop, never a stopped
+    /// scheduler with its tasks missing. The stop waits for the background
+    /// thread, which never takes that lock (its clock callback cannot call
+    /// in: [`enter`](Self::enter) refuses it before any lock is taken).
     pub(crate) fn stop(&self) -> Result<(), tardy_status> {
         self.enter()?;
-        let _dropped = self.inner.stop()?;
+        let mut aside = self.set_aside();
+        let tasks = self.inner.stop()?;
+        *aside = Some(tasks);
         Ok(())
+    }
+
+    /// Takes every task set aside by [`stop`](Self::stop), converted for C.
+    /// With `has_callback` false it takes nothing, and fails if there was
+    /// something to take: a task handed to nobody would be lost.
+    ///
+    /// # Errors
+    ///
+    /// `TARDY_ERR_STATE` before `stop`; `TARDY_ERR_NULL` when tasks are set
+    /// aside and `has_callback` is false; `TARDY_ERR_INVALID_ARG` from
+    /// inside the clock callback.
+    pub(crate) fn drain(&self, has_callback: bool) -> Result<Vec<tardy_task>, tardy_status> {
+        self.enter()?;
+        let mut aside = self.set_aside();
+        let tasks = aside.as_mut().ok_or(TARDY_ERR_STATE)?;
+        if !has_callback && !tasks.is_empty() {
+            return Err(TARDY_ERR_NULL);
+        }
+        let taken = core::mem::take(tasks);
+        drop(aside);
+        Ok(taken.iter().map(c_task).collect())
     }
 }

@@ -59,8 +59,8 @@ pub struct tardy_task {
 pub type tardy_clock_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
 
 /// A callback receiving a task that is handed back (cancelled by subject,
-/// or dropped with its queue), given the `user` pointer passed to the
-/// function that takes the callback.
+/// removed with its queue, or set aside by `tardy_stop` and drained), given
+/// the `user` pointer passed to the function that takes the callback.
 ///
 /// It runs on the thread that called that function, before the function
 /// returns, once per task, with no lock held: it may call any tardy
