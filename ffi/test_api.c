@@ -42,7 +42,9 @@ static int checks;
 typedef struct {
     uint64_t ticks;
     tardy_scheduler *self; /* for the re-entrance check */
-    tardy_status reentered;
+    tardy_status reentered;      /* tardy_now from inside the clock */
+    tardy_status reentered_stop; /* tardy_stop from inside the clock */
+    tardy_status reentered_drain;
     int reads;
 } sim_clock;
 
@@ -52,7 +54,13 @@ static uint64_t sim_now(void *user) {
     if (c->self != NULL) {
         uint64_t ignored = 0;
         /* Calling back into the same scheduler from its clock is refused. */
+        size_t count = 99;
         c->reentered = tardy_now(c->self, &ignored);
+        c->reentered_stop = tardy_stop(c->self);
+        c->reentered_drain = tardy_drain(c->self, NULL, NULL, &count);
+        if (count != 99) {
+            c->reentered_drain = TARDY_ERR_PANIC; /* written on failure */
+        }
         tardy_free(c->self); /* refused too: does nothing */
     }
     return c->ticks;
@@ -148,10 +156,12 @@ static void test_null_scheduler(void) {
     EXPECT(tardy_next_deadline(NULL, &u), TARDY_ERR_NULL);
     EXPECT(tardy_start(NULL), TARDY_ERR_NULL);
     EXPECT(tardy_stop(NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_drain(NULL, NULL, NULL, &n), TARDY_ERR_NULL);
+    EXPECT(tardy_drain(NULL, collect, NULL, NULL), TARDY_ERR_NULL);
 }
 
 static void test_names_and_queues(void) {
-    sim_clock clock = {100, NULL, TARDY_OK, 0};
+    sim_clock clock = {100, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
     tardy_scheduler *s = NULL;
     EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
     char longest[TARDY_MAX_NAME_LEN + 1];
@@ -217,7 +227,7 @@ static void test_names_and_queues(void) {
 }
 
 static void test_schedule_deliver(void) {
-    sim_clock clock = {1000, NULL, TARDY_OK, 0};
+    sim_clock clock = {1000, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
     tardy_scheduler *s = NULL;
     EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
     EXPECT(tardy_add_queue(s, "work", 0), TARDY_OK);
@@ -344,7 +354,7 @@ static void test_schedule_deliver(void) {
 }
 
 static void test_hand_back(void) {
-    sim_clock clock = {0, NULL, TARDY_OK, 0};
+    sim_clock clock = {0, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
     tardy_scheduler *s = NULL;
     EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
     EXPECT(tardy_add_queue(s, "a", 0), TARDY_OK);
@@ -398,7 +408,7 @@ static void test_hand_back(void) {
 }
 
 static void test_clock_reentrance(void) {
-    sim_clock clock = {5, NULL, TARDY_OK, 0};
+    sim_clock clock = {5, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
     tardy_scheduler *s = NULL;
     EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
     clock.self = s;
@@ -406,9 +416,84 @@ static void test_clock_reentrance(void) {
     EXPECT(tardy_now(s, &now), TARDY_OK);
     CHECK(now == 5 && clock.reads > 0);
     CHECK(clock.reentered == TARDY_ERR_INVALID_ARG);
-    /* Still alive after the refused tardy_free: */
+    CHECK(clock.reentered_stop == TARDY_ERR_INVALID_ARG);
+    CHECK(clock.reentered_drain == TARDY_ERR_INVALID_ARG);
+    /* Still alive, and not stopped, after the refused calls: */
     EXPECT(tardy_add_queue(s, "alive", 0), TARDY_OK);
     clock.self = NULL;
+    tardy_free(s);
+}
+
+/* tardy_stop sets every task aside; tardy_drain hands each back once. */
+static void test_stop_drain(void) {
+    sim_clock clock = {0, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    tardy_task task;
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "a", 0), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "full", 1), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "again", 0), TARDY_OK);
+    int x[6];
+    /* 0: scheduled; 1: queued; 2: fills "full"; 3: due, waits for room in
+     * "full"; 4: scheduled for never; 5: delivered, the worker's. */
+    EXPECT(tardy_schedule_after(s, "a", 10, &x[0], 100, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_now(s, "a", 11, &x[1], NULL), TARDY_OK);
+    EXPECT(tardy_schedule_now(s, "full", 12, &x[2], NULL), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "full", 13, &x[3], 1, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_at(s, "a", 14, &x[4], UINT64_MAX, NULL), TARDY_OK);
+    EXPECT(tardy_schedule_now(s, "again", 15, &x[5], NULL), TARDY_OK);
+    EXPECT(tardy_get_task(s, "again", 0, &task), TARDY_OK);
+    CHECK(task.user_data == &x[5]);
+    clock.ticks = 5;
+    size_t count = 99;
+    EXPECT(tardy_run_pending(s, &count), TARDY_OK);
+    CHECK(count == 0); /* 3 waits for room */
+
+    /* Not stopped: nothing to drain (and nothing written). */
+    collector got;
+    memset(&got, 0, sizeof got);
+    count = 99;
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_ERR_STATE);
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_ERR_STATE);
+    CHECK(count == 99 && got.count == 0);
+
+    EXPECT(tardy_stop(s), TARDY_OK);
+    /* Tasks are set aside: a NULL callback would drop them, refused. */
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_ERR_NULL);
+    EXPECT(tardy_drain(s, NULL, NULL, NULL), TARDY_ERR_NULL);
+    CHECK(count == 99);
+
+    /* The callback calls back in: scheduling is refused after the stop. */
+    got.reenter = s;
+    got.reenter_status = TARDY_ERR_PANIC;
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_OK);
+    CHECK(count == 5 && got.count == 5);
+    CHECK(got.reenter_status == TARDY_ERR_STATE);
+    static const uint64_t subjects[5] = {10, 11, 12, 13, 14};
+    static const uint64_t deadlines[5] = {100, 0, 0, 1, UINT64_MAX};
+    for (int j = 0; j < 5; j++) {
+        int found = 0;
+        for (size_t i = 0; i < got.count; i++) {
+            if (got.tasks[i].user_data == &x[j]) {
+                found++;
+                CHECK(got.tasks[i].subject == subjects[j]);
+                CHECK(got.tasks[i].deadline == deadlines[j]);
+                CHECK(got.tasks[i].id != 0);
+            }
+        }
+        CHECK(found == 1);
+    }
+    for (size_t i = 0; i < got.count; i++) {
+        CHECK(got.tasks[i].user_data != &x[5]); /* delivered: not handed back */
+    }
+
+    /* Handed back once: a second drain finds nothing; NULL is then fine. */
+    count = 99;
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_OK);
+    CHECK(count == 0 && got.count == 5);
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_OK);
+    EXPECT(tardy_drain(s, NULL, NULL, NULL), TARDY_OK);
+    EXPECT(tardy_stop(s), TARDY_ERR_STATE);
     tardy_free(s);
 }
 
@@ -431,6 +516,9 @@ static void test_start_stop(void) {
     EXPECT(tardy_add_queue(s, "x", 0), TARDY_ERR_STATE);
     EXPECT(tardy_schedule_now(s, "w", 1, NULL, NULL), TARDY_ERR_STATE);
     EXPECT(tardy_get_task(s, "w", 0, &task), TARDY_ERR_STATE);
+    size_t count = 99;
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_OK); /* nothing was left */
+    CHECK(count == 0);
     tardy_free(s);
 
     EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
@@ -448,6 +536,12 @@ static void test_start_stop(void) {
     EXPECT(tardy_stop(s), TARDY_OK);
     EXPECT(tardy_stop(s), TARDY_ERR_STATE);
     EXPECT(tardy_start(s), TARDY_ERR_STATE);
+    /* The task an hour away was set aside by the stop, not dropped. */
+    collector got;
+    memset(&got, 0, sizeof got);
+    count = 99;
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_OK);
+    CHECK(count == 1 && got.count == 1 && got.tasks[0].user_data == &x);
     tardy_free(s);
 
     /* A custom clock in microseconds, declared to the background thread. */
@@ -477,6 +571,7 @@ int main(void) {
     test_schedule_deliver();
     test_hand_back();
     test_clock_reentrance();
+    test_stop_drain();
     test_start_stop();
     printf("test_api: ok (%d checks)\n", checks);
     return 0;

@@ -2,8 +2,12 @@
  * A threaded host: tardy_start's background thread delivers; worker
  * pthreads take tasks from two queues with timeouts; producers schedule
  * thousands of tasks with delays; some are cancelled by id, one subject is
- * cancelled as a whole. Checks that every task was delivered exactly once
- * or handed back exactly once.
+ * cancelled as a whole. Then more tasks are left in the scheduler (far in
+ * the future, queued in a queue nobody reads, due but waiting for room in
+ * it), tardy_stop is called while the workers still wait in
+ * tardy_get_task (they wake with TARDY_ERR_STATE), and tardy_drain hands
+ * back what the stop set aside. Checks that every task was delivered
+ * exactly once or handed back exactly once.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -33,6 +37,13 @@
     } while (0)
 
 #define TASKS 6000
+#define IDLE_MAX 16 /* "idle" has no worker: its tasks stay until the stop */
+#define LEFT_FAR 100
+#define LEFT_QUEUED IDLE_MAX
+#define LEFT_WAITING 50
+#define LEFT (LEFT_FAR + LEFT_QUEUED + LEFT_WAITING)
+#define ALL (TASKS + LEFT)
+#define LEFT_SUBJECT 1000u
 #define PRODUCERS 2
 #define WORKERS_PER_QUEUE 2
 #define DOOMED_SUBJECT 42u
@@ -44,8 +55,8 @@ typedef struct {
     uint64_t subject;
 } item;
 
-static item items[TASKS];
-static atomic_int accounted; /* delivered + handed back */
+static item items[ALL];
+static atomic_int accounted; /* delivered (and marked done) + handed back */
 static atomic_int timeouts;
 static tardy_scheduler *sched;
 static const char *const queues[2] = {"fast", "slow"};
@@ -125,24 +136,37 @@ static void *producer(void *arg) {
     return NULL;
 }
 
+/* Runs until tardy_stop wakes it with TARDY_ERR_STATE. */
 static void *worker(void *arg) {
     const char *queue = (const char *)arg;
-    while (atomic_load(&accounted) < TASKS) {
+    for (;;) {
         tardy_task task;
         tardy_status st = tardy_get_task(sched, queue, 20, &task);
         if (st == TARDY_ERR_EMPTY) {
             atomic_fetch_add(&timeouts, 1);
             continue;
         }
+        if (st == TARDY_ERR_STATE) {
+            return NULL;
+        }
         OK(st);
         item *it = (item *)task.user_data;
         CHECK(it >= items && it < items + TASKS);
         CHECK(task.subject == it->subject && task.subject != DOOMED_SUBJECT);
         CHECK(queue == queues[(it - items) % 2]);
-        account(it, 1);
         OK(tardy_task_done(sched, queue));
+        account(it, 1);
     }
-    return NULL;
+}
+
+/* Receives the tasks tardy_stop set aside. */
+static void on_drained(void *user, const tardy_task *task) {
+    int *count = (int *)user;
+    item *it = (item *)task->user_data;
+    CHECK(it >= items + TASKS && it < items + ALL); /* only the ones left */
+    CHECK(task->subject == it->subject && task->id != 0);
+    account(it, 0);
+    (*count)++;
 }
 
 int main(void) {
@@ -151,9 +175,13 @@ int main(void) {
         items[i].subject = (uint64_t)(i % 100);
         doomed += items[i].subject == DOOMED_SUBJECT;
     }
+    for (int i = TASKS; i < ALL; i++) {
+        items[i].subject = LEFT_SUBJECT;
+    }
     OK(tardy_new(NULL, NULL, &sched));
     OK(tardy_add_queue(sched, queues[0], 64));
     OK(tardy_add_queue(sched, queues[1], 0));
+    OK(tardy_add_queue(sched, "idle", IDLE_MAX));
     OK(tardy_start(sched));
 
     pthread_t workers[2 * WORKERS_PER_QUEUE], producers[PRODUCERS];
@@ -172,15 +200,10 @@ int main(void) {
     OK(tardy_cancel_subject(sched, DOOMED_SUBJECT, on_cancelled, &handed, &count));
     CHECK((int)count == doomed && handed == doomed);
 
-    for (int w = 0; w < 2 * WORKERS_PER_QUEUE; w++) {
-        CHECK(pthread_join(workers[w], NULL) == 0);
-    }
-    int delivered = 0, back = 0;
-    for (int i = 0; i < TASKS; i++) {
-        int d = atomic_load(&items[i].delivered), h = atomic_load(&items[i].handed_back);
-        CHECK(d + h == 1);
-        delivered += d;
-        back += h;
+    /* The workers mark each task done before accounting for it: once all
+     * are accounted for, the scheduler is quiet (the workers wait). */
+    while (atomic_load(&accounted) < TASKS) {
+        sched_yield();
     }
     uint64_t next = 0;
     CHECK(tardy_next_deadline(sched, &next) == TARDY_ERR_EMPTY);
@@ -188,11 +211,52 @@ int main(void) {
     CHECK(tardy_get_task(sched, "fast", 0, &task) == TARDY_ERR_EMPTY);
     CHECK(tardy_get_task(sched, "slow", 0, &task) == TARDY_ERR_EMPTY);
     CHECK(tardy_task_done(sched, "fast") == TARDY_ERR_INVALID_ARG); /* all marked done */
+
+    /* Leave tasks behind: an hour away on the worked queues, queued in
+     * "idle" until it is full, and due but waiting for room in "idle". */
+    int i = TASKS;
+    for (; i < TASKS + LEFT_FAR; i++) {
+        OK(tardy_schedule_after(sched, queues[i % 2], LEFT_SUBJECT, &items[i], 3600000 * MS,
+                                NULL));
+    }
+    for (; i < TASKS + LEFT_FAR + LEFT_QUEUED; i++) {
+        OK(tardy_schedule_now(sched, "idle", LEFT_SUBJECT, &items[i], NULL));
+    }
+    CHECK(tardy_schedule_now(sched, "idle", LEFT_SUBJECT, &items[i], NULL) ==
+          TARDY_ERR_QUEUE_FULL);
+    for (; i < ALL; i++) {
+        OK(tardy_schedule_after(sched, "idle", LEFT_SUBJECT, &items[i], 0, NULL));
+    }
+    CHECK(tardy_drain(sched, on_drained, NULL, &count) == TARDY_ERR_STATE); /* not stopped */
+
+    /* Stop while the workers wait in tardy_get_task: they return
+     * TARDY_ERR_STATE; nothing still in the scheduler is dropped. */
     OK(tardy_stop(sched));
+    for (int w = 0; w < 2 * WORKERS_PER_QUEUE; w++) {
+        CHECK(pthread_join(workers[w], NULL) == 0);
+    }
+    CHECK(tardy_stop(sched) == TARDY_ERR_STATE);
+    CHECK(tardy_drain(sched, NULL, NULL, &count) == TARDY_ERR_NULL); /* would drop them */
+    int drained = 0;
+    count = 0;
+    OK(tardy_drain(sched, on_drained, &drained, &count));
+    CHECK((int)count == LEFT && drained == LEFT);
+    OK(tardy_drain(sched, on_drained, &drained, &count));
+    CHECK(count == 0 && drained == LEFT); /* handed back once */
+
+    int delivered = 0, back = 0;
+    for (int k = 0; k < ALL; k++) {
+        int d = atomic_load(&items[k].delivered), h = atomic_load(&items[k].handed_back);
+        CHECK(d + h == 1);
+        delivered += d;
+        back += h;
+    }
+    CHECK(atomic_load(&accounted) == ALL);
     tardy_free(sched);
     printf("threaded_host: ok (%d tasks: %d delivered, %d handed back, %d of them by "
-           "subject; %d get_task timeouts, %d retries for a free slot)\n",
-           TASKS, delivered, back, doomed, atomic_load(&timeouts),
+           "subject, %d drained after the stop; %d get_task timeouts, %d retries for a "
+           "free slot)\n",
+           ALL, delivered, back, doomed, drained, atomic_load(&timeouts),
            atomic_load(&capacity_retries));
     return 0;
 }
