@@ -113,12 +113,12 @@ pub unsafe extern "C" fn tardy_new_with_tick(
 /// Destroys a scheduler: stops its background thread if it runs (waiting
 /// for it), and frees the scheduler. NULL is a no-op.
 ///
-/// A scheduler must be empty when it is freed: every task still
-/// scheduled or queued, and every task `tardy_stop` set aside, is dropped
-/// here without any callback, so the host never learns which `user_data`
-/// it gets back (tardy never frees `user_data`; what it points to then
-/// leaks unless the host tracks it elsewhere). To get every task back,
-/// call `tardy_stop`, then `tardy_drain`, then `tardy_free`.
+/// Drain a scheduler before freeing it: every task still scheduled or
+/// queued, and every task `tardy_stop` set aside, is dropped here without
+/// any callback, so the host never sees that `user_data` again (tardy
+/// never frees `user_data`; what it points to leaks unless the host tracks
+/// it elsewhere). To get every task back, call `tardy_stop`, then
+/// `tardy_drain`, then `tardy_free`.
 ///
 /// Called from inside the scheduler's own clock callback it does nothing.
 ///
