@@ -15,6 +15,8 @@
 
 #![cfg(loom)]
 
+use std::sync::atomic::AtomicUsize;
+
 use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -41,6 +43,28 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
         builder.preemption_bound = Some(3);
     }
     builder.check(f);
+}
+
+/// Counts, across all the interleavings of one model, how often each outcome
+/// came up, so that a test can check that loom reached every one of them
+/// (a model that only ever saw one order would prove little).
+struct Outcomes<const K: usize>([AtomicUsize; K]);
+
+impl<const K: usize> Outcomes<K> {
+    const fn new() -> Self {
+        Self([const { AtomicUsize::new(0) }; K])
+    }
+    fn saw(&self, k: usize) {
+        self.0[k].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn assert_all_seen(&self) {
+        let seen: Vec<usize> = self
+            .0
+            .iter()
+            .map(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+            .collect();
+        assert!(seen.iter().all(|&n| n > 0), "outcomes seen: {seen:?}");
+    }
 }
 
 fn new_sched(now: Ticks) -> (Sched, ModelClock) {
@@ -90,12 +114,23 @@ fn schedule_delivery_and_stop_race() {
             1,
             "the task is in exactly one place"
         );
+        STOP_RACE.saw(if refused == 1 {
+            0
+        } else if taken == 1 {
+            1
+        } else {
+            2
+        });
     });
+    STOP_RACE.assert_all_seen();
 }
+
+static STOP_RACE: Outcomes<3> = Outcomes::new();
 
 /// A cancel races the delivery of a task that becomes due (the clock moves
 /// and a host thread runs `run_pending`, then takes without waiting). The
-/// task is cancelled, or taken, or handed back by `stop`: exactly one.
+/// task is cancelled or taken, exactly one of the two, and both orders
+/// occur.
 #[test]
 fn cancel_races_delivery() {
     model(|| {
@@ -138,8 +173,15 @@ fn cancel_races_delivery() {
             1,
             "the task is in exactly one place"
         );
+        // The host takes whatever run_pending delivered, so stop finds
+        // nothing: the cancel or the delivery wins.
+        assert!(left.is_empty());
+        CANCEL_RACE.saw(taken);
     });
+    CANCEL_RACE.assert_all_seen();
 }
+
+static CANCEL_RACE: Outcomes<2> = Outcomes::new();
 
 /// A reschedule to a later time races the delivery at the old time. If the
 /// reschedule wins, the task is not delivered at the old time (it comes back
@@ -177,8 +219,12 @@ fn reschedule_races_delivery() {
         if let Some(t) = left.first() {
             assert_eq!(t.deadline(), 100);
         }
+        RESCHEDULE_RACE.saw(usize::from(moved));
     });
+    RESCHEDULE_RACE.assert_all_seen();
 }
+
+static RESCHEDULE_RACE: Outcomes<2> = Outcomes::new();
 
 /// Two workers wait on one queue; the scheduler thread is woken by a task
 /// scheduled for now, and stop comes last. Exactly one worker gets the task
