@@ -655,13 +655,22 @@ fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
 
         assert_eq!(tardy_drain(s.0, Some(drained), user, &mut count), TARDY_OK);
         assert_eq!(count, 5);
-        let d = &*d;
-        assert_eq!(d.tasks.len(), 5);
+        // Owned copies: no reference into the collector outlives a call
+        // that hands it to the callback.
+        let (tasks, inner_drain, inner_schedule) = {
+            let d = &mut *d;
+            (
+                std::mem::take(&mut d.tasks),
+                std::mem::take(&mut d.inner_drain),
+                std::mem::take(&mut d.inner_schedule),
+            )
+        };
+        assert_eq!(tasks.len(), 5);
         // Each of 0..5 exactly once, with its subject and deadline; 5 was
         // delivered and is not handed back.
         let expected = [(10, 100), (11, 0), (12, 0), (13, 1), (14, u64::MAX)];
         for (i, &(subject, deadline)) in expected.iter().enumerate() {
-            let got: Vec<_> = d.tasks.iter().filter(|t| t.user_data == p(i)).collect();
+            let got: Vec<_> = tasks.iter().filter(|t| t.user_data == p(i)).collect();
             assert_eq!(got.len(), 1, "item {i}");
             assert_eq!(
                 (got[0].subject, got[0].deadline),
@@ -670,10 +679,10 @@ fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
             );
             assert_ne!(got[0].id, 0);
         }
-        assert!(d.tasks.iter().all(|t| t.user_data != p(5)));
+        assert!(tasks.iter().all(|t| t.user_data != p(5)));
         // Inside the callback: nothing left to drain, scheduling refused.
-        assert_eq!(d.inner_drain, vec![(TARDY_OK, 0); 5]);
-        assert_eq!(d.inner_schedule, vec![TARDY_ERR_STATE; 5]);
+        assert_eq!(inner_drain, vec![(TARDY_OK, 0); 5]);
+        assert_eq!(inner_schedule, vec![TARDY_ERR_STATE; 5]);
 
         // Drained: further drains find nothing, and NULL is then fine.
         count = 77;
@@ -687,8 +696,8 @@ fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
             tardy_drain(s.0, None, ptr::null_mut(), ptr::null_mut()),
             TARDY_OK
         );
-        assert_eq!(d.tasks.len(), 5);
-        drop(Box::from_raw(ptr::from_ref(d).cast_mut()));
+        let d = Box::from_raw(d);
+        assert!(d.tasks.is_empty(), "handed back twice");
     }
 }
 
