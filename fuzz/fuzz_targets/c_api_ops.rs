@@ -8,7 +8,9 @@
 //! handed back by cancel, cancel-by-subject or queue removal), that nothing
 //! is delivered before `tardy_run_pending` saw its deadline pass (or
 //! `tardy_run_all` forced it), and that `tardy_next_deadline` agrees. At the
-//! end everything is drained and every number is accounted for exactly once.
+//! end everything is taken out, by `tardy_run_all` and `tardy_get_task` or
+//! (when op 15 came an odd number of times) by `tardy_stop` and
+//! `tardy_drain`, and every number is accounted for exactly once.
 
 #![no_main]
 
@@ -100,6 +102,8 @@ struct Model {
     taken: [u64; 7],
     done: [u64; 7],
     ids: Vec<u64>,
+    /// End with `tardy_stop` and `tardy_drain` rather than by delivering.
+    stop_at_end: bool,
 }
 
 fn number_of(task: &tardy_task) -> usize {
@@ -121,6 +125,7 @@ impl Model {
             taken: [0; 7],
             done: [0; 7],
             ids: Vec::new(),
+            stop_at_end: false,
         }
     }
 
@@ -472,6 +477,7 @@ impl Model {
                     );
                 }
             }
+            15 => self.stop_at_end = !self.stop_at_end,
             _ => {}
         }
         Some(())
@@ -519,6 +525,10 @@ impl Model {
     }
 
     fn finish(mut self) {
+        if self.stop_at_end {
+            self.finish_by_stopping();
+            return;
+        }
         // SAFETY: live scheduler.
         assert_eq!(unsafe { tardy_run_all(self.s, ptr::null_mut()) }, TARDY_OK);
         self.release(|_| true);
@@ -547,6 +557,72 @@ impl Model {
             assert_eq!(st, State::Out, "task {n} lost");
         }
         self.check();
+    }
+}
+
+impl Model {
+    /// Stops the scheduler and takes every task still in it back with
+    /// `tardy_drain`: each must come back once, none may be lost.
+    fn finish_by_stopping(&mut self) {
+        let left = self
+            .numbers
+            .iter()
+            .filter(|&&(st, _, _)| st != State::Out)
+            .count();
+        let mut got: Vec<tardy_task> = Vec::new();
+        let user = ptr::from_mut(&mut got).cast::<c_void>();
+        let mut count = usize::MAX;
+        let mut task = tardy_task {
+            id: 0,
+            subject: 0,
+            user_data: ptr::null_mut(),
+            deadline: 0,
+        };
+        // SAFETY: live scheduler, valid out-pointers, `user` is `got`.
+        unsafe {
+            assert_eq!(
+                tardy_drain(self.s, Some(collect), user, &mut count),
+                TARDY_ERR_STATE
+            );
+            assert_eq!(tardy_stop(self.s), TARDY_OK);
+            assert_eq!(tardy_stop(self.s), TARDY_ERR_STATE);
+            assert_eq!(
+                tardy_get_task(self.s, name_ptr(0), 0, &mut task),
+                TARDY_ERR_STATE
+            );
+            if left > 0 {
+                assert_eq!(
+                    tardy_drain(self.s, None, ptr::null_mut(), &mut count),
+                    TARDY_ERR_NULL
+                );
+            }
+            assert_eq!(count, usize::MAX, "written on failure");
+            assert_eq!(
+                tardy_drain(self.s, Some(collect), user, &mut count),
+                TARDY_OK
+            );
+        }
+        assert_eq!((count, got.len()), (left, left));
+        for t in &got {
+            let q = self.out(t, false);
+            assert!(self.live[q], "task {} of a removed queue", number_of(t));
+        }
+        for (n, &(st, _, _)) in self.numbers.iter().enumerate() {
+            assert_eq!(st, State::Out, "task {n} lost");
+        }
+        // SAFETY: live scheduler, valid out-pointer.
+        unsafe {
+            assert_eq!(
+                tardy_drain(self.s, Some(collect), user, &mut count),
+                TARDY_OK
+            );
+            assert_eq!(count, 0, "handed back twice");
+            assert_eq!(
+                tardy_drain(self.s, None, ptr::null_mut(), ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        assert_eq!(got.len(), left);
     }
 }
 
