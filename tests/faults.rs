@@ -365,8 +365,8 @@ mod threaded {
     use std::time::Duration;
 
     use tardy::{
-        DoneError, MonotonicClock, Options, QueueError, SchedulerThread, SubmitError, TakeError,
-        Task, Wait, When,
+        DoneError, MonotonicClock, Options, QueueError, SchedulerThread, StartError, SubmitError,
+        TakeError, Task, Wait, When,
     };
 
     type Small = SchedulerThread<u32, u32, MonotonicClock, 64, 4>;
@@ -411,6 +411,7 @@ mod threaded {
         }
         assert_eq!(sched.get_task(q, Wait::NoWait), Err(TakeError::Stopped));
         assert!(sched.stop().is_err(), "stopping twice is an error");
+        assert_eq!(sched.start(), Err(StartError::Stopped));
     }
 
     /// `join` waits for a `task_done` that a worker never sends; stopping
