@@ -637,15 +637,35 @@ where
         subject: &S,
         mut hand_back: impl FnMut(Task<S, P>),
     ) -> usize {
-        let mut at = self.subjects.get(subject).map_or(NIL, |l| l.head);
+        // One look-up: the subject's list is then reached by its position in
+        // the index, which nothing moves while this runs (only this entry is
+        // removed, once its list is empty, and then the loop ends). Every
+        // index is consistent whenever `hand_back` runs.
+        let Some(entry) = self.subjects.get_index_of(subject) else {
+            return 0;
+        };
         let mut count = 0;
-        while at != NIL {
-            let next = self.slots.get(usize::from(at)).map_or(NIL, |s| s.s_next);
-            if let Some(task) = self.remove_slot(at) {
+        loop {
+            let Some((_, list)) = self.subjects.get_index_mut(entry) else {
+                break;
+            };
+            let at = list.head;
+            if at == NIL {
+                break;
+            }
+            Self::unlink(&mut self.slots, list, at, Links::Subject);
+            let emptied = list.len == 0;
+            let task = self.take_slot(at, false);
+            if emptied {
+                self.subjects.swap_remove(subject);
+            }
+            if let Some(task) = task {
                 hand_back(task);
                 count += 1;
             }
-            at = next;
+            if emptied {
+                break;
+            }
         }
         count
     }
@@ -888,6 +908,12 @@ where
 
     /// Takes the task out of slot `index`, from every index, and frees it.
     fn remove_slot(&mut self, index: u16) -> Option<Task<S, P>> {
+        self.take_slot(index, true)
+    }
+
+    /// [`Self::remove_slot`]; without `unlink_subject` the caller has already
+    /// taken the slot out of its subject's list.
+    fn take_slot(&mut self, index: u16, unlink_subject: bool) -> Option<Task<S, P>> {
         let slot = self.slots.get(usize::from(index))?;
         let queue = slot.task.as_ref()?.queue;
         let in_heap = slot.heap_pos != NIL;
@@ -896,7 +922,9 @@ where
         }
         self.unlink_queue_list(queue, index, in_heap);
         let task = self.slots.get_mut(usize::from(index))?.task.take()?;
-        self.unlink_subject(&task.subject, index);
+        if unlink_subject {
+            self.unlink_subject(&task.subject, index);
+        }
         self.free_slot(index);
         Some(task)
     }
