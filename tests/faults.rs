@@ -485,3 +485,79 @@ mod threaded {
         assert_eq!(all, (0..256).collect::<Vec<_>>(), "each task once");
     }
 }
+
+// ----- the C ABI ---------------------------------------------------------
+
+#[cfg(feature = "capi")]
+mod c_abi {
+    use std::ffi::{c_char, c_void};
+    use std::process::Command;
+    use std::ptr;
+
+    use tardy::ffi::tardy_status::*;
+    use tardy::ffi::*;
+
+    /// A hand-back callback that panics, as a Rust host might write one.
+    unsafe extern "C" fn panicking_callback(_user: *mut c_void, _task: *const tardy_task) {
+        panic!("callback failure");
+    }
+
+    const CHILD: &str = "TARDY_FAULT_CHILD";
+    const NAME: &str = "c_abi::panicking_c_callback_aborts_before_reaching_tardy";
+
+    /// A callback is an `extern "C"` function: a panic inside it cannot
+    /// unwind out of it, so Rust aborts the process at the callback's own
+    /// frame. Nothing unwinds through tardy into C, and tardy's
+    /// `TARDY_ERR_PANIC` boundary is never reached by it. Run in a child
+    /// process, since the abort ends the process.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn panicking_c_callback_aborts_before_reaching_tardy() {
+        if std::env::var_os(CHILD).is_some() {
+            let mut s = ptr::null_mut();
+            let mut count = 0usize;
+            // SAFETY: valid out-pointers, NUL-terminated names; the
+            // scheduler is freed below (never reached: the callback aborts).
+            unsafe {
+                assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+                let q = c"q".as_ptr().cast::<c_char>();
+                assert_eq!(tardy_add_queue(s, q, 0), TARDY_OK);
+                let at = u64::MAX;
+                assert_eq!(
+                    tardy_schedule_at(s, q, 9, ptr::null_mut(), at, ptr::null_mut()),
+                    TARDY_OK
+                );
+                let st = tardy_cancel_subject(
+                    s,
+                    9,
+                    Some(panicking_callback),
+                    ptr::null_mut(),
+                    &mut count,
+                );
+                println!("returned into the caller with {st:?}");
+                tardy_free(s);
+            }
+            return;
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = Command::new(exe)
+            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .expect("child runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "child succeeded:\n{stdout}\n{stderr}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(out.status.signal(), Some(6), "SIGABRT expected:\n{stderr}");
+        }
+        assert!(stderr.contains("callback failure"), "{stderr}");
+        assert!(stderr.contains("cannot unwind"), "{stderr}");
+        assert!(!stdout.contains("returned into the caller"), "{stdout}");
+    }
+}
