@@ -645,10 +645,7 @@ where
             return 0;
         };
         let mut count = 0;
-        loop {
-            let Some((_, list)) = self.subjects.get_index_mut(entry) else {
-                break;
-            };
+        while let Some((_, list)) = self.subjects.get_index_mut(entry) {
             let at = list.head;
             if at == NIL {
                 break;
