@@ -923,7 +923,7 @@ fn render_svg(panels: &[(String, Vec<(String, Dist)>)]) -> String {
                 y1 + 14.0
             );
         }
-        for q in [0.0, 0.5, 0.99, 1.0] {
+        for q in [0.0, 0.5, 0.9, 1.0] {
             let y = y1 - (y1 - y0) * q;
             let _ = writeln!(
                 s,
