@@ -258,3 +258,56 @@ fn two_waiting_workers_one_task() {
         assert_eq!((taken, left.len()), (1, 0));
     });
 }
+
+/// A queue is removed while a producer schedules into it and a worker waits
+/// on it. The task is taken by the worker, handed back by `remove_queue`, or
+/// refused to the producer (`UnknownQueue`): exactly one. The waiting worker
+/// is never left blocked on a queue that no longer exists.
+#[test]
+fn remove_queue_races_schedule_and_a_waiting_worker() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let producer = {
+            let h = sched.handle();
+            thread::spawn(move || match h.schedule(Task::new(q, 1, 7), When::Now) {
+                Ok(_) => 0,
+                Err(SubmitError::UnknownQueue(t)) => {
+                    assert_eq!(*t.payload(), 7);
+                    1
+                }
+                Err(e) => panic!("schedule: {e:?}"),
+            })
+        };
+        let worker = {
+            let h = sched.handle();
+            thread::spawn(move || match h.get_task(q, Wait::Forever) {
+                Ok(t) => {
+                    assert_eq!(*t.payload(), 7);
+                    1
+                }
+                Err(TakeError::UnknownQueue) => 0,
+                Err(e) => panic!("get_task: {e:?}"),
+            })
+        };
+        let removed = sched.remove_queue(q).unwrap();
+        let refused = producer.join().unwrap();
+        let taken = worker.join().unwrap();
+        assert_eq!(
+            refused + taken + removed.len(),
+            1,
+            "the task is in exactly one place"
+        );
+        REMOVE_RACE.saw(if refused == 1 {
+            0
+        } else if taken == 1 {
+            1
+        } else {
+            2
+        });
+        sched.stop().unwrap();
+    });
+    REMOVE_RACE.assert_all_seen();
+}
+
+static REMOVE_RACE: Outcomes<3> = Outcomes::new();
