@@ -835,3 +835,23 @@ fn handles_are_shareable() {
     assert!(stop_flag.load(Ordering::SeqCst));
     assert_eq!(*sum.lock().unwrap(), 5050);
 }
+
+/// The core (about half a MiB with the default sizes) is never built on the
+/// creating thread's stack: a thread with a 64 KiB stack can create, use and
+/// stop a scheduler.
+#[test]
+fn created_from_a_thread_with_a_small_stack() {
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(|| {
+            let sched: SchedulerThread<u64, u32> =
+                SchedulerThread::new(&[("q", 0)], Options::new()).unwrap();
+            let q = sched.queue_id("q").unwrap();
+            sched
+                .schedule(Task::new(q, 1, 7), When::At(u64::MAX))
+                .unwrap();
+            sched.stop().unwrap().len()
+        })
+        .unwrap();
+    assert_eq!(worker.join().unwrap(), 1);
+}

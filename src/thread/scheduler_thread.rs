@@ -441,6 +441,64 @@ impl<S, P, C, const N: usize, const QN: usize> Clone for SchedulerHandle<S, P, C
     }
 }
 
+/// The core scheduler on `clock`, boxed.
+///
+/// `Box::new(Scheduler::new(clock))` builds the value on the calling thread's
+/// stack first, optimised or not, and the core with the default sizes is
+/// close to half a MiB: more than many threads have (a C thread on musl gets
+/// 128 KiB) and a stack overflow aborts the process. A core larger than
+/// `ON_STACK` is therefore built on a short-lived thread whose stack is sized
+/// for it. Building it in place instead would take `unsafe` field-by-field
+/// initialisation through heapless' private layout. If that thread cannot be
+/// spawned, the core is built here after all.
+fn boxed_core<C, Q, S, P, const N: usize, const QN: usize>(
+    clock: C,
+) -> Box<Scheduler<C, Q, S, P, N, QN>>
+where
+    C: Clock + Send,
+    Q: crate::queue::TaskQueue<Task<S, P>> + Send,
+    S: Subject + Send,
+    P: Send,
+{
+    const ON_STACK: usize = 16 * 1024;
+    let size = core::mem::size_of::<Scheduler<C, Q, S, P, N, QN>>();
+    if size <= ON_STACK || cfg!(loom) {
+        return build_here(clock);
+    }
+    let clock = std::sync::Mutex::new(Some(clock));
+    let take = || clock.lock().ok().and_then(|mut c| c.take());
+    let built = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("tardy-init".into())
+            .stack_size(size.saturating_mul(2).saturating_add(256 * 1024))
+            .spawn_scoped(scope, || take().map(build_here))
+            .ok()
+            .and_then(|t| t.join().ok())
+            .flatten()
+    });
+    match (built, take()) {
+        (Some(core), _) => core,
+        (None, Some(clock)) => build_here(clock),
+        // Only a panic of the thread after it took the clock gets here, and
+        // building an empty scheduler does not panic.
+        (None, None) => unreachable!("building an empty scheduler panicked"),
+    }
+}
+
+/// `Box::new(Scheduler::new(clock))` in a frame of its own: the temporary
+/// takes stack only while this runs, not in every caller's frame.
+#[inline(never)]
+fn build_here<C, Q, S, P, const N: usize, const QN: usize>(
+    clock: C,
+) -> Box<Scheduler<C, Q, S, P, N, QN>>
+where
+    C: Clock,
+    Q: crate::queue::TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    Box::new(Scheduler::new(clock))
+}
+
 impl<S, P> SchedulerThread<S, P>
 where
     S: Subject,
@@ -452,7 +510,11 @@ where
     ///
     /// The [`AddQueueError`] of the first queue that could not be added (a
     /// duplicate or invalid name, more than [`DEFAULT_QUEUES`] queues).
-    pub fn new(queues: &[(&str, usize)], options: Options) -> Result<Self, AddQueueError> {
+    pub fn new(queues: &[(&str, usize)], options: Options) -> Result<Self, AddQueueError>
+    where
+        S: Send,
+        P: Send,
+    {
         Self::with_clock(MonotonicClock::new(), queues, options)
     }
 }
@@ -466,6 +528,10 @@ where
     /// means unbounded), not yet started. See [`Options::tick`] for a clock
     /// whose ticks are not nanoseconds.
     ///
+    /// The core is built on the heap without passing through the calling
+    /// thread's stack, so a scheduler of any size can be created from a
+    /// thread with a small stack.
+    ///
     /// # Errors
     ///
     /// The [`AddQueueError`] of the first queue that could not be added (a
@@ -474,8 +540,13 @@ where
         clock: C,
         queues: &[(&str, usize)],
         options: Options,
-    ) -> Result<Self, AddQueueError> {
-        let mut core = Box::new(Scheduler::new(clock));
+    ) -> Result<Self, AddQueueError>
+    where
+        S: Send,
+        P: Send,
+        C: Send,
+    {
+        let mut core = boxed_core(clock);
         for &(name, max_size) in queues {
             core.add_queue(name, max_size)?;
         }
