@@ -30,7 +30,8 @@ for target in "${targets[@]}"; do
         -max_total_time="$secs" -max_len=512 -print_final_stats=1 >"$log" 2>&1 || status=$?
     grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$log" || true
     if [ "$status" -ne 0 ]; then
-        grep -v '^    ' "$log" | tail -40 >&2
+        grep -A3 'panicked at' "$log" >&2 || true
+        grep -v '^    ' "$log" | tail -30 >&2
         rm -f "$log"
         echo "fuzz target $target failed (exit $status); input in fuzz/artifacts/$target/" >&2
         exit "$status"

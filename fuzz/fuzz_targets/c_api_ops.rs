@@ -289,7 +289,8 @@ impl Model {
             }
             5 | 6 => {
                 let b = input.byte()?;
-                let id = if b == 0xff || self.ids.is_empty() {
+                let raw = b == 0xff || self.ids.is_empty();
+                let id = if raw {
                     input.u64()?
                 } else {
                     self.ids[usize::from(b) % self.ids.len()]
@@ -312,7 +313,7 @@ impl Model {
                     // can issue: a lucky guess of the id of a task scheduled
                     // with a NULL `out_id` would move a task the model
                     // cannot name. Cancel below takes raw ids as they come.
-                    let id = if b == 0xff { id | 1 << 63 } else { id };
+                    let id = if raw { id | 1 << 63 } else { id };
                     let owner = owner.filter(|&n| self.numbers[n].1 == id);
                     let scheduled = scheduled && owner.is_some();
                     let at = input.time(now)?;
