@@ -311,3 +311,71 @@ fn remove_queue_races_schedule_and_a_waiting_worker() {
 }
 
 static REMOVE_RACE: Outcomes<3> = Outcomes::new();
+
+/// Two workers wait on one queue before anything is scheduled; then a task
+/// is scheduled for a later tick, which makes one of them the leader (it
+/// waits for that deadline as well as for a task), and a host thread moves
+/// the clock to the deadline and runs what is due. Exactly one worker gets
+/// the task, never before its deadline, and the other is released by
+/// `stop`: the leader's and the followers' wake-ups are never lost.
+#[test]
+fn a_leading_worker_and_a_follower_share_a_due_task() {
+    model(|| {
+        let (sched, clock) = new_sched(0);
+        sched.start().unwrap();
+        let q = sched.queue_id("q").unwrap();
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let h = sched.handle();
+                let clock = clock.clone();
+                thread::spawn(move || match h.get_task(q, Wait::Forever) {
+                    Ok(t) => {
+                        assert!(t.deadline() <= clock.now(), "delivered early");
+                        h.task_done(q).unwrap();
+                        1
+                    }
+                    Err(TakeError::Stopped) => 0,
+                    Err(e) => panic!("get_task: {e:?}"),
+                })
+            })
+            .collect();
+        sched.schedule(Task::new(q, 1, 7), When::At(5)).unwrap();
+        clock.0.store(5, Ordering::SeqCst);
+        sched.run_pending().unwrap();
+        sched.join(q).unwrap();
+        let left = sched.stop().unwrap();
+        let taken: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!((taken, left.len()), (1, 0));
+    });
+}
+
+/// A worker leads (it waits for the deadline at tick 10) when a producer
+/// schedules an earlier task, at tick 5, and the clock reaches 5. The
+/// earlier task is delivered to the worker whoever moves it (the worker
+/// itself, told of the earlier deadline, or the host's `run_pending`), and
+/// the later one is still scheduled at `stop`.
+#[test]
+fn an_earlier_deadline_reaches_the_leader() {
+    model(|| {
+        let (sched, clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        sched.schedule(Task::new(q, 1, 10), When::At(10)).unwrap();
+        sched.start().unwrap();
+        let worker = {
+            let h = sched.handle();
+            let clock = clock.clone();
+            thread::spawn(move || {
+                let t = h.get_task(q, Wait::Forever).unwrap();
+                assert!(t.deadline() <= clock.now(), "delivered early");
+                *t.payload()
+            })
+        };
+        sched.schedule(Task::new(q, 2, 5), When::At(5)).unwrap();
+        clock.0.store(5, Ordering::SeqCst);
+        sched.run_pending().unwrap();
+        assert_eq!(worker.join().unwrap(), 5);
+        let left = sched.stop().unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(*left[0].payload(), 10);
+    });
+}

@@ -5,8 +5,9 @@
 //! # How it waits
 //!
 //! One `Mutex` guards the boxed core; every operation on it is O(log n), so
-//! a single lock is held only briefly. Three kinds of `Condvar` share that
-//! mutex:
+//! a single lock is held only briefly (moving due tasks goes in batches of
+//! at most 64, releasing the lock in between). Four kinds of `Condvar` share
+//! that mutex:
 //!
 //! - `wake`: the scheduler thread sleeps on it with `wait_timeout` until the
 //!   earliest deadline (or without timeout when nothing is scheduled). It
@@ -15,24 +16,43 @@
 //!   polling interval. A full queue regaining room needs no wake-up either:
 //!   the core moves the first waiting due task into the queue inside the
 //!   `get_task` that made room, under the same lock.
-//! - `ready[q]`, one per queue slot: workers blocked in
-//!   [`get_task`](SchedulerHandle::get_task) wait on it. Whoever puts tasks
-//!   into a queue notifies as many waiters as there are queued tasks (all of
-//!   them when there are at least as many tasks), after releasing the lock,
-//!   so a woken worker does not block on the mutex at once.
+//! - `lead`: at most one worker blocked in
+//!   [`get_task`](SchedulerHandle::get_task), the leader, waits on it with a
+//!   timeout bounded by the earliest deadline (and by its own timeout). When
+//!   it wakes at that deadline it moves the due tasks itself, under the
+//!   lock, and takes its own: a due task reaches a waiting worker with one
+//!   wake-up instead of two (the thread's, then the worker's), which is what
+//!   costs time when the CPUs are busy. The scheduler thread keeps its own
+//!   timer: whichever of the two takes the lock first delivers, the other
+//!   finds nothing due. A task scheduled earlier than the leader's deadline
+//!   notifies `lead` (as it does `wake`). When no worker leads and something
+//!   is scheduled, one waiting worker is woken to take the lead (at most one
+//!   such wake-up in flight), so other workers never wake for deadlines: no
+//!   thundering herd.
+//! - `ready[q]`, one per queue slot: the other workers blocked in
+//!   `get_task` wait on it, without timeout (or their own). Whoever puts
+//!   tasks into a queue notifies the leader if it waits for that queue, and
+//!   as many other waiters as there are further queued tasks (all of them
+//!   when there are at least as many tasks), after releasing the lock, so a
+//!   woken worker does not block on the mutex at once.
 //! - `idle[q]`: [`join`](SchedulerHandle::join) waits on it;
 //!   [`task_done`](SchedulerHandle::task_done) notifies it when the queue
 //!   becomes idle.
 //!
+//! A worker in `get_task` that finds its queue empty while tasks are due
+//! moves them (a batch of at most 64 at a time), whether it led or not.
+//!
 //! Every waiter re-checks its condition under the lock after waking, so
 //! spurious wake-ups, timeouts racing a notification, and other threads
 //! taking the task first are all harmless, and a notification cannot be
-//! lost: a waiter is counted in `waiters[q]` and enters its wait while
-//! holding the lock. Stopping notifies every condition variable.
+//! lost: a waiter is counted in `waiters[q]` (or recorded as the leader)
+//! and enters its wait while holding the lock. Stopping notifies every
+//! condition variable.
 //!
 //! The core never delivers a task before the clock reads its deadline, so a
 //! wake-up that comes early (spuriously) delivers nothing early: the thread
-//! just computes its sleep again.
+//! just computes its sleep again, and a worker that wakes early leads
+//! again until the same deadline.
 
 use core::fmt;
 use core::ops::Deref;
@@ -156,13 +176,34 @@ struct State<S, P, C, const N: usize, const QN: usize> {
     /// The deadline the scheduler thread sleeps until (`Ticks::MAX`: no
     /// deadline); `None` while it is awake or not running.
     sleep_until: Option<Ticks>,
-    /// Workers blocked in `get_task`, per queue slot.
+    /// Workers blocked in `get_task` on `ready[q]`, per queue slot (the
+    /// leader, waiting on `lead`, is not counted).
     waiters: [usize; QN],
+    /// The worker blocked in `get_task` that also waits for the next
+    /// deadline, if any: at most one at a time.
+    leader: Option<Lead>,
+    /// A waiting worker was notified to become the leader and has not woken
+    /// yet: do not notify another.
+    promoting: bool,
 }
+
+/// The leading worker: the queue slot it waits for, and the deadline it
+/// sleeps until.
+#[derive(Clone, Copy)]
+struct Lead {
+    slot: usize,
+    until: Ticks,
+}
+
+/// The most due tasks a worker moves per step of its `get_task` loop, so
+/// that it holds the lock briefly; it takes its own task in between, and
+/// moves more if its queue is empty again and tasks are still due.
+const WORKER_RUN_MAX: usize = 64;
 
 struct Shared<S, P, C, const N: usize, const QN: usize> {
     state: Mutex<State<S, P, C, N, QN>>,
     wake: Condvar,
+    lead: Condvar,
     ready: [Condvar; QN],
     idle: [Condvar; QN],
     tick: Duration,
@@ -174,17 +215,26 @@ struct Wake<const QN: usize> {
     /// Per queue slot: how many `notify_one`, `usize::MAX` for `notify_all`.
     ready: [usize; QN],
     thread: bool,
+    lead: bool,
 }
 
 impl<const QN: usize> Wake<QN> {
     const NONE: Self = Self {
         ready: [0; QN],
         thread: false,
+        lead: false,
     };
 
-    fn send(&self, wake: &Condvar, ready: &[Condvar; QN]) {
+    fn is_empty(&self) -> bool {
+        !self.thread && !self.lead && self.ready.iter().all(|&n| n == 0)
+    }
+
+    fn send(&self, wake: &Condvar, lead: &Condvar, ready: &[Condvar; QN]) {
         if self.thread {
             wake.notify_one();
+        }
+        if self.lead {
+            lead.notify_one();
         }
         for (&n, cv) in self.ready.iter().zip(ready) {
             if n == usize::MAX {
@@ -205,20 +255,52 @@ where
     C: Clock,
     S: Subject,
 {
-    /// Plans to wake as many workers of `q` as it has queued tasks.
+    /// Plans to wake as many workers of `q` as it has queued tasks: the
+    /// leader first if it waits for `q`, then the others.
     fn ready(&self, q: QueueId, wake: &mut Wake<QN>) {
         let i = slot(q);
+        let leads = self.leader.is_some_and(|l| l.slot == i);
         let waiters = self.waiters.get(i).copied().unwrap_or(0);
-        if waiters == 0 {
+        if !leads && waiters == 0 {
             return;
         }
-        let queued = self.core.stats(q).map_or(0, |s| s.queued);
+        let mut queued = self.core.stats(q).map_or(0, |s| s.queued);
+        if leads && queued > 0 {
+            wake.lead = true;
+            queued -= 1;
+        }
+        if waiters == 0 || queued == 0 {
+            return;
+        }
         if let Some(n) = wake.ready.get_mut(i) {
-            *n = if queued >= waiters {
+            let want = if queued >= waiters {
                 usize::MAX
             } else {
                 queued
             };
+            *n = (*n).max(want);
+        }
+    }
+
+    /// When something is scheduled and no worker leads, plans to wake one
+    /// waiting worker (of the first queue that has one) so that it becomes
+    /// the leader. O(QN), and at most one such wake-up in flight.
+    fn promote(&mut self, wake: &mut Wake<QN>) {
+        if self.phase != Phase::Running
+            || self.leader.is_some()
+            || self.promoting
+            || self.core.next_deadline().is_none()
+        {
+            return;
+        }
+        let follower = wake
+            .ready
+            .iter_mut()
+            .zip(&self.waiters)
+            .find(|(_, &w)| w > 0);
+        if let Some((n, _)) = follower {
+            *n = n.saturating_add(1);
+            self.promoting = true;
         }
     }
 
@@ -240,9 +322,19 @@ where
             if self.core.run_pending() > 0 {
                 self.all_ready(wake);
             }
-        } else if self.sleep_until.is_some_and(|t| deadline < t) {
-            self.sleep_until = None;
-            wake.thread = true;
+        } else {
+            if self.sleep_until.is_some_and(|t| deadline < t) {
+                self.sleep_until = None;
+                wake.thread = true;
+            }
+            match &mut self.leader {
+                Some(lead) if deadline < lead.until => {
+                    lead.until = deadline;
+                    wake.lead = true;
+                }
+                Some(_) => {}
+                None => self.promote(wake),
+            }
         }
     }
 
@@ -261,7 +353,7 @@ impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
     }
 
     fn send(&self, wake: &Wake<QN>) {
-        wake.send(&self.wake, &self.ready);
+        wake.send(&self.wake, &self.lead, &self.ready);
     }
 
     fn ticks_to_duration(&self, ticks: Ticks) -> Duration {
@@ -287,6 +379,7 @@ where
         st.core.clear(|t| tasks.push(t));
         drop(st);
         self.wake.notify_all();
+        self.lead.notify_all();
         for cv in self.ready.iter().chain(&self.idle) {
             cv.notify_all();
         }
@@ -303,7 +396,7 @@ where
             }
             #[cfg(feature = "log")]
             let (due, now) = (st.core.next_deadline(), st.core.now());
-            let moved = st.core.run_pending();
+            let moved = st.core.run_pending_max(WORKER_RUN_MAX);
             if moved > 0 {
                 #[cfg(feature = "log")]
                 if let Some(due) = due {
@@ -556,8 +649,11 @@ where
                 phase: Phase::Idle,
                 sleep_until: None,
                 waiters: [0; QN],
+                leader: None,
+                promoting: false,
             }),
             wake: Condvar::new(),
+            lead: Condvar::new(),
             ready: core::array::from_fn(|_| Condvar::new()),
             idle: core::array::from_fn(|_| Condvar::new()),
             tick: options.tick,
@@ -832,6 +928,7 @@ where
         let mut tasks = Vec::new();
         st.core.remove_queue(queue, |t| tasks.push(t))?;
         drop(st);
+        self.shared.lead.notify_all();
         if let (Some(ready), Some(idle)) = (
             self.shared.ready.get(slot(queue)),
             self.shared.idle.get(slot(queue)),
@@ -943,6 +1040,12 @@ where
     /// it. Mark the task done with [`task_done`](Self::task_done) when
     /// finished with it if anyone [`join`](Self::join)s the queue.
     ///
+    /// While the thread runs, a call that finds `queue` empty moves the
+    /// tasks already due into their queues itself (never one before its
+    /// deadline), and one waiting worker at a time also waits for the next
+    /// deadline, so that it can deliver it without waiting for the
+    /// scheduler thread (see the module's notes on waiting).
+    ///
     /// # Errors
     ///
     /// [`TakeError::Empty`] ([`Wait::NoWait`] and nothing queued),
@@ -955,10 +1058,11 @@ where
             Wait::Timeout(d) => Instant::now().checked_add(d),
             Wait::NoWait | Wait::Forever => None,
         };
+        let mut wake = Wake::NONE;
         let mut st = self.lock();
-        loop {
+        let taken = loop {
             if st.phase == Phase::Stopped {
-                return Err(TakeError::Stopped);
+                break Err(TakeError::Stopped);
             }
             match st.core.get_task(queue) {
                 Ok(task) => {
@@ -969,21 +1073,28 @@ where
                     );
                     // Room made may have let a waiting task in: tell the
                     // next worker.
-                    let mut wake = Wake::NONE;
                     st.ready(queue, &mut wake);
-                    drop(st);
-                    self.shared.send(&wake);
-                    return Ok(task);
+                    break Ok(task);
                 }
                 Err(GetTaskError::Empty) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => break Err(e.into()),
+            }
+            // Nothing queued, but tasks are due: move them here rather than
+            // wait for the scheduler thread to do it and wake us (a bounded
+            // batch, then take ours).
+            let now = st.core.now();
+            if st.phase == Phase::Running && st.core.next_deadline().is_some_and(|d| d <= now) {
+                if st.core.run_pending_max(WORKER_RUN_MAX) > 0 {
+                    st.all_ready(&mut wake);
+                }
+                continue;
             }
             let timeout = match (wait, until) {
-                (Wait::NoWait, _) => return Err(TakeError::Empty),
+                (Wait::NoWait, _) => break Err(TakeError::Empty),
                 (Wait::Timeout(_), Some(until)) => {
                     let now = Instant::now();
                     if now >= until {
-                        return Err(TakeError::TimedOut);
+                        break Err(TakeError::TimedOut);
                     }
                     Some(until - now)
                 }
@@ -991,23 +1102,60 @@ where
                 _ => None,
             };
             let Some(cv) = self.shared.ready.get(slot(queue)) else {
-                return Err(TakeError::UnknownQueue);
+                break Err(TakeError::UnknownQueue);
             };
-            if let Some(n) = st.waiters.get_mut(slot(queue)) {
-                *n += 1;
+            if !wake.is_empty() {
+                // Tasks moved for other queues: tell their workers before
+                // waiting, then look again.
+                drop(st);
+                self.shared.send(&wake);
+                wake = Wake::NONE;
+                st = self.lock();
+                continue;
             }
-            st = match timeout {
-                None => cv.wait(st).unwrap_or_else(PoisonError::into_inner),
-                Some(t) => {
-                    cv.wait_timeout(st, t)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+            let lead = match (st.phase, st.leader) {
+                (Phase::Running, None) => st.core.next_deadline(),
+                _ => None,
+            };
+            if let Some(deadline) = lead {
+                // Lead: wait for a task or the next deadline, whichever
+                // comes first (deadline > now: it was not due above).
+                let to_deadline = self.shared.ticks_to_duration(deadline.saturating_sub(now));
+                let t = timeout.map_or(to_deadline, |t| t.min(to_deadline));
+                st.leader = Some(Lead {
+                    slot: slot(queue),
+                    until: deadline,
+                });
+                st = self
+                    .shared
+                    .lead
+                    .wait_timeout(st, t)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                st.leader = None;
+            } else {
+                if let Some(n) = st.waiters.get_mut(slot(queue)) {
+                    *n += 1;
                 }
-            };
-            if let Some(n) = st.waiters.get_mut(slot(queue)) {
-                *n = n.saturating_sub(1);
+                st = match timeout {
+                    None => cv.wait(st).unwrap_or_else(PoisonError::into_inner),
+                    Some(t) => {
+                        cv.wait_timeout(st, t)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    }
+                };
+                if let Some(n) = st.waiters.get_mut(slot(queue)) {
+                    *n = n.saturating_sub(1);
+                }
+                st.promoting = false;
             }
-        }
+        };
+        // Leaving: if nobody leads now, hand the lead to a waiting worker.
+        st.promote(&mut wake);
+        drop(st);
+        self.shared.send(&wake);
+        taken
     }
 
     /// Marks one task taken from `queue` as done (Python's
