@@ -563,7 +563,7 @@ where
     let built = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("tardy-init".into())
-            .stack_size(size.saturating_mul(2).saturating_add(256 * 1024))
+            .stack_size(size.saturating_mul(4).saturating_add(1 << 20))
             .spawn_scoped(scope, || take().map(build_here))
             .ok()
             .and_then(|t| t.join().ok())
