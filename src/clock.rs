@@ -4,9 +4,9 @@ use core::cell::Cell;
 
 /// A point in time or a span of time, in clock ticks.
 ///
-/// The unit is the clock's own: nanoseconds for
-/// [`MonotonicClock`](crate::MonotonicClock), timer counts on a
-/// microcontroller, anything for a [`ManualClock`].
+/// The unit is the clock's own: nanoseconds for the `std` feature's
+/// `MonotonicClock`, timer counts on a microcontroller, anything for a
+/// [`ManualClock`].
 pub type Ticks = u64;
 
 /// A monotonic source of [`Ticks`], implemented by the host for its timer.

@@ -20,9 +20,10 @@
 //!
 //! The layers: `status` and `types` are the plain data and `boundary` the
 //! checks every export makes (none of them needs `std`, so a bare-metal
-//! build of the same ABI reuses them); `threaded` puts a
-//! [`SchedulerThread`](crate::SchedulerThread) behind the opaque
-//! `tardy_scheduler`, and `api` holds the exports.
+//! build of the same ABI reuses them); `threaded` puts a `SchedulerThread`
+//! (feature `std`) behind the opaque `tardy_scheduler`, and `api` holds the
+//! exports; `baremetal` (feature `capi-baremetal` without `std`) exports the
+//! same functions over a static core in a critical section.
 
 #![allow(non_camel_case_types)]
 
