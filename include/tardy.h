@@ -208,8 +208,9 @@ tardy_status tardy_new_with_tick(tardy_clock_fn clock,
 //   `tardy_get_task` included: stop the scheduler and join them first).
 void tardy_free(tardy_scheduler *s);
 
-// Adds a queue named `name` holding at most `max_size` tasks (0: no
-// bound). A bounded queue reserves room for `max_size` tasks at once.
+// Adds a queue named `name` holding at most `max_size` tasks (0: as many
+// as the store allows, `TARDY_CAPACITY`). The queue reserves room for
+// `max_size` tasks at once.
 //
 // # Errors
 //

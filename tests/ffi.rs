@@ -860,3 +860,22 @@ fn stop_wakes_waiting_workers_and_keeps_the_tasks_they_did_not_get() {
         tardy_free(s);
     }
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "fills 4096 slots: too slow under Miri")]
+fn max_size_zero_means_as_large_as_the_store() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    // SAFETY (every call below): `s.0` is live, names are NUL-terminated,
+    // out-pointers are NULL or valid.
+    assert_eq!(unsafe { tardy_add_queue(s.0, c!("q"), 0) }, TARDY_OK);
+    for i in 0..TARDY_CAPACITY {
+        let status =
+            unsafe { tardy_schedule_now(s.0, c!("q"), i as u64, ptr::null_mut(), ptr::null_mut()) };
+        assert_eq!(status, TARDY_OK, "task {i}");
+    }
+    let mut id = 0;
+    let status = unsafe { tardy_schedule_now(s.0, c!("q"), 0, ptr::null_mut(), &mut id) };
+    assert_eq!(status, TARDY_ERR_QUEUE_FULL);
+    assert_eq!(id, 0, "out-parameter untouched");
+}

@@ -142,8 +142,9 @@ pub unsafe extern "C" fn tardy_free(s: *mut tardy_scheduler) {
     };
 }
 
-/// Adds a queue named `name` holding at most `max_size` tasks (0: no
-/// bound). A bounded queue reserves room for `max_size` tasks at once.
+/// Adds a queue named `name` holding at most `max_size` tasks (0: as many
+/// as the store allows, `TARDY_CAPACITY`). The queue reserves room for
+/// `max_size` tasks at once.
 ///
 /// # Errors
 ///

@@ -124,9 +124,12 @@ impl tardy_scheduler {
     }
 
     pub(crate) fn add_queue(&self, name: &str, max_size: usize) -> Result<(), tardy_status> {
-        if max_size > TARDY_CAPACITY {
-            return Err(TARDY_ERR_INVALID_ARG);
-        }
+        // 0: as large as the store allows, the scheduler's task capacity.
+        let max_size = match max_size {
+            0 => TARDY_CAPACITY,
+            n if n > TARDY_CAPACITY => return Err(TARDY_ERR_INVALID_ARG),
+            n => n,
+        };
         self.enter()?.add_queue(name, max_size)?;
         Ok(())
     }
