@@ -5,7 +5,7 @@
 //! Every scheduled task lives in one of `N` slots. Three indexes point into
 //! the slots, each O(1) or O(log n) per task:
 //!
-//! - a binary min-heap of slot numbers ordered by `(deadline, order)`, where
+//! - a 4-ary min-heap of slot numbers ordered by `(deadline, order)`, where
 //!   `order` grows with every scheduling, so equal deadlines leave in
 //!   scheduling order. Each slot knows its heap position, so cancelling or
 //!   rescheduling removes or moves it in O(log n). Neither
@@ -1042,7 +1042,7 @@ where
         list.len = list.len.saturating_sub(1);
     }
 
-    // ----- indexed binary heap -------------------------------------------
+    // ----- indexed 4-ary heap ---------------------------------------------
 
     /// The heap, its keys and the slots as plain slices, for sifting.
     fn heap_view(&mut self) -> HeapView<'_, S, P> {
@@ -1073,7 +1073,8 @@ where
     /// Takes slot `index` out of the heap.
     ///
     /// Floyd's method: the hole left at its position sinks to a leaf along
-    /// the smaller children (one comparison per level), the last entry fills
+    /// the smallest children (three comparisons per level, among adjacent
+    /// cached keys), the last entry fills
     /// it and rises to its place, usually not far.
     fn heap_remove(&mut self, index: u16) {
         let Some(pos) = self.slots.get(usize::from(index)).map(|s| s.heap_pos) else {
@@ -1129,18 +1130,29 @@ impl<S, P> HeapView<'_, S, P> {
         }
     }
 
-    /// The smaller child of `pos` and its key, `None` for a leaf.
+    /// The smallest child of `pos` and its key, `None` for a leaf.
     #[inline]
     fn min_child(&self, pos: usize) -> Option<(usize, (Ticks, u64))> {
-        let left = 2 * pos + 1;
-        let &left_key = self.keys.get(left)?;
-        match self.keys.get(left + 1) {
-            Some(&right_key) if before(right_key, left_key) => Some((left + 1, right_key)),
-            _ => Some((left, left_key)),
+        let first = ARITY * pos + 1;
+        if let Some(&[k0, k1, k2, k3]) = self.keys.get(first..first + ARITY) {
+            // All four children: a tournament, two pairs then their winners.
+            let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
+            let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
+            let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
+            return Some((first + c, kc));
         }
+        // Fewer than four: the last inner node of the heap.
+        let kids = self.keys.get(first..)?;
+        let (mut best, mut best_key) = (first, *kids.first()?);
+        for (i, &k) in (first..).zip(kids).skip(1) {
+            if before(k, best_key) {
+                (best, best_key) = (i, k);
+            }
+        }
+        Some((best, best_key))
     }
 
-    /// Moves the smaller child up into the hole at `pos`, level by level,
+    /// Moves the smallest child up into the hole at `pos`, level by level,
     /// down to a leaf; returns the leaf position, now the hole.
     fn sink_hole(&mut self, mut pos: usize) -> usize {
         while let Some((child, child_key)) = self.min_child(pos) {
@@ -1158,7 +1170,7 @@ impl<S, P> HeapView<'_, S, P> {
             return;
         };
         while pos > 0 {
-            let parent = (pos - 1) / 2;
+            let parent = (pos - 1) / ARITY;
             let (Some(&up), Some(&up_key)) = (self.heap.get(parent), self.keys.get(parent)) else {
                 break;
             };
@@ -1188,6 +1200,10 @@ impl<S, P> HeapView<'_, S, P> {
         self.set(pos, item, key);
     }
 }
+
+/// Children per heap node: half the levels of a binary heap, and the
+/// children's keys are adjacent in `heap_keys`.
+const ARITY: usize = 4;
 
 /// Heap order: `a` leaves before `b`. One 128-bit comparison instead of a
 /// branch per tuple field.
@@ -1312,7 +1328,7 @@ mod tests {
                 orders.push(order);
                 if pos > 0 {
                     assert!(
-                        self.heap_keys[(pos - 1) / 2] < self.heap_keys[pos],
+                        self.heap_keys[(pos - 1) / ARITY] < self.heap_keys[pos],
                         "heap order"
                     );
                 }
