@@ -208,6 +208,9 @@ pub struct Scheduler<C, Q, S, P, const N: usize, const QN: usize> {
     names: FnvIndexMap<Name, u16, QN>,
     counter: u64,
     used: u16,
+    /// Due tasks in every queue's backlog together: while 0,
+    /// [`run_pending`](Self::run_pending) looks at no queue before the heap.
+    waiting: u16,
     _payload: PhantomData<P>,
 }
 
@@ -242,6 +245,7 @@ where
             names: FnvIndexMap::new(),
             counter: 0,
             used: 0,
+            waiting: 0,
             _payload: PhantomData,
         }
     }
@@ -699,7 +703,7 @@ where
     /// `now` out of the heap.
     fn run_until(&mut self, now: Ticks, max: usize) -> usize {
         let mut moved = 0;
-        for index in 0..QN {
+        for index in 0..if self.waiting > 0 { QN } else { 0 } {
             let queue = self.queues.get(index).and_then(|q| {
                 let waiting = q.entry.as_ref()?.backlog.len > 0;
                 let index = u16::try_from(index).ok()?;
@@ -811,6 +815,9 @@ where
 
     /// Moves the first waiting tasks of `queue` into it while it has room.
     fn refill(&mut self, queue: QueueId) -> usize {
+        if self.waiting == 0 {
+            return 0; // no backlog anywhere
+        }
         let mut moved = 0;
         loop {
             let Some(head) = self.entry(queue).map(|e| e.backlog.head) else {
@@ -827,7 +834,11 @@ where
                     .get_mut(usize::from(queue.index))
                     .and_then(|q| q.entry.as_mut())
                 {
+                    let before = e.backlog.len;
                     Self::push_front(&mut self.slots, &mut e.backlog, head, Links::Queue);
+                    self.waiting = self
+                        .waiting
+                        .saturating_add(e.backlog.len.saturating_sub(before));
                 }
                 return moved;
             }
@@ -941,12 +952,15 @@ where
         else {
             return;
         };
-        let list = if backlog {
-            &mut e.backlog
+        if backlog {
+            let before = e.backlog.len;
+            Self::push_back(&mut self.slots, &mut e.backlog, index, Links::Queue);
+            self.waiting = self
+                .waiting
+                .saturating_add(e.backlog.len.saturating_sub(before));
         } else {
-            &mut e.pending
-        };
-        Self::push_back(&mut self.slots, list, index, Links::Queue);
+            Self::push_back(&mut self.slots, &mut e.pending, index, Links::Queue);
+        }
     }
 
     fn unlink_queue_list(&mut self, queue: QueueId, index: u16, pending: bool) {
@@ -957,12 +971,15 @@ where
         else {
             return;
         };
-        let list = if pending {
-            &mut e.pending
+        if pending {
+            Self::unlink(&mut self.slots, &mut e.pending, index, Links::Queue);
         } else {
-            &mut e.backlog
-        };
-        Self::unlink(&mut self.slots, list, index, Links::Queue);
+            let before = e.backlog.len;
+            Self::unlink(&mut self.slots, &mut e.backlog, index, Links::Queue);
+            self.waiting = self
+                .waiting
+                .saturating_sub(before.saturating_sub(e.backlog.len));
+        }
     }
 
     fn link_subject(&mut self, subject: &S, index: u16) {
@@ -1347,6 +1364,7 @@ mod tests {
             let mut listed = std::vec![0u8; nslots];
             let mut in_heap = 0;
             let mut queues = 0;
+            let mut waiting = 0;
             for (qi, qs) in self.queues.iter().enumerate() {
                 let Some(e) = &qs.entry else { continue };
                 queues += 1;
@@ -1368,9 +1386,11 @@ mod tests {
                 if e.backlog.len > 0 {
                     assert!(e.queue.is_full(), "tasks wait although the queue has room");
                 }
+                waiting += usize::from(e.backlog.len);
                 assert!(e.done <= e.taken);
             }
             assert_eq!(queues, self.names.len(), "name map size");
+            assert_eq!(waiting, usize::from(self.waiting), "waiting count");
             assert_eq!(in_heap, self.heap.len(), "heap size vs pending lists");
             for (i, slot) in self.slots.iter().enumerate() {
                 assert_eq!(
