@@ -805,7 +805,7 @@ where
         // Tasks already waiting go first, even when the queue has room
         // again: it may have been drained elsewhere since they were refused.
         let moved = self.refill(queue);
-        let waiting = self.entry(queue).is_some_and(|e| e.backlog.len > 0);
+        let waiting = self.waiting > 0 && self.entry(queue).is_some_and(|e| e.backlog.len > 0);
         if !waiting && self.try_enter(queue, index) {
             return moved + 1;
         }
@@ -814,10 +814,16 @@ where
     }
 
     /// Moves the first waiting tasks of `queue` into it while it has room.
+    #[inline]
     fn refill(&mut self, queue: QueueId) -> usize {
         if self.waiting == 0 {
             return 0; // no backlog anywhere
         }
+        self.refill_waiting(queue)
+    }
+
+    /// [`Self::refill`] when some queue has a backlog.
+    fn refill_waiting(&mut self, queue: QueueId) -> usize {
         let mut moved = 0;
         loop {
             let Some(head) = self.entry(queue).map(|e| e.backlog.head) else {
