@@ -995,6 +995,23 @@ where
     }
 
     fn unlink_subject(&mut self, subject: &S, index: u16) {
+        let alone = self
+            .slots
+            .get(usize::from(index))
+            .is_some_and(|s| (s.s_prev, s.s_next) == (NIL, NIL));
+        if alone {
+            // The subject's only task (the usual case): one look-up removes
+            // the entry, none updates a list about to go.
+            match self.subjects.swap_remove(subject) {
+                Some(list) if list.head == index && list.len == 1 => return,
+                // Not its list after all (cannot happen: every used slot is
+                // in its subject's list): put the entry back, then unlink.
+                Some(list) => {
+                    let _ = self.subjects.insert(subject.clone(), list);
+                }
+                None => return,
+            }
+        }
         let now_empty = match self.subjects.get_mut(subject) {
             Some(list) => {
                 Self::unlink(&mut self.slots, list, index, Links::Subject);
