@@ -1086,14 +1086,9 @@ where
 
     /// The heap, its keys and the slots as plain slices, for sifting.
     fn heap_view(&mut self) -> HeapView<'_, S, P> {
-        // Both cut to one length (they always have it), so that a position
-        // checked in one needs no second check in the other.
-        let len = self.heap.len().min(self.heap_keys.len());
-        let heap = self.heap.as_mut_slice();
-        let keys = self.heap_keys.as_mut_slice();
         HeapView {
-            heap: heap.split_at_mut_checked(len).map_or(&mut [], |(h, _)| h),
-            keys: keys.split_at_mut_checked(len).map_or(&mut [], |(k, _)| k),
+            heap: self.heap.as_mut_slice(),
+            keys: self.heap_keys.as_mut_slice(),
             slots: self.slots.as_mut_slice(),
         }
     }
@@ -1179,18 +1174,12 @@ impl<S, P> HeapView<'_, S, P> {
     #[inline]
     fn min_child(&self, pos: usize) -> Option<(usize, (Ticks, u64))> {
         let first = ARITY * pos + 1;
-        let four = self.keys.get(first..first + ARITY);
-        if let Some(kids) = four.and_then(|k| <&[_; ARITY]>::try_from(k).ok()) {
-            // All four children: a tournament on positions, two pairs then
-            // their winners; only the winner's key is read again.
-            let a = usize::from(before(kids[1], kids[0]));
-            let b = 2 + usize::from(before(kids[3], kids[2]));
-            let c = if before(kids[b & 3], kids[a & 3]) {
-                b
-            } else {
-                a
-            };
-            return Some((first + c, kids[c & 3]));
+        if let Some(&[k0, k1, k2, k3]) = self.keys.get(first..first + ARITY) {
+            // All four children: a tournament, two pairs then their winners.
+            let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
+            let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
+            let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
+            return Some((first + c, kc));
         }
         // Fewer than four: the last inner node of the heap.
         let kids = self.keys.get(first..)?;
