@@ -1244,6 +1244,9 @@ impl<S, P> HeapView<'_, S, P> {
 /// Children per heap node: half the levels of a binary heap, and the
 /// children's keys are adjacent in `heap_keys`.
 const ARITY: usize = 4;
+// `HeapView::min_child` takes four children at once, and its other branch
+// (fewer than four left) relies on the same: it scans to the end.
+const _: () = assert!(ARITY == 4);
 
 /// Heap order: `a` leaves before `b`. One 128-bit comparison instead of a
 /// branch per tuple field.
