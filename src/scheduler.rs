@@ -14,15 +14,25 @@
 //! - per queue, two intrusive doubly linked lists through the slots: the
 //!   tasks still in the heap ("pending"), and the due tasks waiting, in
 //!   order, for room in a full queue ("backlog"). A slot is in exactly one;
-//! - per subject, an intrusive doubly linked list, its head kept in a
-//!   [`heapless::FnvIndexMap`] keyed by the subject.
+//! - per subject, a hash index: `N` buckets (the subject's FNV hash, masked),
+//!   each the head of an intrusive doubly linked chain through the slots of
+//!   the tasks whose subject falls in that bucket. Linking and unlinking are
+//!   O(1); cancelling a subject walks its bucket's chain, which holds its k
+//!   tasks and, with at most `N` tasks in `N` buckets, on average less than
+//!   one task of another subject. A [`heapless::FnvIndexMap`] keyed by the
+//!   subject did this before; the chains cost 2 bytes per slot instead of
+//!   16, never move an entry, and leave no bounds check the optimiser
+//!   cannot remove (`IndexMap::swap_remove` kept one, a panic path on
+//!   microcontrollers).
 //!
-//! Queue names map to queue slots through a second `FnvIndexMap`.
+//! Queue names map to queue slots through a [`heapless::FnvIndexMap`].
 
+use core::hash::Hasher;
 use core::marker::PhantomData;
 use core::num::{NonZeroU16, NonZeroU64};
 
-use heapless::index_map::{Entry, FnvIndexMap};
+use hash32::FnvHasher;
+use heapless::index_map::FnvIndexMap;
 use heapless::{String, Vec};
 
 use crate::clock::{Clock, Ticks};
@@ -203,7 +213,9 @@ pub struct Scheduler<C, Q, S, P, const N: usize, const QN: usize> {
     /// `(deadline, order)` of `heap[i]`, kept beside it so that sifting
     /// compares within one array instead of reading scattered slots.
     heap_keys: Vec<(Ticks, u64), N, u16>,
-    subjects: FnvIndexMap<S, List, N>,
+    /// Heads of the subject chains: every scheduled task is in the chain of
+    /// its subject's hash bucket.
+    buckets: [u16; N],
     queues: [QueueSlot<Q>; QN],
     names: FnvIndexMap<Name, u16, QN>,
     counter: u64,
@@ -235,7 +247,7 @@ where
             free: NIL,
             heap: Vec::new(),
             heap_keys: Vec::new(),
-            subjects: FnvIndexMap::new(),
+            buckets: [NIL; N],
             queues: [const {
                 QueueSlot {
                     generation: NonZeroU16::MIN,
@@ -509,25 +521,7 @@ where
         };
         let id = self.next_id(u64::from(index));
         let order = self.counter;
-        // One look-up in the subject index: find or add the subject's list
-        // and link the slot into it.
-        let linked = match self.subjects.entry(task.subject.clone()) {
-            Entry::Occupied(list) => {
-                Self::push_back(&mut self.slots, list.into_mut(), index, Links::Subject);
-                true
-            }
-            Entry::Vacant(v) => match v.insert(List::EMPTY) {
-                Ok(list) => {
-                    Self::push_back(&mut self.slots, list, index, Links::Subject);
-                    true
-                }
-                Err(_) => false,
-            },
-        };
-        if !linked {
-            self.free_slot(index);
-            return Err(ScheduleError::Capacity(task));
-        }
+        self.link_subject(&task.subject, index);
         task.id = Some(id);
         task.deadline = deadline;
         task.attempt = task.attempt.saturating_add(1);
@@ -641,32 +635,25 @@ where
         subject: &S,
         mut hand_back: impl FnMut(Task<S, P>),
     ) -> usize {
-        // One look-up: the subject's list is then reached by its position in
-        // the index, which nothing moves while this runs (only this entry is
-        // removed, once its list is empty, and then the loop ends). Every
-        // index is consistent whenever `hand_back` runs.
-        let Some(entry) = self.subjects.get_index_of(subject) else {
-            return 0;
-        };
+        // Walk the subject's hash chain; tasks about other subjects that
+        // share the bucket are skipped. Every index is consistent whenever
+        // `hand_back` runs, and `next` is read before the slot is freed.
+        let mut at = self
+            .buckets
+            .get(Self::bucket(subject))
+            .copied()
+            .unwrap_or(NIL);
         let mut count = 0;
-        while let Some((_, list)) = self.subjects.get_index_mut(entry) {
-            let at = list.head;
-            if at == NIL {
-                break;
+        while let Some(slot) = self.slots.get(usize::from(at)) {
+            let next = slot.s_next;
+            let ours = slot.task.as_ref().is_some_and(|t| t.subject == *subject);
+            if ours {
+                if let Some(task) = self.remove_slot(at) {
+                    hand_back(task);
+                    count += 1;
+                }
             }
-            Self::unlink(&mut self.slots, list, at, Links::Subject);
-            let emptied = list.len == 0;
-            let task = self.take_slot(at, false);
-            if emptied {
-                self.subjects.swap_remove(subject);
-            }
-            if let Some(task) = task {
-                hand_back(task);
-                count += 1;
-            }
-            if emptied {
-                break;
-            }
+            at = next;
         }
         count
     }
@@ -904,16 +891,10 @@ where
     fn restore_slot(&mut self, index: u16, task: Task<S, P>) {
         let again = self.alloc_slot();
         debug_assert_eq!(again, Some(index), "a freed slot heads the free list");
-        let subject = task.subject.clone();
-        if !self.subjects.contains_key(&subject) {
-            // Cannot fail: the entry this task's subject had was just
-            // removed, so there is room for it again.
-            let _ = self.subjects.insert(subject.clone(), List::EMPTY);
-        }
+        self.link_subject(&task.subject, index);
         if let Some(slot) = self.slots.get_mut(usize::from(index)) {
             slot.task = Some(task);
         }
-        self.link_subject(&subject, index);
     }
 
     fn task_queue_of(&self, index: u16) -> Option<QueueId> {
@@ -922,12 +903,6 @@ where
 
     /// Takes the task out of slot `index`, from every index, and frees it.
     fn remove_slot(&mut self, index: u16) -> Option<Task<S, P>> {
-        self.take_slot(index, true)
-    }
-
-    /// [`Self::remove_slot`]; without `unlink_subject` the caller has already
-    /// taken the slot out of its subject's list.
-    fn take_slot(&mut self, index: u16, unlink_subject: bool) -> Option<Task<S, P>> {
         let slot = self.slots.get(usize::from(index))?;
         let queue = slot.task.as_ref()?.queue;
         let in_heap = slot.heap_pos != NIL;
@@ -936,9 +911,7 @@ where
         }
         self.unlink_queue_list(queue, index, in_heap);
         let task = self.slots.get_mut(usize::from(index))?.task.take()?;
-        if unlink_subject {
-            self.unlink_subject(&task.subject, index);
-        }
+        self.unlink_subject(&task.subject, index);
         self.free_slot(index);
         Some(task)
     }
@@ -988,39 +961,52 @@ where
         }
     }
 
+    /// The hash bucket of `subject`, in `0..N`.
+    fn bucket(subject: &S) -> usize {
+        let mut hasher = FnvHasher::default();
+        subject.hash(&mut hasher);
+        // N is a power of two: the mask keeps the low bits of the hash.
+        #[allow(clippy::cast_possible_truncation)] // only the low bits are kept
+        let hash = hasher.finish() as usize;
+        hash & (N - 1)
+    }
+
+    /// Links slot `index` at the head of its subject's hash chain.
     fn link_subject(&mut self, subject: &S, index: u16) {
-        if let Some(list) = self.subjects.get_mut(subject) {
-            Self::push_back(&mut self.slots, list, index, Links::Subject);
+        let Some(head) = self.buckets.get_mut(Self::bucket(subject)) else {
+            return;
+        };
+        let next = core::mem::replace(head, index);
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.set_links(Links::Subject, NIL, next);
+        }
+        if let Some(n) = self.slots.get_mut(usize::from(next)) {
+            n.s_prev = index;
         }
     }
 
+    /// Takes slot `index` out of its subject's hash chain.
     fn unlink_subject(&mut self, subject: &S, index: u16) {
-        let alone = self
+        let Some((prev, next)) = self
             .slots
             .get(usize::from(index))
-            .is_some_and(|s| (s.s_prev, s.s_next) == (NIL, NIL));
-        if alone {
-            // The subject's only task (the usual case): one look-up removes
-            // the entry, none updates a list about to go.
-            match self.subjects.swap_remove(subject) {
-                Some(list) if list.head == index && list.len == 1 => return,
-                // Not its list after all (cannot happen: every used slot is
-                // in its subject's list): put the entry back, then unlink.
-                Some(list) => {
-                    let _ = self.subjects.insert(subject.clone(), list);
+            .map(|s| s.links(Links::Subject))
+        else {
+            return;
+        };
+        match self.slots.get_mut(usize::from(prev)) {
+            Some(p) => p.s_next = next,
+            None => {
+                if let Some(head) = self.buckets.get_mut(Self::bucket(subject)) {
+                    *head = next;
                 }
-                None => return,
             }
         }
-        let now_empty = match self.subjects.get_mut(subject) {
-            Some(list) => {
-                Self::unlink(&mut self.slots, list, index, Links::Subject);
-                list.len == 0
-            }
-            None => false,
-        };
-        if now_empty {
-            self.subjects.swap_remove(subject);
+        if let Some(n) = self.slots.get_mut(usize::from(next)) {
+            n.s_prev = prev;
+        }
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.set_links(Links::Subject, NIL, NIL);
         }
     }
 
@@ -1426,15 +1412,21 @@ mod tests {
                 );
             }
 
-            // Subjects: one non-empty list per subject, holding exactly the
-            // tasks about it.
+            // Subjects: each bucket's chain holds exactly the tasks whose
+            // subject hashes to it, with consistent back links.
             let mut listed = std::vec![0u8; nslots];
-            for (subject, list) in &self.subjects {
-                assert!(list.len > 0, "empty subject list kept");
-                for i in self.walk(list, Links::Subject) {
-                    let task = self.slots[usize::from(i)].task.as_ref().expect("free slot");
-                    assert_eq!(&task.subject, subject, "task under another subject");
-                    listed[usize::from(i)] += 1;
+            for (b, &head) in self.buckets.iter().enumerate() {
+                let mut prev = NIL;
+                let mut at = head;
+                while at != NIL {
+                    let slot = &self.slots[usize::from(at)];
+                    let task = slot.task.as_ref().expect("free slot in a subject chain");
+                    assert_eq!(Self::bucket(&task.subject), b, "task in another bucket");
+                    assert_eq!(slot.s_prev, prev, "broken back link at slot {at}");
+                    listed[usize::from(at)] += 1;
+                    assert!(listed[usize::from(at)] == 1, "cycle in a subject chain");
+                    prev = at;
+                    at = slot.s_next;
                 }
             }
             for (i, slot) in self.slots.iter().enumerate() {
@@ -1543,25 +1535,71 @@ mod tests {
         s.check_invariants();
     }
 
+    /// The number of tasks in the subject chains.
+    fn chained(s: &Sched<'_>) -> usize {
+        s.buckets
+            .iter()
+            .map(|&head| {
+                let mut n = 0;
+                let mut at = head;
+                while at != NIL {
+                    n += 1;
+                    at = s.slots[usize::from(at)].s_next;
+                }
+                n
+            })
+            .sum()
+    }
+
     #[test]
-    fn subject_entries_leave_with_their_last_task() {
+    fn tasks_leave_the_subject_chains_with_their_slot() {
         let clock = ManualClock::new(0);
         let mut s: Sched = Scheduler::new(&clock);
         let q = s.add_queue("q", 0).unwrap();
         let a = s.schedule(Task::new(q, 1, 0), When::At(1)).unwrap();
         s.schedule(Task::new(q, 1, 1), When::At(2)).unwrap();
         s.schedule(Task::new(q, 2, 2), When::At(3)).unwrap();
-        assert_eq!(s.subjects.len(), 2);
+        assert_eq!(chained(&s), 3);
         s.cancel(a).unwrap();
         s.check_invariants();
-        assert_eq!(s.subjects.len(), 2);
+        assert_eq!(chained(&s), 2);
         clock.set(2);
         assert_eq!(s.run_pending(), 1);
         s.check_invariants();
-        assert_eq!(s.subjects.len(), 1);
+        assert_eq!(chained(&s), 1);
         assert_eq!(s.cancel_by_subject(&2, |_| {}), 1);
         s.check_invariants();
-        assert_eq!(s.subjects.len(), 0);
+        assert_eq!(chained(&s), 0);
+        assert!(s.buckets.iter().all(|&h| h == NIL));
+    }
+
+    /// Subjects that share a hash bucket: cancelling one leaves the others.
+    #[test]
+    fn cancel_by_subject_skips_other_subjects_in_its_bucket() {
+        let clock = ManualClock::new(0);
+        let mut s: Sched = Scheduler::new(&clock);
+        let q = s.add_queue("q", 0).unwrap();
+        // Find two subjects in one bucket (16 buckets, 256 subjects).
+        let first = 0u8;
+        let twin = (1..=u8::MAX)
+            .find(|&x| Sched::bucket(&x) == Sched::bucket(&first))
+            .expect("two of 256 subjects share one of 16 buckets");
+        for i in 0..3 {
+            s.schedule(Task::new(q, first, i), When::At(10)).unwrap();
+            s.schedule(Task::new(q, twin, 10 + i), When::At(10))
+                .unwrap();
+        }
+        s.check_invariants();
+        let mut back = StdVec::new();
+        assert_eq!(s.cancel_by_subject(&first, |t| back.push(*t.payload())), 3);
+        back.sort_unstable();
+        assert_eq!(back, [0, 1, 2]);
+        s.check_invariants();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.cancel_by_subject(&first, |_| {}), 0);
+        assert_eq!(s.cancel_by_subject(&twin, |_| {}), 3);
+        assert!(s.is_empty());
+        s.check_invariants();
     }
 
     #[test]
