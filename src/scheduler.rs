@@ -629,20 +629,24 @@ where
     }
 
     /// Cancels every scheduled task about `subject`, handing each to
-    /// `hand_back`; returns how many. Tasks already in a queue stay there.
+    /// `hand_back` in the order they were scheduled; returns how many. Tasks
+    /// already in a queue stay there.
     pub fn cancel_by_subject(
         &mut self,
         subject: &S,
         mut hand_back: impl FnMut(Task<S, P>),
     ) -> usize {
-        // Walk the subject's hash chain; tasks about other subjects that
-        // share the bucket are skipped. Every index is consistent whenever
+        // Walk the subject's hash chain once round, oldest first, up to the
+        // tail it had when the walk began (tasks scheduled by `hand_back`
+        // join behind it and stay); tasks about other subjects that share
+        // the bucket are skipped. Every index is consistent whenever
         // `hand_back` runs, and `next` is read before the slot is freed.
         let mut at = self
             .buckets
             .get(Self::bucket(subject))
             .copied()
             .unwrap_or(NIL);
+        let last = self.slots.get(usize::from(at)).map_or(NIL, |s| s.s_prev);
         let mut count = 0;
         while let Some(slot) = self.slots.get(usize::from(at)) {
             let next = slot.s_next;
@@ -652,6 +656,9 @@ where
                     hand_back(task);
                     count += 1;
                 }
+            }
+            if at == last {
+                break;
             }
             at = next;
         }
@@ -971,17 +978,34 @@ where
         hash & (N - 1)
     }
 
-    /// Links slot `index` at the head of its subject's hash chain.
+    /// Links slot `index` at the tail of its subject's hash chain.
+    ///
+    /// A chain is circular: the head's `s_prev` is the tail, so appending is
+    /// O(1) without a tail per bucket, and walking from the head meets the
+    /// tasks in the order they were scheduled.
     fn link_subject(&mut self, subject: &S, index: u16) {
         let Some(head) = self.buckets.get_mut(Self::bucket(subject)) else {
             return;
         };
-        let next = core::mem::replace(head, index);
-        if let Some(s) = self.slots.get_mut(usize::from(index)) {
-            s.set_links(Links::Subject, NIL, next);
+        if *head == NIL {
+            *head = index;
+            if let Some(s) = self.slots.get_mut(usize::from(index)) {
+                s.set_links(Links::Subject, index, index);
+            }
+            return;
         }
-        if let Some(n) = self.slots.get_mut(usize::from(next)) {
-            n.s_prev = index;
+        let head = *head;
+        let Some(tail) = self.slots.get(usize::from(head)).map(|h| h.s_prev) else {
+            return;
+        };
+        if let Some(s) = self.slots.get_mut(usize::from(index)) {
+            s.set_links(Links::Subject, tail, head);
+        }
+        if let Some(t) = self.slots.get_mut(usize::from(tail)) {
+            t.s_next = index;
+        }
+        if let Some(h) = self.slots.get_mut(usize::from(head)) {
+            h.s_prev = index;
         }
     }
 
@@ -994,16 +1018,19 @@ where
         else {
             return;
         };
-        match self.slots.get_mut(usize::from(prev)) {
-            Some(p) => p.s_next = next,
-            None => {
-                if let Some(head) = self.buckets.get_mut(Self::bucket(subject)) {
-                    *head = next;
-                }
+        if let Some(head) = self.buckets.get_mut(Self::bucket(subject)) {
+            if *head == index {
+                // The only task of its chain links to itself.
+                *head = if next == index { NIL } else { next };
             }
         }
-        if let Some(n) = self.slots.get_mut(usize::from(next)) {
-            n.s_prev = prev;
+        if next != index {
+            if let Some(p) = self.slots.get_mut(usize::from(prev)) {
+                p.s_next = next;
+            }
+            if let Some(n) = self.slots.get_mut(usize::from(next)) {
+                n.s_prev = prev;
+            }
         }
         if let Some(s) = self.slots.get_mut(usize::from(index)) {
             s.set_links(Links::Subject, NIL, NIL);
@@ -1416,17 +1443,25 @@ mod tests {
             // subject hashes to it, with consistent back links.
             let mut listed = std::vec![0u8; nslots];
             for (b, &head) in self.buckets.iter().enumerate() {
-                let mut prev = NIL;
+                if head == NIL {
+                    continue;
+                }
+                // Circular: from the head round to the head again, the
+                // head's back link being the tail.
+                let mut prev = self.slots[usize::from(head)].s_prev;
                 let mut at = head;
-                while at != NIL {
+                loop {
                     let slot = &self.slots[usize::from(at)];
                     let task = slot.task.as_ref().expect("free slot in a subject chain");
                     assert_eq!(Self::bucket(&task.subject), b, "task in another bucket");
                     assert_eq!(slot.s_prev, prev, "broken back link at slot {at}");
                     listed[usize::from(at)] += 1;
-                    assert!(listed[usize::from(at)] == 1, "cycle in a subject chain");
+                    assert!(listed[usize::from(at)] == 1, "a subject chain loops early");
                     prev = at;
                     at = slot.s_next;
+                    if at == head {
+                        break;
+                    }
                 }
             }
             for (i, slot) in self.slots.iter().enumerate() {
@@ -1545,6 +1580,9 @@ mod tests {
                 while at != NIL {
                     n += 1;
                     at = s.slots[usize::from(at)].s_next;
+                    if at == head {
+                        break;
+                    }
                 }
                 n
             })
@@ -1592,8 +1630,7 @@ mod tests {
         s.check_invariants();
         let mut back = StdVec::new();
         assert_eq!(s.cancel_by_subject(&first, |t| back.push(*t.payload())), 3);
-        back.sort_unstable();
-        assert_eq!(back, [0, 1, 2]);
+        assert_eq!(back, [0, 1, 2], "handed back in scheduling order");
         s.check_invariants();
         assert_eq!(s.len(), 3);
         assert_eq!(s.cancel_by_subject(&first, |_| {}), 0);
