@@ -50,33 +50,19 @@ type Sched<const CAP: usize> = Scheduler<ManualClock, HeaplessQueue<T, CAP>, u32
 
 // ----- deterministic randomness -----------------------------------------
 
-struct Rng(u64);
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 impl Rng {
     fn new(seed: u64) -> Self {
         Self(seed | 1)
-    }
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
     fn delay(&mut self) -> u64 {
         1 + self.below(SPAN)
     }
     fn chance(&mut self, r: f64) -> bool {
         ((self.next() >> 11) as f64) < r * (1u64 << 53) as f64
-    }
-    fn shuffle<X>(&mut self, v: &mut [X]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
     }
 }
 

@@ -38,27 +38,13 @@ const LIVE: u32 = 10_000;
 type T = Task<u32, u32>;
 type Sched = Scheduler<ManualClock, HeaplessQueue<T, CAP>, u32, u32, CAP, 2>;
 
-/// xorshift64*, as in `benches/core.rs`.
-struct Rng(u64);
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        u64::try_from((u128::from(self.next()) * u128::from(n)) >> 64).unwrap_or(0)
-    }
     fn delay(&mut self) -> u64 {
         1 + self.below(SPAN)
-    }
-    fn shuffle<X>(&mut self, v: &mut [X]) {
-        for i in (1..v.len()).rev() {
-            let j = usize::try_from(self.below(i as u64 + 1)).unwrap_or(0);
-            v.swap(i, j);
-        }
     }
 }
 

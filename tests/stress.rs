@@ -33,20 +33,9 @@ const HANDED_BACK: u8 = 2;
 type Sched = SchedulerThread<u32, u64, tardy::MonotonicClock, 1024, 4>;
 
 /// xorshift64*: a fast, seedable generator, enough for picking operations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 struct Ledger {
     state: Vec<AtomicU8>,
