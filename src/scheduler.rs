@@ -94,22 +94,16 @@ impl List {
     };
 }
 
-/// Which links of a slot a list runs through.
-#[derive(Clone, Copy)]
-enum Links {
-    /// `prev`/`next`: a queue's pending or backlog list.
-    Queue,
-    /// `s_prev`/`s_next`: a subject's list.
-    Subject,
-}
-
 #[derive(Debug)]
 struct Slot<S, P> {
     task: Option<Task<S, P>>,
     /// Position in the heap, or `NIL` when in a backlog or free.
     heap_pos: u16,
+    /// Links of the queue list (pending or backlog) the slot is in; `next`
+    /// also links the free list.
     prev: u16,
     next: u16,
+    /// Links of the circular chain of the slot's subject bucket.
     s_prev: u16,
     s_next: u16,
 }
@@ -123,20 +117,6 @@ impl<S, P> Slot<S, P> {
         s_prev: NIL,
         s_next: NIL,
     };
-
-    fn links(&self, which: Links) -> (u16, u16) {
-        match which {
-            Links::Queue => (self.prev, self.next),
-            Links::Subject => (self.s_prev, self.s_next),
-        }
-    }
-
-    fn set_links(&mut self, which: Links, prev: u16, next: u16) {
-        match which {
-            Links::Queue => (self.prev, self.next) = (prev, next),
-            Links::Subject => (self.s_prev, self.s_next) = (prev, next),
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -835,7 +815,7 @@ where
                     .and_then(|q| q.entry.as_mut())
                 {
                     let before = e.backlog.len;
-                    Self::push_front(&mut self.slots, &mut e.backlog, head, Links::Queue);
+                    Self::push_front(&mut self.slots, &mut e.backlog, head);
                     self.waiting = self
                         .waiting
                         .saturating_add(e.backlog.len.saturating_sub(before));
@@ -940,12 +920,12 @@ where
         };
         if backlog {
             let before = e.backlog.len;
-            Self::push_back(&mut self.slots, &mut e.backlog, index, Links::Queue);
+            Self::push_back(&mut self.slots, &mut e.backlog, index);
             self.waiting = self
                 .waiting
                 .saturating_add(e.backlog.len.saturating_sub(before));
         } else {
-            Self::push_back(&mut self.slots, &mut e.pending, index, Links::Queue);
+            Self::push_back(&mut self.slots, &mut e.pending, index);
         }
     }
 
@@ -958,10 +938,10 @@ where
             return;
         };
         if pending {
-            Self::unlink(&mut self.slots, &mut e.pending, index, Links::Queue);
+            Self::unlink(&mut self.slots, &mut e.pending, index);
         } else {
             let before = e.backlog.len;
-            Self::unlink(&mut self.slots, &mut e.backlog, index, Links::Queue);
+            Self::unlink(&mut self.slots, &mut e.backlog, index);
             self.waiting = self
                 .waiting
                 .saturating_sub(before.saturating_sub(e.backlog.len));
@@ -990,7 +970,7 @@ where
         if *head == NIL {
             *head = index;
             if let Some(s) = self.slots.get_mut(usize::from(index)) {
-                s.set_links(Links::Subject, index, index);
+                (s.s_prev, s.s_next) = (index, index);
             }
             return;
         }
@@ -999,7 +979,7 @@ where
             return;
         };
         if let Some(s) = self.slots.get_mut(usize::from(index)) {
-            s.set_links(Links::Subject, tail, head);
+            (s.s_prev, s.s_next) = (tail, head);
         }
         if let Some(t) = self.slots.get_mut(usize::from(tail)) {
             t.s_next = index;
@@ -1014,7 +994,7 @@ where
         let Some((prev, next)) = self
             .slots
             .get(usize::from(index))
-            .map(|s| s.links(Links::Subject))
+            .map(|s| (s.s_prev, s.s_next))
         else {
             return;
         };
@@ -1033,64 +1013,52 @@ where
             }
         }
         if let Some(s) = self.slots.get_mut(usize::from(index)) {
-            s.set_links(Links::Subject, NIL, NIL);
+            (s.s_prev, s.s_next) = (NIL, NIL);
         }
     }
 
     // ----- intrusive lists ------------------------------------------------
 
-    fn push_back(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
+    fn push_back(slots: &mut [Slot<S, P>], list: &mut List, index: u16) {
         let tail = list.tail;
         if let Some(s) = slots.get_mut(usize::from(index)) {
-            s.set_links(which, tail, NIL);
+            (s.prev, s.next) = (tail, NIL);
         }
         match slots.get_mut(usize::from(tail)) {
-            Some(t) => {
-                let (prev, _) = t.links(which);
-                t.set_links(which, prev, index);
-            }
+            Some(t) => t.next = index,
             None => list.head = index,
         }
         list.tail = index;
         list.len = list.len.saturating_add(1);
     }
 
-    fn push_front(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
+    fn push_front(slots: &mut [Slot<S, P>], list: &mut List, index: u16) {
         let head = list.head;
         if let Some(s) = slots.get_mut(usize::from(index)) {
-            s.set_links(which, NIL, head);
+            (s.prev, s.next) = (NIL, head);
         }
         match slots.get_mut(usize::from(head)) {
-            Some(h) => {
-                let (_, next) = h.links(which);
-                h.set_links(which, index, next);
-            }
+            Some(h) => h.prev = index,
             None => list.tail = index,
         }
         list.head = index;
         list.len = list.len.saturating_add(1);
     }
 
-    fn unlink(slots: &mut [Slot<S, P>], list: &mut List, index: u16, which: Links) {
-        let Some((prev, next)) = slots.get(usize::from(index)).map(|s| s.links(which)) else {
+    fn unlink(slots: &mut [Slot<S, P>], list: &mut List, index: u16) {
+        let Some((prev, next)) = slots.get(usize::from(index)).map(|s| (s.prev, s.next)) else {
             return;
         };
         match slots.get_mut(usize::from(prev)) {
-            Some(p) => {
-                let (pp, _) = p.links(which);
-                p.set_links(which, pp, next);
-            }
+            Some(p) => p.next = next,
             None => list.head = next,
         }
         match slots.get_mut(usize::from(next)) {
-            Some(n) => {
-                let (_, nn) = n.links(which);
-                n.set_links(which, prev, nn);
-            }
+            Some(n) => n.prev = prev,
             None => list.tail = prev,
         }
         if let Some(s) = slots.get_mut(usize::from(index)) {
-            s.set_links(which, NIL, NIL);
+            (s.prev, s.next) = (NIL, NIL);
         }
         list.len = list.len.saturating_sub(1);
     }
@@ -1304,16 +1272,16 @@ mod tests {
         Q: TaskQueue<Task<S, P>>,
         S: Subject + core::fmt::Debug,
     {
-        /// Walks `list` through `which` links, checking the back links, the
-        /// tail and the length; returns the slots in list order.
-        fn walk(&self, list: &List, which: Links) -> StdVec<u16> {
+        /// Walks the queue list `list`, checking the back links, the tail
+        /// and the length; returns the slots in list order.
+        fn walk(&self, list: &List) -> StdVec<u16> {
             let mut seen = StdVec::new();
             let mut prev = NIL;
             let mut at = list.head;
             while at != NIL {
                 assert!(seen.len() < self.slots.len(), "cycle in a list");
                 let slot = &self.slots[usize::from(at)];
-                let (p, n) = slot.links(which);
+                let (p, n) = (slot.prev, slot.next);
                 assert_eq!(p, prev, "broken back link at slot {at}");
                 seen.push(at);
                 prev = at;
@@ -1413,7 +1381,7 @@ mod tests {
                 };
                 assert_eq!(self.names.get(&e.name), Some(&qid.index), "name map");
                 for (list, pending) in [(&e.pending, true), (&e.backlog, false)] {
-                    for i in self.walk(list, Links::Queue) {
+                    for i in self.walk(list) {
                         let slot = &self.slots[usize::from(i)];
                         let task = slot.task.as_ref().expect("free slot in a queue list");
                         assert_eq!(task.queue, qid, "task listed under another queue");
