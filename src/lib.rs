@@ -6,6 +6,15 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+// Features are additive, but these two select different C libraries under
+// the same names: with `std` on, `capi-baremetal` would silently give the
+// threaded one.
+#[cfg(all(feature = "capi-baremetal", feature = "std"))]
+compile_error!(
+    "tardy: feature `capi-baremetal` is the C ABI without std; turn off the default `std` \
+     feature (`default-features = false`), or use feature `capi` for the threaded C ABI"
+);
+
 mod clock;
 mod error;
 #[cfg(any(feature = "capi", feature = "capi-baremetal"))]
