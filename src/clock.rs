@@ -131,6 +131,7 @@ mod rate;
 pub use narrow::CsWrapClock;
 pub use narrow::{HalfPeriodCounter, WrapExtender};
 pub use rate::{
+    delay_from_duration, delay_from_micros, delay_from_millis, delay_from_nanos, delay_from_secs,
     micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
     ticks_from_nanos, ticks_from_secs,
 };

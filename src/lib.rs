@@ -31,6 +31,7 @@ mod thread;
 #[cfg(feature = "critical-section")]
 pub use clock::CsWrapClock;
 pub use clock::{
+    delay_from_duration, delay_from_micros, delay_from_millis, delay_from_nanos, delay_from_secs,
     micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
     ticks_from_nanos, ticks_from_secs, Clock, FnClock, HalfPeriodCounter, ManualClock, Ticks,
     WrapExtender,

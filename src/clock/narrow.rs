@@ -27,9 +27,10 @@
 //! must be read at least that often. For a 16-bit timer: 1 MHz gives 1 µs
 //! ticks and 30.5 interrupts a second; 32 768 Hz gives 30.5 µs ticks and one
 //! interrupt a second. A 32-bit timer at 1 MHz wraps every 71.6 minutes.
-//! Convert durations to ticks with the saturating, rounding-up helpers
-//! ([`ticks_from_micros`](crate::ticks_from_micros) and friends), so that
-//! a delay never comes out shorter than asked.
+//! Convert delays to ticks with [`delay_from_micros`](crate::delay_from_micros)
+//! and friends, which add the tick that a reading rounded down can lose, so
+//! that a delay is never shorter than asked in real time (see
+//! [`ticks_from_micros`](crate::ticks_from_micros) for spans).
 
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
