@@ -371,7 +371,12 @@ fn a_delay_from_the_tick_helpers_is_never_due_early_in_real_time() {
     const ASKED_NS: u64 = 20_000_000;
     let reading = |ns: u64| u64::try_from(u128::from(ns) * u128::from(HZ) / 1_000_000_000).unwrap();
     // 30 517 ns is the last nanosecond of the counter's first tick.
-    for start in [0u64, 7_000, 15_259, 30_517, 61_034] {
+    let starts: &[u64] = if cfg!(miri) {
+        &[30_517]
+    } else {
+        &[0, 7_000, 15_259, 30_517, 61_034]
+    };
+    for &start in starts {
         let clock = ManualClock::new(reading(start));
         let mut s: Sched = Scheduler::new(&clock);
         let q = s.add_queue("q", 0).unwrap();

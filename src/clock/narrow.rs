@@ -452,13 +452,13 @@ mod tests {
         }
     }
 
-    /// A simulated 16-bit timer whose half-period count starts just before
+    /// A simulated 8-bit timer whose half-period count starts just before
     /// the low word's half-wrap and wrap (2^31 and 2^32 half-periods, where
     /// a 32-bit count ended): every reading, with the interrupt run or
     /// still pending, is the exact time, so no reading jumps.
     #[test]
     fn half_period_counter_crosses_its_low_word_without_a_jump() {
-        const BITS: u32 = 16;
+        const BITS: u32 = 8;
         const HALF: u64 = 1 << (BITS - 1);
         for first in [
             (1u64 << 31) - 3,
