@@ -131,6 +131,32 @@ mod rate;
 pub use narrow::CsWrapClock;
 pub use narrow::{HalfPeriodCounter, WrapExtender};
 pub use rate::{
+    delay_from_duration, delay_from_micros, delay_from_millis, delay_from_nanos, delay_from_secs,
     micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
     ticks_from_nanos, ticks_from_secs,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ManualClock` saturates at the end of time instead of wrapping, and
+    /// `FnClock` passes the closure's readings through untouched up to
+    /// `Ticks::MAX`: neither adds a jump of its own.
+    #[test]
+    fn manual_and_fn_clocks_never_wrap() {
+        let clock = ManualClock::new(Ticks::MAX - 2);
+        clock.advance(1);
+        assert_eq!(clock.now(), Ticks::MAX - 1);
+        clock.advance(5);
+        assert_eq!(clock.now(), Ticks::MAX);
+        clock.advance(Ticks::MAX);
+        assert_eq!(clock.now(), Ticks::MAX);
+
+        let reading = Cell::new(Ticks::MAX - 1);
+        let f = FnClock(|| reading.get());
+        assert_eq!(f.now(), Ticks::MAX - 1);
+        reading.set(Ticks::MAX);
+        assert_eq!(f.now(), Ticks::MAX);
+    }
+}

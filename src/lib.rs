@@ -6,6 +6,15 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+// Features are additive, but these two select different C libraries under
+// the same names: with `std` on, `capi-baremetal` would silently give the
+// threaded one.
+#[cfg(all(feature = "capi-baremetal", feature = "std"))]
+compile_error!(
+    "tardy: feature `capi-baremetal` is the C ABI without std; turn off the default `std` \
+     feature (`default-features = false`), or use feature `capi` for the threaded C ABI"
+);
+
 mod clock;
 mod error;
 #[cfg(any(feature = "capi", feature = "capi-baremetal"))]
@@ -22,6 +31,7 @@ mod thread;
 #[cfg(feature = "critical-section")]
 pub use clock::CsWrapClock;
 pub use clock::{
+    delay_from_duration, delay_from_micros, delay_from_millis, delay_from_nanos, delay_from_secs,
     micros_from_ticks, nanos_from_ticks, ticks_from_duration, ticks_from_micros, ticks_from_millis,
     ticks_from_nanos, ticks_from_secs, Clock, FnClock, HalfPeriodCounter, ManualClock, Ticks,
     WrapExtender,

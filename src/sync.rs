@@ -27,6 +27,32 @@
 //! (take tasks out, handle them after the closure).
 //! The clock is read inside the critical section; it must be cheap (see
 //! [`Clock`]).
+//!
+//! # Cores without compare-and-swap
+//!
+//! `CsScheduler` needs no atomics of its own. The spin lock needs
+//! compare-and-swap, which thumbv6m (Cortex-M0/M0+) lacks: there, turn on
+//! tardy's `portable-atomic` feature and give portable-atomic a fallback,
+//! either tardy's `portable-atomic-critical-section` feature together with
+//! a critical-section implementation, or portable-atomic's
+//! `unsafe-assume-single-core` feature in the firmware's manifest. The
+//! firmware picks, as it picks its critical-section implementation.
+//!
+//! # Two types, not one generic over the lock
+//!
+//! embassy-sync has one `Mutex<R: RawMutex, T>` for every lock. These two
+//! differ in what a caller sees, not just in the lock: a critical section
+//! cannot be contended (one context runs at a time), so the only way to find
+//! the scheduler taken is re-entry, which the `RefCell` detects and every
+//! `CsScheduler` method answers with [`Busy`] (holding the value passed).
+//! On a spin lock, re-entry cannot be told from another core holding the
+//! lock, so `SpinScheduler` waits and its methods return the scheduler's
+//! answer directly (`try_with` is the way that never waits). One generic
+//! type would need each method's return type to be an associated type of
+//! the lock (`Result<R, Busy<V>>` or `R`), and the scheduler in an
+//! `UnsafeCell` guarded by hand-written `unsafe` code in place of the two
+//! locks' safe containers, to save some one-line forwarding methods. What
+//! the two share, the step of their `run_pending`, is written once.
 
 #[cfg(feature = "critical-section")]
 use core::cell::RefCell;
@@ -37,6 +63,22 @@ use crate::queue::TaskQueue;
 use crate::scheduler::Scheduler;
 use crate::subject::Subject;
 use crate::task::{QueueId, Task, TaskId, When};
+
+/// One step of the shared schedulers' `run_pending`, under one lock hold:
+/// delivers at most one due task ([`Scheduler::run_pending_max`]`(1)`) and
+/// returns how many entered their queues and whether another is due.
+fn run_pending_step<C, Q, S, P, const N: usize, const QN: usize>(
+    s: &mut Scheduler<C, Q, S, P, N, QN>,
+) -> (usize, bool)
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    let n = s.run_pending_max(1);
+    let now = s.now();
+    (n, s.next_deadline().is_some_and(|d| d <= now))
+}
 
 /// A [`Scheduler`] shared through critical sections: between interrupt
 /// handlers and the main loop, from a `static`.
@@ -186,11 +228,7 @@ where
     pub fn run_pending(&self) -> Result<usize, Busy> {
         let mut moved = 0;
         loop {
-            let (n, more) = self.with(|s| {
-                let n = s.run_pending_max(1);
-                let now = s.now();
-                (n, s.next_deadline().is_some_and(|d| d <= now))
-            })?;
+            let (n, more) = self.with(run_pending_step)?;
             moved += n;
             if !more {
                 return Ok(moved);
@@ -364,11 +402,7 @@ where
     pub fn run_pending(&self) -> usize {
         let mut moved = 0;
         loop {
-            let (n, more) = self.with(|s| {
-                let n = s.run_pending_max(1);
-                let now = s.now();
-                (n, s.next_deadline().is_some_and(|d| d <= now))
-            });
+            let (n, more) = self.with(run_pending_step);
             moved += n;
             if !more {
                 return moved;

@@ -358,6 +358,53 @@ fn queue_removed_while_its_tasks_are_due_hands_every_one_back() {
 
 // ----- the threaded layer ------------------------------------------------
 
+// ----- real time and ticks ----------------------------------------------
+
+/// A 32 768 Hz counter read by rounding down (a `ManualClock` set from a
+/// simulated real time in nanoseconds). A task scheduled with the span
+/// `ticks_from_millis(HZ, 20)` just before the counter steps is due after
+/// 19.99 ms of real time; with the delay `delay_from_millis(HZ, 20)` it is
+/// never due before 20 ms, whatever the phase of the counter.
+#[test]
+fn a_delay_from_the_tick_helpers_is_never_due_early_in_real_time() {
+    const HZ: u64 = 32_768;
+    const ASKED_NS: u64 = 20_000_000;
+    let reading = |ns: u64| u64::try_from(u128::from(ns) * u128::from(HZ) / 1_000_000_000).unwrap();
+    // 30 517 ns is the last nanosecond of the counter's first tick.
+    let starts: &[u64] = if cfg!(miri) {
+        &[30_517]
+    } else {
+        &[0, 7_000, 15_259, 30_517, 61_034]
+    };
+    for &start in starts {
+        let clock = ManualClock::new(reading(start));
+        let mut s: Sched = Scheduler::new(&clock);
+        let q = s.add_queue("q", 0).unwrap();
+        let delay = tardy::delay_from_millis(HZ, 20);
+        let span = tardy::ticks_from_millis(HZ, 20);
+        s.schedule(Task::new(q, 0, 0), When::After(delay)).unwrap();
+        s.schedule(Task::new(q, 0, 1), When::After(span)).unwrap();
+        let mut due_after = [None; 2];
+        let mut ns = start;
+        while due_after.contains(&None) {
+            ns += 10_000; // real time moves in 10 µs steps
+            clock.set(reading(ns));
+            s.run_pending();
+            while let Ok(t) = s.get_task(q) {
+                due_after[usize::try_from(*t.payload()).unwrap()] = Some(ns - start);
+            }
+        }
+        let [delay_ns, span_ns] = due_after.map(Option::unwrap);
+        assert!(
+            delay_ns >= ASKED_NS,
+            "start {start}: due after {delay_ns} ns"
+        );
+        if start == 30_517 {
+            assert!(span_ns < ASKED_NS, "the span alone is up to one tick short");
+        }
+    }
+}
+
 #[cfg(feature = "std")]
 mod threaded {
     use std::sync::{mpsc, Arc, Barrier};

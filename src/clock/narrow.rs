@@ -3,7 +3,8 @@
 //!
 //! Microcontroller timers count in 16, 24 or 32 bits and wrap: a 16-bit
 //! timer at 1 MHz wraps every 65.5 ms. Two helpers turn such a counter into
-//! a clock that never wraps (for 2^(31+BITS) ticks, or forever):
+//! a clock that does not wrap: it reaches [`Ticks::MAX`] after 2^64 ticks
+//! (584 years at 1 GHz) and stays there:
 //!
 //! - [`HalfPeriodCounter`]: for a timer that can raise an interrupt when it
 //!   wraps *and* when it passes half its range (an overflow and a compare
@@ -27,9 +28,10 @@
 //! must be read at least that often. For a 16-bit timer: 1 MHz gives 1 µs
 //! ticks and 30.5 interrupts a second; 32 768 Hz gives 30.5 µs ticks and one
 //! interrupt a second. A 32-bit timer at 1 MHz wraps every 71.6 minutes.
-//! Convert durations to ticks with the saturating, rounding-up helpers
-//! ([`ticks_from_micros`](crate::ticks_from_micros) and friends), so that
-//! a delay never comes out shorter than asked.
+//! Convert delays to ticks with [`delay_from_micros`](crate::delay_from_micros)
+//! and friends, which add the tick that a reading rounded down can lose, so
+//! that a delay is never shorter than asked in real time (see
+//! [`ticks_from_micros`](crate::ticks_from_micros) for spans).
 
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
@@ -76,15 +78,22 @@ const fn mask(bits: u32) -> u32 {
 /// interrupt runs less than half a period after its event; no reading
 /// writes anything, so readers need no lock.
 ///
+/// `period` is 64 bits, kept in two 32-bit atomics (cores such as the
+/// Cortex-M have no 64-bit atomic load) and read without a lock by the same
+/// trick one level up: the low word counts half-periods and the high word
+/// counts the low word's half-wraps, updated after it by the same
+/// interrupt, so a reader that loads the high word, then the low word, gets
+/// the exact count with `(high << 31) + (low ^ ((high & 1) << 31))`.
+///
 /// # Requirements
 ///
 /// - The counter counts up (invert a down-counter: `max - value`) over the
 ///   full `BITS`-bit range.
 /// - Both interrupts call `on_half_period`, each less than half a period
 ///   after its event, and from one priority level (one writer).
-/// - `period` is 32 bits: the clock covers `2^(31 + BITS)` ticks (for a
-///   16-bit timer at 1 MHz, 4.4 years; at 32 768 Hz, 136 years) and then
-///   wraps.
+///
+/// The extended clock does not wrap: it reaches [`Ticks::MAX`] after 2^64
+/// ticks (584 years at 1 GHz) and stays there.
 ///
 /// # Examples
 ///
@@ -101,15 +110,29 @@ const fn mask(bits: u32) -> u32 {
 /// ```
 #[derive(Debug)]
 pub struct HalfPeriodCounter<const BITS: u32> {
-    period: AtomicU32,
+    /// Half-periods counted, modulo 2^32.
+    low: AtomicU32,
+    /// Half-wraps of `low` (each time it reaches a multiple of 2^31).
+    high: AtomicU32,
 }
 
 impl<const BITS: u32> HalfPeriodCounter<BITS> {
     /// A counter at period 0: the hardware counter starts in its lower half.
     pub const fn new() -> Self {
+        Self::at_period(0)
+    }
+
+    /// A counter that has counted `period` half-periods (a test hook: the
+    /// words as `on_half_period` leaves them).
+    const fn at_period(period: u64) -> Self {
         const { check_bits(BITS) };
+        // Truncations intended: the low word is `period` modulo 2^32, and
+        // the high word counts 2^31 steps of it (modulo 2^32, reached only
+        // after 2^63 half-periods, far beyond the end of the clock).
+        #[allow(clippy::cast_possible_truncation)]
         Self {
-            period: AtomicU32::new(0),
+            low: AtomicU32::new(period as u32),
+            high: AtomicU32::new((period >> 31) as u32),
         }
     }
 
@@ -117,34 +140,52 @@ impl<const BITS: u32> HalfPeriodCounter<BITS> {
     /// wrapped to 0) and from the half-range compare interrupt (counter
     /// reached `2^(BITS-1)`), both at one priority level.
     pub fn on_half_period(&self) {
-        // One writer (see the requirements): load and store need no
+        // One writer (see the requirements): loads and stores need no
         // read-modify-write atomics, so this works on cores without them.
-        let p = self.period.load(Ordering::Relaxed);
-        self.period.store(p.wrapping_add(1), Ordering::Release);
+        let low = self.low.load(Ordering::Relaxed).wrapping_add(1);
+        self.low.store(low, Ordering::Release);
+        if low & ((1 << 31) - 1) == 0 {
+            // The low word reached 0 or 2^31: the high word follows it,
+            // stored after it (a reader that sees it sees the low word too).
+            let high = self.high.load(Ordering::Relaxed);
+            self.high.store(high.wrapping_add(1), Ordering::Release);
+        }
     }
 
     /// The half-periods counted so far.
-    pub fn period(&self) -> u32 {
-        self.period.load(Ordering::Acquire)
+    pub fn period(&self) -> u64 {
+        let high = self.high.load(Ordering::Acquire);
+        let low = self.low.load(Ordering::Acquire);
+        Self::combine_words(high, low)
     }
 
     /// The extended time: reads `period`, then calls `read_counter` for the
     /// hardware counter (bits above `BITS` are ignored).
     pub fn now(&self, read_counter: impl FnOnce() -> u32) -> Ticks {
-        let period = self.period.load(Ordering::Acquire);
+        let period = self.period();
         // The counter must be read after `period`, never before.
         compiler_fence(Ordering::SeqCst);
         let counter = read_counter();
         Self::combine(period, counter)
     }
 
+    /// The half-period count from its two words, read high first.
+    const fn combine_words(high: u32, low: u32) -> u64 {
+        let half_bit = 1u32 << 31;
+        let low = low ^ if high & 1 == 1 { half_bit } else { 0 };
+        ((high as u64) << 31) + low as u64
+    }
+
     /// The formula of [`now`](Self::now), for a `period` and a `counter`
-    /// read in that order.
-    pub const fn combine(period: u32, counter: u32) -> Ticks {
+    /// read in that order; [`Ticks::MAX`] from 2^64 ticks on.
+    pub const fn combine(period: u64, counter: u32) -> Ticks {
         const { check_bits(BITS) };
         let half_bit = 1u32 << (BITS - 1);
         let low = (counter & mask(BITS)) ^ if period & 1 == 1 { half_bit } else { 0 };
-        ((period as u64) << (BITS - 1)) + low as u64
+        match period.checked_mul(1 << (BITS - 1)) {
+            Some(high) => high.saturating_add(low as u64),
+            None => Ticks::MAX,
+        }
     }
 }
 
@@ -314,8 +355,7 @@ mod tests {
                         0
                     };
                     let counter = u32::try_from(t % (1 << BITS)).unwrap();
-                    let got =
-                        HalfPeriodCounter::<BITS>::combine(u32::try_from(period).unwrap(), counter);
+                    let got = HalfPeriodCounter::<BITS>::combine(period, counter);
                     assert_eq!(got, t, "lag {lag} gap {gap} t {t}");
                 }
             }
@@ -410,6 +450,127 @@ mod tests {
             assert_eq!(CLOCK.now(), t);
             t += 0x3FFF; // a quarter wrap between readings
         }
+    }
+
+    /// A simulated 8-bit timer whose half-period count starts just before
+    /// the low word's half-wrap and wrap (2^31 and 2^32 half-periods, where
+    /// a 32-bit count ended): every reading, with the interrupt run or
+    /// still pending, is the exact time, so no reading jumps.
+    #[test]
+    fn half_period_counter_crosses_its_low_word_without_a_jump() {
+        const BITS: u32 = 8;
+        const HALF: u64 = 1 << (BITS - 1);
+        for first in [
+            (1u64 << 31) - 3,
+            (1 << 32) - 3,
+            (3 << 31) - 3,
+            (1 << 40) - 3,
+        ] {
+            let c = HalfPeriodCounter::<BITS>::at_period(first);
+            assert_eq!(c.period(), first);
+            let mut last = 0;
+            for step in 0..6 * HALF {
+                let t = first * HALF + step;
+                let counter = u32::try_from(t % (1 << BITS)).unwrap();
+                let expected_period = t / HALF;
+                // the interrupt of a half-period that just began is pending
+                // for a few ticks: the reading is exact anyway
+                if c.period() < expected_period && step % HALF >= 5 {
+                    c.on_half_period();
+                }
+                let now = c.now(|| counter);
+                assert_eq!(now, t, "first {first} step {step}");
+                assert!(now >= last);
+                last = now;
+            }
+            assert_eq!(c.period(), first + 5, "every interrupt counted");
+        }
+        // A reader that loaded the high word before the interrupt updated
+        // both words, and the low word after: still the exact count.
+        for p in [1u64 << 31, 1 << 32, 3 << 31, 5 << 32] {
+            let high_before = u32::try_from((p - 1) >> 31).unwrap();
+            let low_after = u32::try_from(p & 0xFFFF_FFFF).unwrap();
+            assert_eq!(
+                HalfPeriodCounter::<BITS>::combine_words(high_before, low_after),
+                p
+            );
+        }
+    }
+
+    /// At the end of 64-bit time the clock stays at `Ticks::MAX`: it never
+    /// wraps back to a small reading.
+    #[test]
+    fn half_period_counter_saturates_at_the_end_of_time() {
+        const BITS: u32 = 16;
+        let last_period = u64::MAX >> (BITS - 1); // 2^49 - 1
+        let c = HalfPeriodCounter::<BITS>::at_period(last_period - 1);
+        // period even: lower half
+        let before = c.now(|| 0x7FFF);
+        assert_eq!(before, (last_period - 1) * 0x8000 + 0x7FFF);
+        c.on_half_period();
+        assert_eq!(c.now(|| 0xFFFF), u64::MAX);
+        c.on_half_period(); // one half-period past the end
+        assert_eq!(c.period(), last_period + 1);
+        assert_eq!(c.now(|| 0x0001), u64::MAX);
+        c.on_half_period();
+        assert_eq!(c.now(|| 0x8001), u64::MAX);
+        assert_eq!(HalfPeriodCounter::<32>::combine(u64::MAX, 5), u64::MAX);
+    }
+
+    /// Readings that keep moving forward near the end of 64-bit time climb
+    /// to `Ticks::MAX` and stay there, through several wraps of the narrow
+    /// counter.
+    #[test]
+    fn wrap_extender_climbs_to_the_end_of_time_without_a_jump() {
+        let start = u64::MAX - 600;
+        let mut e = WrapExtender::<8> {
+            last: start,
+            started: true,
+        };
+        let mut last = start;
+        for t in (start..=u64::MAX).step_by(37).chain([u64::MAX]) {
+            let now = e.extend(u32::try_from(t & 0xFF).unwrap());
+            assert_eq!(now, t);
+            assert!(now >= last);
+            last = now;
+        }
+        for raw in [0x10u32, 0x90, 0x20, 0xFF] {
+            assert_eq!(e.extend(raw), u64::MAX, "no wrap back after the end");
+        }
+    }
+
+    #[cfg(feature = "critical-section")]
+    #[test]
+    fn cs_wrap_clock_near_the_end_of_time_never_jumps() {
+        use crate::Clock;
+        use std::sync::atomic::AtomicU32;
+        static HW: AtomicU32 = AtomicU32::new(0);
+        fn read() -> u32 {
+            HW.load(Ordering::Relaxed)
+        }
+        let start = u64::MAX - 0x3_0000;
+        let clock = CsWrapClock::<fn() -> u32, 16> {
+            read,
+            state: critical_section::Mutex::new(core::cell::Cell::new(WrapExtender {
+                last: start,
+                started: true,
+            })),
+        };
+        let mut last = start;
+        let mut t = start;
+        loop {
+            HW.store(u32::try_from(t & 0xFFFF).unwrap(), Ordering::Relaxed);
+            let now = clock.now();
+            assert_eq!(now, t);
+            assert!(now >= last);
+            last = now;
+            match t.checked_add(0x3FFF) {
+                Some(next) => t = next,
+                None => break,
+            }
+        }
+        HW.store(0x1234, Ordering::Relaxed);
+        assert_eq!(clock.now(), u64::MAX);
     }
 
     #[test]

@@ -2,12 +2,36 @@
 //! per second.
 //!
 //! Every function is a `const fn`, so a firmware computes its delays at
-//! compile time: `const DEBOUNCE: Ticks = ticks_from_millis(32_768, 20);`.
-//! Durations to ticks round *up*, so a delay is never shorter than asked
-//! (a task is never due early); ticks to durations round down. Results
-//! saturate at `u64::MAX` instead of overflowing, and a rate of 0 gives 0
-//! ticks (and `u64::MAX` for the way back).
-
+//! compile time: `const DEBOUNCE: Ticks = delay_from_millis(32_768, 20);`.
+//! Results saturate at `u64::MAX` instead of overflowing; a rate of 0 gives
+//! 0 ticks (and `u64::MAX` for the way back).
+//!
+//! # Spans and delays
+//!
+//! - `ticks_from_*` give a **span**: the fewest ticks that last at least the
+//!   duration (rounded up). `ticks_from_millis(32_768, 20)` is 656 ticks,
+//!   20.0195 ms. Ticks to durations round down.
+//! - `delay_from_*` give a **delay** for [`When::After`](crate::When): the
+//!   span plus one tick (0 stays 0). A task scheduled with it is due no
+//!   sooner than the duration after it was scheduled, in real time.
+//!
+//! The extra tick is needed because a clock that counts whole ticks (a
+//! hardware counter, read as it is) rounds the time down: a reading of
+//! `now` means real time is somewhere in tick `now`, up to one tick past
+//! its start. `When::After(d)` is due when the clock reads `now + d`, which
+//! is therefore more than `d - 1` but possibly less than `d` ticks of real
+//! time after scheduling. With the 656-tick span above, scheduled just
+//! before the counter stepped, the task was due after 655.0x ticks:
+//! 19.989 ms, not 20. With `delay_from_millis(32_768, 20)` (657 ticks) it
+//! is due after more than 656 ticks, at least 20.0195 ms. The same holds for
+//! an absolute deadline computed from a reading (`When::At(now + span)`):
+//! add the tick there too. `When::After(d)` itself stays exact in ticks
+//! (due when the clock reads `now + d`), which is what a clock that moves
+//! only when told to, such as [`ManualClock`](crate::ManualClock), wants.
+//!
+//! The promise holds for a clock whose reading is the number of whole ticks
+//! since some origin (or that number rounded to nearest): every reading
+//! lies within one tick of a fixed offset from real time.
 use core::time::Duration;
 
 use crate::clock::Ticks;
@@ -83,6 +107,78 @@ pub const fn ticks_from_duration(hz: u64, d: Duration) -> Ticks {
     ticks_from_secs(hz, d.as_secs()).saturating_add(ticks_from_nanos(hz, d.subsec_nanos() as u64))
 }
 
+/// The span plus one tick for a non-zero span: see
+/// [the module docs](self#spans-and-delays).
+const fn delay(span: Ticks) -> Ticks {
+    if span == 0 {
+        0
+    } else {
+        span.saturating_add(1)
+    }
+}
+
+/// The delay in ticks of a `hz` clock for [`When::After`](crate::When) so
+/// that a task is due no sooner than `ns` nanoseconds of real time after it
+/// is scheduled: [`ticks_from_nanos`] plus one tick (0 for 0), saturating.
+///
+/// ```
+/// assert_eq!(tardy::delay_from_nanos(1_000_000, 1_000), 2);
+/// assert_eq!(tardy::delay_from_nanos(1_000_000, 0), 0); // due at once
+/// ```
+pub const fn delay_from_nanos(hz: u64, ns: u64) -> Ticks {
+    delay(ticks_from_nanos(hz, ns))
+}
+
+/// The delay in ticks of a `hz` clock for [`When::After`](crate::When) so
+/// that a task is due no sooner than `us` microseconds of real time after
+/// it is scheduled: [`ticks_from_micros`] plus one tick (0 for 0),
+/// saturating.
+///
+/// ```
+/// assert_eq!(tardy::delay_from_micros(32_768, 1), 2);
+/// assert_eq!(tardy::delay_from_micros(u64::MAX, u64::MAX), u64::MAX);
+/// ```
+pub const fn delay_from_micros(hz: u64, us: u64) -> Ticks {
+    delay(ticks_from_micros(hz, us))
+}
+
+/// The delay in ticks of a `hz` clock for [`When::After`](crate::When) so
+/// that a task is due no sooner than `ms` milliseconds of real time after
+/// it is scheduled: [`ticks_from_millis`] plus one tick (0 for 0),
+/// saturating.
+///
+/// ```
+/// use tardy::{delay_from_millis, ticks_from_millis};
+/// assert_eq!(ticks_from_millis(32_768, 20), 656); // the span: 655.36 rounded up
+/// assert_eq!(delay_from_millis(32_768, 20), 657); // due after at least 20 ms
+/// ```
+pub const fn delay_from_millis(hz: u64, ms: u64) -> Ticks {
+    delay(ticks_from_millis(hz, ms))
+}
+
+/// The delay in ticks of a `hz` clock for [`When::After`](crate::When) so
+/// that a task is due no sooner than `s` seconds of real time after it is
+/// scheduled: [`ticks_from_secs`] plus one tick (0 for 0), saturating.
+///
+/// ```
+/// assert_eq!(tardy::delay_from_secs(32_768, 60), 1_966_081);
+/// ```
+pub const fn delay_from_secs(hz: u64, s: u64) -> Ticks {
+    delay(ticks_from_secs(hz, s))
+}
+
+/// The delay in ticks of a `hz` clock for [`When::After`](crate::When) so
+/// that a task is due no sooner than `d` of real time after it is
+/// scheduled: [`ticks_from_duration`] plus one tick (0 for 0), saturating.
+///
+/// ```
+/// use core::time::Duration;
+/// assert_eq!(tardy::delay_from_duration(1_000, Duration::from_micros(1_500)), 3);
+/// ```
+pub const fn delay_from_duration(hz: u64, d: Duration) -> Ticks {
+    delay(ticks_from_duration(hz, d))
+}
+
 /// Microseconds in `ticks` of a `hz` clock, rounded down, saturating;
 /// `u64::MAX` for `hz == 0`.
 ///
@@ -133,5 +229,69 @@ mod tests {
         );
         const AT_COMPILE_TIME: Ticks = ticks_from_millis(32_768, 20);
         assert_eq!(AT_COMPILE_TIME, 656); // 655.36 rounded up
+    }
+
+    /// For a counter of `hz` read by rounding down, a task scheduled at real
+    /// time `start_ns` with `When::After(ticks)` is due when the counter
+    /// reads `floor(start_ns * hz / 1e9) + ticks`: returns how many
+    /// nanoseconds after `start_ns` that is (rounded up to a whole ns).
+    fn due_after_ns(hz: u64, start_ns: u64, ticks: Ticks) -> u128 {
+        let reading = u128::from(start_ns) * u128::from(hz) / 1_000_000_000;
+        let deadline = reading + u128::from(ticks);
+        // the first whole nanosecond at which the counter reads `deadline`
+        let due_ns = (deadline * 1_000_000_000).div_ceil(u128::from(hz));
+        due_ns - u128::from(start_ns)
+    }
+
+    /// The shortest real time from scheduling to due, over start times
+    /// spread across several ticks (every phase within a tick is reached).
+    fn shortest_ns(hz: u64, ticks: Ticks) -> u128 {
+        let tick_ns = 1_000_000_000 / hz + 1;
+        (0..3 * tick_ns)
+            .step_by(usize::try_from(tick_ns / 97 + 1).unwrap())
+            .chain([tick_ns - 1, 2 * tick_ns - 1])
+            .map(|start| due_after_ns(hz, start, ticks))
+            .min()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_span_can_be_due_up_to_one_tick_short_in_real_time() {
+        // 656 ticks of 32 768 Hz scheduled just before the counter steps
+        // (real time 30 517 ns: the reading is still 0) are due 19.989 ms
+        // later.
+        let span = ticks_from_millis(32_768, 20);
+        assert_eq!(due_after_ns(32_768, 30_517, span), 19_989_015);
+        assert!(shortest_ns(32_768, span) < 20_000_000);
+    }
+
+    #[test]
+    fn a_delay_is_never_shorter_than_asked_in_real_time() {
+        for hz in [1u64, 3, 1_000, 32_768, 1_000_000, 25_000_000] {
+            for ns in [1u64, 999, 30_517, 1_000_000, 20_000_000, 1_500_000_000] {
+                let d = delay_from_nanos(hz, ns);
+                assert!(
+                    shortest_ns(hz, d) >= u128::from(ns),
+                    "hz {hz} ns {ns}: due after {} ns",
+                    shortest_ns(hz, d)
+                );
+                // and it costs at most two ticks more than asked
+                assert!(
+                    u128::from(d - 1) * 1_000_000_000
+                        < u128::from(ns) * u128::from(hz) + 1_000_000_000
+                );
+            }
+            let us = 20_000;
+            assert!(shortest_ns(hz, delay_from_micros(hz, us)) >= 20_000_000);
+            assert!(shortest_ns(hz, delay_from_millis(hz, 20)) >= 20_000_000);
+            assert!(shortest_ns(hz, delay_from_secs(hz, 1)) >= 1_000_000_000);
+            let d = Duration::from_nanos(1_000_000_001);
+            assert!(shortest_ns(hz, delay_from_duration(hz, d)) >= 1_000_000_001);
+        }
+        assert_eq!(delay_from_millis(32_768, 0), 0);
+        assert_eq!(delay_from_duration(32_768, Duration::ZERO), 0);
+        assert_eq!(delay_from_millis(0, 5), 0);
+        assert_eq!(delay_from_secs(u64::MAX, 1), u64::MAX);
+        assert_eq!(delay_from_duration(u64::MAX, Duration::MAX), u64::MAX);
     }
 }
