@@ -5,9 +5,9 @@
 //! shared state. Nothing else changes between the two builds.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub(crate) use ::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 #[cfg(loom)]
-pub(crate) use loom::thread::{Builder, JoinHandle};
+pub(crate) use ::loom::thread::{Builder, JoinHandle};
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
