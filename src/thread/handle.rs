@@ -19,7 +19,7 @@ use crate::scheduler::QueueStats;
 use crate::subject::Subject;
 use crate::task::{QueueId, Task, TaskId, When};
 
-/// A cloneable, `Send + Sync` handle to a [`SchedulerThread`]: schedule,
+/// A cloneable, `Send + Sync` handle to a [`SchedulerThread`](crate::SchedulerThread): schedule,
 /// cancel, manage queues and take tasks, from any thread at once.
 ///
 /// Every method takes the scheduler's lock for an O(log n) step (O(k log n)
@@ -120,7 +120,7 @@ where
     }
 
     /// Moves the scheduled task `id` to a new time; it keeps its handle and
-    /// attempt count (see [`Scheduler::reschedule`]).
+    /// attempt count (see [`Scheduler::reschedule`](crate::Scheduler::reschedule)).
     ///
     /// # Errors
     ///
@@ -188,7 +188,7 @@ where
     ///
     /// # Errors
     ///
-    /// [`NewQueueError::Queue`] with the core's [`AddQueueError`] (name taken
+    /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
     /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
     pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
         let mut st = self.lock();
@@ -286,7 +286,7 @@ where
     /// Moves every task whose deadline the clock has reached into its queue
     /// now; returns how many entered. The thread does this by itself; this
     /// is for hosts that drive time themselves, before (or without)
-    /// [`start`](SchedulerThread::start).
+    /// [`start`](crate::SchedulerThread::start).
     ///
     /// # Errors
     ///

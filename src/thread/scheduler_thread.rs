@@ -230,7 +230,7 @@ where
     /// thread to end, and hands back every task still scheduled or queued
     /// (queue by queue: scheduled, then waiting for room, then queued).
     /// Tasks that workers hold are theirs; scheduling them again answers
-    /// [`SubmitError::Stopped`] with the task.
+    /// [`SubmitError::Stopped`](crate::SubmitError::Stopped) with the task.
     ///
     /// # Errors
     ///
