@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use tardy::{
-    AddQueueError, CancelError, Clock, DoneError, MonotonicClock, NewQueueError, Options,
+    AddQueueError, CancelError, Clock, DoneError, Halted, MonotonicClock, NewQueueError, Options,
     QueueError, SchedulerThread, StartError, Stopped, SubmitError, TakeError, Task, Wait, When,
 };
 
@@ -471,7 +471,7 @@ fn stop_hands_everything_back_and_use_after_stop_fails() {
     assert_eq!(*err.task().payload(), 1235);
     assert_eq!(sched.cancel(id).unwrap_err(), CancelError::Stopped);
     assert_eq!(sched.reschedule(id, When::Now), Err(CancelError::Stopped));
-    assert_eq!(sched.cancel_by_subject(&9), Err(Stopped));
+    assert_eq!(sched.cancel_by_subject(&9), Err(Halted::Stopped));
     assert_eq!(
         sched.get_task(big, Wait::Forever).unwrap_err(),
         TakeError::Stopped
@@ -482,10 +482,10 @@ fn stop_hands_everything_back_and_use_after_stop_fails() {
     assert_eq!(sched.remove_queue(big).unwrap_err(), QueueError::Stopped);
     assert_eq!(sched.queue_id("big"), Err(QueueError::Stopped));
     assert_eq!(sched.stats(big), Err(QueueError::Stopped));
-    assert_eq!(sched.run_all(), Err(Stopped));
-    assert_eq!(sched.run_pending(), Err(Stopped));
-    assert_eq!(sched.next_deadline(), Err(Stopped));
-    assert_eq!(sched.scheduled_len(), Err(Stopped));
+    assert_eq!(sched.run_all(), Err(Halted::Stopped));
+    assert_eq!(sched.run_pending(), Err(Halted::Stopped));
+    assert_eq!(sched.next_deadline(), Err(Halted::Stopped));
+    assert_eq!(sched.scheduled_len(), Err(Halted::Stopped));
     assert!(!sched.is_scheduled(id));
     assert_eq!(sched.stop().unwrap_err(), Stopped);
     assert_eq!(sched.start(), Err(StartError::Stopped));

@@ -1,10 +1,12 @@
-//! The background thread's loop: move due tasks in bounded batches, wake
-//! their workers, sleep until the next deadline (see the wake-up plan in
-//! `wakeup.rs`).
+//! The background thread's loop: move due tasks in batches of at most
+//! [`BATCH_MAX`](super::wakeup::BATCH_MAX), wake their workers, sleep until the next deadline (see the
+//! wake-up plan in `wakeup.rs`). A panic in user code on this thread marks
+//! the scheduler failed.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::PoisonError;
 
-use super::wakeup::{Phase, Shared, Wake, WORKER_RUN_MAX};
+use super::wakeup::{Phase, Shared, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::subject::Subject;
 
@@ -13,8 +15,27 @@ where
     C: Clock,
     S: Subject,
 {
-    /// The scheduler thread.
-    pub(super) fn run(&self) {
+    /// The body of the scheduler thread: [`deliver`](Self::deliver) until
+    /// stopped. If user code panics in it (the clock, a queue, a subject's
+    /// `Hash` or `Eq`, all forbidden to panic), the scheduler is marked
+    /// failed and everyone waiting is woken to see it, instead of a thread
+    /// that is gone while the scheduler looks alive.
+    pub(super) fn background(&self) {
+        if catch_unwind(AssertUnwindSafe(|| self.deliver())).is_err() {
+            let mut st = self.lock();
+            if st.phase == Phase::Running {
+                st.phase = Phase::Failed;
+            }
+            st.sleep_until = None;
+            drop(st);
+            self.notify_everyone();
+            log_debug!("tardy: the scheduler thread failed: user code panicked on it");
+        }
+    }
+
+    /// Moves due tasks and sleeps until the next deadline, until the phase
+    /// is no longer running.
+    fn deliver(&self) {
         let mut st = self.lock();
         loop {
             if st.phase != Phase::Running {
@@ -22,7 +43,8 @@ where
             }
             #[cfg(feature = "log")]
             let (due, now) = (st.core.next_deadline(), st.core.now());
-            let moved = st.core.run_pending_max(WORKER_RUN_MAX);
+            let mut wake = Wake::NONE;
+            let moved = st.move_due(&mut wake);
             if moved > 0 {
                 #[cfg(feature = "log")]
                 if let Some(due) = due {
@@ -31,8 +53,6 @@ where
                         now.saturating_sub(due)
                     );
                 }
-                let mut wake = Wake::NONE;
-                st.all_ready(&mut wake);
                 drop(st);
                 self.send(&wake);
                 st = self.lock();
@@ -44,7 +64,7 @@ where
                 continue; // due since run_pending read the clock
             }
             let until = next.map(|d| self.ticks_to_duration(d.saturating_sub(now)));
-            let wait = match (until, self.max_sleep) {
+            let wait = match (until, st.max_sleep) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };

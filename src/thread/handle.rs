@@ -8,11 +8,11 @@ use std::vec::Vec;
 
 use super::clock::MonotonicClock;
 use super::error::{
-    CancelError, DoneError, NewQueueError, QueueError, Stopped, SubmitError, TakeError,
+    CancelError, DoneError, Halted, NewQueueError, QueueError, SubmitError, TakeError,
 };
-use super::loom::{Arc, MutexGuard};
+use super::loom::Arc;
 use super::options::{Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
-use super::wakeup::{slot, Core, Lead, Phase, Shared, State, Wake, WORKER_RUN_MAX};
+use super::wakeup::{slot, Lead, Phase, Shared, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::error::GetTaskError;
 use crate::scheduler::QueueStats;
@@ -27,7 +27,8 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// [`remove_queue`](Self::remove_queue)); only
 /// [`get_task`](Self::get_task) and [`join`](Self::join) wait, and they wait
 /// on condition variables, without holding the lock. Once the scheduler is
-/// stopped, every method answers [`Stopped`] (in its error type).
+/// stopped, every method answers `Stopped` (in its error type); once its
+/// thread failed ([`Halted::Failed`]), `Failed`.
 ///
 /// # Retrying
 ///
@@ -67,19 +68,15 @@ where
     S: Subject,
     C: Clock,
 {
-    fn lock(&self) -> MutexGuard<'_, State<S, P, C, N, QN>> {
-        self.shared.lock()
-    }
-
     fn submit(
         &self,
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(SubmitError::Stopped(task));
-        }
+        let mut st = match self.shared.lock_open() {
+            Ok(st) => st,
+            Err(halted) => return Err(SubmitError::halted(halted, task)),
+        };
         let when = when(st.core.clock());
         let queue = task.queue();
         let id = st.core.schedule(task, when)?;
@@ -127,10 +124,7 @@ where
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task,
     /// [`CancelError::Stopped`].
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), CancelError> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(CancelError::Stopped);
-        }
+        let mut st = self.shared.lock_open()?;
         st.core.reschedule(id, when)?;
         let deadline = st
             .core
@@ -152,10 +146,7 @@ where
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task (a
     /// stale handle never cancels another task), [`CancelError::Stopped`].
     pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, CancelError> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(CancelError::Stopped);
-        }
+        let mut st = self.shared.lock_open()?;
         let task = st.core.cancel(id)?;
         log_debug!("tardy: task {} cancelled", id.get());
         Ok(task)
@@ -163,7 +154,7 @@ where
 
     /// `true` when `id` names a scheduled task (false once stopped).
     pub fn is_scheduled(&self, id: TaskId) -> bool {
-        self.lock().core.is_scheduled(id)
+        self.shared.lock().core.is_scheduled(id)
     }
 
     /// Cancels every scheduled task about `subject` and hands them back, in
@@ -171,12 +162,9 @@ where
     ///
     /// # Errors
     ///
-    /// [`Stopped`].
-    pub fn cancel_by_subject(&self, subject: &S) -> Result<Vec<Task<S, P>>, Stopped> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(Stopped);
-        }
+    /// [`Halted`].
+    pub fn cancel_by_subject(&self, subject: &S) -> Result<Vec<Task<S, P>>, Halted> {
+        let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
         st.core.cancel_by_subject(subject, |t| tasks.push(t));
         log_debug!("tardy: {} task(s) cancelled by subject", tasks.len());
@@ -191,10 +179,7 @@ where
     /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
     /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
     pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(NewQueueError::Stopped);
-        }
+        let mut st = self.shared.lock_open()?;
         Ok(st.core.add_queue(name, max_size)?)
     }
 
@@ -207,13 +192,13 @@ where
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
     pub fn remove_queue(&self, queue: QueueId) -> Result<Vec<Task<S, P>>, QueueError> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(QueueError::Stopped);
-        }
+        let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
         st.core.remove_queue(queue, |t| tasks.push(t))?;
-        drop(st);
+        // Notified before the lock is released: every worker of the removed
+        // queue leaves the wait sets of its slot before a queue added in
+        // that slot can have workers of its own, so a later `notify_one`
+        // for the new queue never lands on a worker of the old one.
         self.shared.lead.notify_all();
         if let (Some(ready), Some(idle)) = (
             self.shared.ready.get(slot(queue)),
@@ -222,6 +207,7 @@ where
             ready.notify_all();
             idle.notify_all();
         }
+        drop(st);
         Ok(tasks)
     }
 
@@ -231,10 +217,7 @@ where
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
     pub fn queue_id(&self, name: &str) -> Result<QueueId, QueueError> {
-        let st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(QueueError::Stopped);
-        }
+        let st = self.shared.lock_open()?;
         Ok(st.core.queue_id(name)?)
     }
 
@@ -244,10 +227,7 @@ where
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
     pub fn stats(&self, queue: QueueId) -> Result<QueueStats, QueueError> {
-        let st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(QueueError::Stopped);
-        }
+        let st = self.shared.lock_open()?;
         Ok(st.core.stats(queue)?)
     }
 
@@ -255,18 +235,15 @@ where
     ///
     /// # Errors
     ///
-    /// [`Stopped`].
-    pub fn scheduled_len(&self) -> Result<usize, Stopped> {
-        let st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(Stopped);
-        }
+    /// [`Halted`].
+    pub fn scheduled_len(&self) -> Result<usize, Halted> {
+        let st = self.shared.lock_open()?;
         Ok(st.core.len())
     }
 
     /// The clock's reading, in ticks.
     pub fn now(&self) -> Ticks {
-        self.lock().core.now()
+        self.shared.lock().core.now()
     }
 
     /// The earliest deadline in the schedule; `None` when nothing is
@@ -274,44 +251,54 @@ where
     ///
     /// # Errors
     ///
-    /// [`Stopped`].
-    pub fn next_deadline(&self) -> Result<Option<Ticks>, Stopped> {
-        let st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(Stopped);
-        }
+    /// [`Halted`].
+    pub fn next_deadline(&self) -> Result<Option<Ticks>, Halted> {
+        let st = self.shared.lock_open()?;
         Ok(st.core.next_deadline())
     }
 
     /// Moves every task whose deadline the clock has reached into its queue
     /// now; returns how many entered. The thread does this by itself; this
     /// is for hosts that drive time themselves, before (or without)
-    /// [`start`](crate::SchedulerThread::start).
+    /// [`start`](crate::SchedulerThread::start). It moves them in batches,
+    /// releasing the lock between batches, so other threads are not held up
+    /// by a long run.
     ///
     /// # Errors
     ///
-    /// [`Stopped`].
-    pub fn run_pending(&self) -> Result<usize, Stopped> {
-        self.run(|core| core.run_pending())
+    /// [`Halted`] when the scheduler is stopped or failed before the first
+    /// batch (a stop between batches ends the run with the count so far).
+    pub fn run_pending(&self) -> Result<usize, Halted> {
+        let mut st = self.shared.lock_open()?;
+        let mut moved = 0;
+        loop {
+            let mut wake = Wake::NONE;
+            moved += st.move_due(&mut wake);
+            let more = st.is_due();
+            drop(st);
+            self.shared.send(&wake);
+            if !more {
+                return Ok(moved);
+            }
+            st = match self.shared.lock_open() {
+                Ok(st) => st,
+                Err(_) => return Ok(moved),
+            };
+        }
     }
 
     /// Moves every scheduled task into its queue now, whatever its deadline,
     /// in deadline order; returns how many entered (tasks for a full queue
-    /// wait for room, in order).
+    /// wait for room, in order). Unlike [`run_pending`](Self::run_pending),
+    /// it holds the lock for the whole run: O(n log n) for n scheduled
+    /// tasks.
     ///
     /// # Errors
     ///
-    /// [`Stopped`].
-    pub fn run_all(&self) -> Result<usize, Stopped> {
-        self.run(|core| core.run_all())
-    }
-
-    fn run(&self, f: impl FnOnce(&mut Core<S, P, C, N, QN>) -> usize) -> Result<usize, Stopped> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(Stopped);
-        }
-        let moved = f(&mut st.core);
+    /// [`Halted`].
+    pub fn run_all(&self) -> Result<usize, Halted> {
+        let mut st = self.shared.lock_open()?;
+        let moved = st.core.run_all();
         let mut wake = Wake::NONE;
         if moved > 0 {
             st.all_ready(&mut wake);
@@ -338,17 +325,18 @@ where
     /// [`TakeError::TimedOut`] ([`Wait::Timeout`] passed with nothing
     /// queued; also for a zero timeout), [`TakeError::UnknownQueue`] (also
     /// when the queue is removed while waiting), [`TakeError::Stopped`]
-    /// (also when the scheduler stops while waiting).
+    /// (also when the scheduler stops while waiting), [`TakeError::Failed`]
+    /// (also when the scheduler thread fails while waiting).
     pub fn get_task(&self, queue: QueueId, wait: Wait) -> Result<Task<S, P>, TakeError> {
         let until = match wait {
             Wait::Timeout(d) => Instant::now().checked_add(d),
             Wait::NoWait | Wait::Forever => None,
         };
         let mut wake = Wake::NONE;
-        let mut st = self.lock();
+        let mut st = self.shared.lock();
         let taken = loop {
-            if st.phase == Phase::Stopped {
-                break Err(TakeError::Stopped);
+            if let Some(halted) = st.halted() {
+                break Err(halted.into());
             }
             match st.core.get_task(queue) {
                 Ok(task) => {
@@ -370,9 +358,7 @@ where
             // batch, then take ours).
             let now = st.core.now();
             if st.phase == Phase::Running && st.core.next_deadline().is_some_and(|d| d <= now) {
-                if st.core.run_pending_max(WORKER_RUN_MAX) > 0 {
-                    st.all_ready(&mut wake);
-                }
+                st.move_due(&mut wake);
                 continue;
             }
             let timeout = match (wait, until) {
@@ -396,7 +382,7 @@ where
                 drop(st);
                 self.shared.send(&wake);
                 wake = Wake::NONE;
-                st = self.lock();
+                st = self.shared.lock();
                 continue;
             }
             let lead = match (st.phase, st.leader) {
@@ -405,11 +391,18 @@ where
             };
             if let Some(deadline) = lead {
                 // Lead: wait for a task or the next deadline, whichever
-                // comes first (deadline > now: it was not due above).
-                let to_deadline = self.shared.ticks_to_duration(deadline.saturating_sub(now));
-                let t = timeout.map_or(to_deadline, |t| t.min(to_deadline));
+                // comes first (deadline > now: it was not due above), and
+                // no longer than `max_sleep` (a clock that stepped back
+                // reads the deadline sooner than computed here).
+                let mut t = self.shared.ticks_to_duration(deadline.saturating_sub(now));
+                if let Some(max) = st.max_sleep {
+                    t = t.min(max);
+                }
+                if let Some(timeout) = timeout {
+                    t = t.min(timeout);
+                }
                 st.leader = Some(Lead {
-                    slot: slot(queue),
+                    queue,
                     until: deadline,
                 });
                 st = self
@@ -420,9 +413,7 @@ where
                     .0;
                 st.leader = None;
             } else {
-                if let Some(n) = st.waiters.get_mut(slot(queue)) {
-                    *n += 1;
-                }
+                st.begin_wait(queue);
                 st = match timeout {
                     None => cv.wait(st).unwrap_or_else(PoisonError::into_inner),
                     Some(t) => {
@@ -431,9 +422,7 @@ where
                             .0
                     }
                 };
-                if let Some(n) = st.waiters.get_mut(slot(queue)) {
-                    *n = n.saturating_sub(1);
-                }
+                st.end_wait(queue);
                 st.promoting = false;
             }
         };
@@ -453,10 +442,7 @@ where
     /// [`DoneError::UnknownQueue`], [`DoneError::NotTaken`] when every task
     /// taken is already done, [`DoneError::Stopped`].
     pub fn task_done(&self, queue: QueueId) -> Result<(), DoneError> {
-        let mut st = self.lock();
-        if st.phase == Phase::Stopped {
-            return Err(DoneError::Stopped);
-        }
+        let mut st = self.shared.lock_open()?;
         st.core.task_done(queue)?;
         if st.is_idle(queue) == Ok(true) {
             drop(st);
@@ -478,26 +464,27 @@ where
     ///
     /// [`QueueError::UnknownQueue`] (also when the queue is removed while
     /// waiting), [`QueueError::Stopped`] (also when the scheduler stops
-    /// while waiting).
+    /// while waiting), [`QueueError::Failed`] (also when the scheduler
+    /// thread fails while waiting).
     pub fn join(&self, queue: QueueId) -> Result<(), QueueError> {
-        let mut st = self.lock();
+        let mut st = self.shared.lock();
         let cv = self
             .shared
             .idle
             .get(slot(queue))
             .ok_or(QueueError::UnknownQueue)?;
         loop {
-            if st.phase == Phase::Stopped {
-                return Err(QueueError::Stopped);
+            if let Some(halted) = st.halted() {
+                return Err(halted.into());
             }
             // Tasks already due count as queued, even if the thread has not
-            // moved them yet: move them now.
-            if st.phase == Phase::Running && st.core.run_pending() > 0 {
+            // moved them yet: move them now, a batch per hold of the lock.
+            if st.phase == Phase::Running && st.is_due() {
                 let mut wake = Wake::NONE;
-                st.all_ready(&mut wake);
+                st.move_due(&mut wake);
                 drop(st);
                 self.shared.send(&wake);
-                st = self.lock();
+                st = self.shared.lock();
                 continue;
             }
             if st.is_idle(queue)? {
@@ -509,7 +496,13 @@ where
 
     /// `true` once the scheduler is stopped.
     pub fn is_stopped(&self) -> bool {
-        self.lock().phase == Phase::Stopped
+        self.shared.lock().phase == Phase::Stopped
+    }
+
+    /// `true` once the scheduler thread failed ([`Halted::Failed`]) and
+    /// until the scheduler is stopped.
+    pub fn is_failed(&self) -> bool {
+        self.shared.lock().phase == Phase::Failed
     }
 }
 
@@ -521,7 +514,7 @@ where
 {
     /// The scheduler's clock (a copy: it reads the same time).
     pub fn clock(&self) -> MonotonicClock {
-        *self.lock().core.clock()
+        *self.shared.lock().core.clock()
     }
 
     /// Schedules `task` to be due at `at` (an instant in the past is due at

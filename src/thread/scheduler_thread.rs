@@ -2,6 +2,7 @@
 //! background thread; it builds the core, starts the thread and stops it,
 //! handing every task back.
 
+use core::any::TypeId;
 use core::fmt;
 use core::ops::Deref;
 use std::boxed::Box;
@@ -14,7 +15,7 @@ use super::error::{StartError, Stopped};
 use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
 use super::options::{Options, DEFAULT_CAPACITY, DEFAULT_QUEUES};
-use super::wakeup::{Phase, Shared, State};
+use super::wakeup::{Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
 use crate::clock::Clock;
 use crate::error::AddQueueError;
 use crate::scheduler::Scheduler;
@@ -198,16 +199,18 @@ where
                 core,
                 phase: Phase::Idle,
                 sleep_until: None,
-                waiters: [0; QN],
+                waiters: [Waiters::default(); QN],
                 leader: None,
                 promoting: false,
+                max_sleep: options.max_sleep,
+                #[cfg(test)]
+                largest_batch: 0,
             }),
             wake: Condvar::new(),
             lead: Condvar::new(),
             ready: core::array::from_fn(|_| Condvar::new()),
             idle: core::array::from_fn(|_| Condvar::new()),
             tick: options.tick,
-            max_sleep: options.max_sleep,
         };
         Ok(Self {
             handle: SchedulerHandle {
@@ -231,6 +234,8 @@ where
     /// (queue by queue: scheduled, then waiting for room, then queued).
     /// Tasks that workers hold are theirs; scheduling them again answers
     /// [`SubmitError::Stopped`](crate::SubmitError::Stopped) with the task.
+    /// After the thread failed ([`Halted::Failed`](crate::Halted::Failed)) it still hands every
+    /// task back.
     ///
     /// # Errors
     ///
@@ -239,13 +244,16 @@ where
         let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
         let tasks = self.handle.shared.shutdown()?;
         if let Some(thread) = thread.take() {
-            // The thread never panics; if it did, there is nothing to add.
+            // A panic in user code on the thread is caught there and marks
+            // the scheduler failed, so the thread always ends normally.
             let _ = thread.join();
         }
         Ok(tasks)
     }
 
-    /// `true` while the thread runs.
+    /// `true` while the thread runs: `false` before
+    /// [`start`](Self::start), after [`stop`](Self::stop), and once the
+    /// thread failed ([`Halted::Failed`](crate::Halted::Failed)).
     pub fn is_running(&self) -> bool {
         self.handle.shared.lock().phase == Phase::Running
     }
@@ -271,15 +279,19 @@ where
         match st.phase {
             Phase::Running => return Err(StartError::AlreadyStarted),
             Phase::Stopped => return Err(StartError::Stopped),
+            Phase::Failed => return Err(StartError::Failed),
             Phase::Idle => {}
         }
         let name = self.thread_name.clone();
         let shared = Arc::clone(&self.handle.shared);
         let spawned = Builder::new()
             .name(name)
-            .spawn(move || shared.run())
+            .spawn(move || shared.background())
             .map_err(|e| StartError::Spawn(e.kind()))?;
         st.phase = Phase::Running;
+        if st.max_sleep.is_none() && TypeId::of::<C>() != TypeId::of::<MonotonicClock>() {
+            st.max_sleep = Some(DEFAULT_MAX_SLEEP);
+        }
         *thread = Some(spawned);
         log_debug!("tardy: scheduler thread started");
         Ok(())
@@ -333,11 +345,7 @@ where
         let mut tasks = Vec::with_capacity(st.core.len());
         st.core.clear(|t| tasks.push(t));
         drop(st);
-        self.wake.notify_all();
-        self.lead.notify_all();
-        for cv in self.ready.iter().chain(&self.idle) {
-            cv.notify_all();
-        }
+        self.notify_everyone();
         log_debug!("tardy: stopped, {} task(s) handed back", tasks.len());
         Ok(tasks)
     }

@@ -59,7 +59,7 @@ use std::sync::PoisonError;
 use std::time::Duration;
 
 use super::channel_queue::ChannelQueue;
-use super::error::QueueError;
+use super::error::{Halted, QueueError};
 use super::loom::{Condvar, Mutex, MutexGuard};
 use crate::clock::{Clock, Ticks};
 use crate::scheduler::Scheduler;
@@ -74,6 +74,8 @@ pub(super) enum Phase {
     /// Created, thread not started: tasks move only with `run_pending`.
     Idle,
     Running,
+    /// The thread ended with a panic in user code: see [`Halted::Failed`].
+    Failed,
     Stopped,
 }
 
@@ -83,29 +85,53 @@ pub(super) struct State<S, P, C, const N: usize, const QN: usize> {
     /// The deadline the scheduler thread sleeps until (`Ticks::MAX`: no
     /// deadline); `None` while it is awake or not running.
     pub(super) sleep_until: Option<Ticks>,
-    /// Workers blocked in `get_task` on `ready[q]`, per queue slot (the
-    /// leader, waiting on `lead`, is not counted).
-    pub(super) waiters: [usize; QN],
+    /// Workers blocked in `get_task` on `ready[slot]`, per queue slot, for
+    /// the queue they wait for (the leader, waiting on `lead`, is not
+    /// counted). A count names its queue with its generation: workers of a
+    /// removed queue are never counted as waiting for the queue that took
+    /// its slot.
+    pub(super) waiters: [Waiters; QN],
     /// The worker blocked in `get_task` that also waits for the next
     /// deadline, if any: at most one at a time.
     pub(super) leader: Option<Lead>,
     /// A waiting worker was notified to become the leader and has not woken
     /// yet: do not notify another.
     pub(super) promoting: bool,
+    /// The longest the thread or the leader sleeps before reading the clock
+    /// again (`None`: until the next deadline). Set from the options when
+    /// the thread starts.
+    pub(super) max_sleep: Option<Duration>,
+    /// The most tasks moved from the schedule under one hold of the lock.
+    #[cfg(test)]
+    pub(super) largest_batch: usize,
 }
 
-/// The leading worker: the queue slot it waits for, and the deadline it
-/// sleeps until.
+/// How many workers wait on one queue slot's `ready` condition variable,
+/// and for which queue (index and generation).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Waiters {
+    pub(super) queue: Option<QueueId>,
+    pub(super) count: usize,
+}
+
+/// The leading worker: the queue it waits for (index and generation), and
+/// the deadline it sleeps until.
 #[derive(Clone, Copy)]
 pub(super) struct Lead {
-    pub(super) slot: usize,
+    pub(super) queue: QueueId,
     pub(super) until: Ticks,
 }
 
-/// The most due tasks a worker moves per step of its `get_task` loop, so
-/// that it holds the lock briefly; it takes its own task in between, and
-/// moves more if its queue is empty again and tasks are still due.
-pub(super) const WORKER_RUN_MAX: usize = 64;
+/// The most tasks that any path takes from the schedule under one hold of
+/// the lock (the thread, a worker, `run_pending`, `join`, a schedule for a
+/// past deadline); it releases the lock and moves the next batch after.
+pub(super) const BATCH_MAX: usize = 64;
+
+/// The bound on a sleep for a clock other than
+/// [`MonotonicClock`](crate::MonotonicClock) when the options set none:
+/// such a clock may step back and forth, and the thread cannot predict when
+/// it reads a deadline again.
+pub(super) const DEFAULT_MAX_SLEEP: Duration = Duration::from_secs(1);
 
 pub(super) struct Shared<S, P, C, const N: usize, const QN: usize> {
     pub(super) state: Mutex<State<S, P, C, N, QN>>,
@@ -114,7 +140,6 @@ pub(super) struct Shared<S, P, C, const N: usize, const QN: usize> {
     pub(super) ready: [Condvar; QN],
     pub(super) idle: [Condvar; QN],
     pub(super) tick: Duration,
-    pub(super) max_sleep: Option<Duration>,
 }
 
 /// Notifications computed under the lock and sent after releasing it.
@@ -153,6 +178,8 @@ impl<const QN: usize> Wake<QN> {
     }
 }
 
+/// The queue slot of `q`: the index of its condition variables. Two queues
+/// share a slot one after the other; a slot alone never identifies a queue.
 pub(super) fn slot(q: QueueId) -> usize {
     usize::from(q.index)
 }
@@ -162,12 +189,52 @@ where
     C: Clock,
     S: Subject,
 {
+    /// Why the scheduler takes no more work, if it does not.
+    pub(super) fn halted(&self) -> Option<Halted> {
+        match self.phase {
+            Phase::Idle | Phase::Running => None,
+            Phase::Failed => Some(Halted::Failed),
+            Phase::Stopped => Some(Halted::Stopped),
+        }
+    }
+
+    /// The workers waiting on `ready` for `q` itself.
+    pub(super) fn waiters(&self, q: QueueId) -> usize {
+        self.waiters
+            .get(slot(q))
+            .filter(|w| w.queue == Some(q))
+            .map_or(0, |w| w.count)
+    }
+
+    /// Counts a worker that is about to wait for `q` (a live queue: the
+    /// count of a removed queue in the same slot is dropped).
+    pub(super) fn begin_wait(&mut self, q: QueueId) {
+        if let Some(w) = self.waiters.get_mut(slot(q)) {
+            if w.queue == Some(q) {
+                w.count += 1;
+            } else {
+                *w = Waiters {
+                    queue: Some(q),
+                    count: 1,
+                };
+            }
+        }
+    }
+
+    /// Uncounts a worker that waited for `q`.
+    pub(super) fn end_wait(&mut self, q: QueueId) {
+        if let Some(w) = self.waiters.get_mut(slot(q)) {
+            if w.queue == Some(q) {
+                w.count = w.count.saturating_sub(1);
+            }
+        }
+    }
+
     /// Plans to wake as many workers of `q` as it has queued tasks: the
     /// leader first if it waits for `q`, then the others.
     pub(super) fn ready(&self, q: QueueId, wake: &mut Wake<QN>) {
-        let i = slot(q);
-        let leads = self.leader.is_some_and(|l| l.slot == i);
-        let waiters = self.waiters.get(i).copied().unwrap_or(0);
+        let leads = self.leader.is_some_and(|l| l.queue == q);
+        let waiters = self.waiters(q);
         if !leads && waiters == 0 {
             return;
         }
@@ -179,7 +246,7 @@ where
         if waiters == 0 || queued == 0 {
             return;
         }
-        if let Some(n) = wake.ready.get_mut(i) {
+        if let Some(n) = wake.ready.get_mut(slot(q)) {
             let want = if queued >= waiters {
                 usize::MAX
             } else {
@@ -190,8 +257,8 @@ where
     }
 
     /// When something is scheduled and no worker leads, plans to wake one
-    /// waiting worker (of the first queue that has one) so that it becomes
-    /// the leader. O(QN), and at most one such wake-up in flight.
+    /// waiting worker (of the first live queue that has one) so that it
+    /// becomes the leader. O(QN), and at most one such wake-up in flight.
     pub(super) fn promote(&mut self, wake: &mut Wake<QN>) {
         if self.phase != Phase::Running
             || self.leader.is_some()
@@ -200,11 +267,12 @@ where
         {
             return;
         }
+        let core = &self.core;
         let follower = wake
             .ready
             .iter_mut()
             .zip(&self.waiters)
-            .find(|(_, &w)| w > 0);
+            .find(|(_, w)| w.count > 0 && w.queue.is_some_and(|q| core.stats(q).is_ok()));
         if let Some((n, _)) = follower {
             *n = n.saturating_add(1);
             self.promoting = true;
@@ -218,16 +286,44 @@ where
         }
     }
 
+    /// Takes at most [`BATCH_MAX`] due tasks from the schedule into their
+    /// queues and plans to wake their workers; returns how many entered.
+    /// Every path that moves due tasks under the lock goes through here.
+    pub(super) fn move_due(&mut self, wake: &mut Wake<QN>) -> usize {
+        #[cfg(test)]
+        let before = self.core.len();
+        let moved = self.core.run_pending_max(BATCH_MAX);
+        #[cfg(test)]
+        {
+            let batch = before.saturating_sub(self.core.len());
+            self.largest_batch = self.largest_batch.max(batch);
+        }
+        if moved > 0 {
+            self.all_ready(wake);
+        }
+        moved
+    }
+
+    /// `true` when a task is due (not counting due tasks that wait for
+    /// room).
+    pub(super) fn is_due(&self) -> bool {
+        self.core
+            .next_deadline()
+            .is_some_and(|d| d <= self.core.now())
+    }
+
     /// After a task got `deadline`: deliver it at once if it is already due
-    /// and the thread runs (rather than wake the thread for it), or wake the
-    /// thread if it sleeps past `deadline`.
+    /// and the thread runs (one batch; the thread is woken for any further
+    /// due tasks), or wake the thread if it sleeps past `deadline`.
     pub(super) fn deadline_set(&mut self, deadline: Ticks, wake: &mut Wake<QN>) {
         if self.phase != Phase::Running {
             return;
         }
         if deadline <= self.core.now() {
-            if self.core.run_pending() > 0 {
-                self.all_ready(wake);
+            self.move_due(wake);
+            if self.is_due() && self.sleep_until.is_some() {
+                self.sleep_until = None;
+                wake.thread = true;
             }
         } else {
             if self.sleep_until.is_some_and(|t| deadline < t) {
@@ -254,13 +350,33 @@ where
 impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
     /// The state, also when a thread panicked while holding the lock: every
     /// core operation leaves the core consistent between calls, so the data
-    /// is still usable.
+    /// is still usable (a panic in user code on the scheduler thread marks
+    /// the scheduler failed instead).
     pub(super) fn lock(&self) -> MutexGuard<'_, State<S, P, C, N, QN>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The state, or why the scheduler takes no more work.
+    pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, State<S, P, C, N, QN>>, Halted> {
+        let st = self.lock();
+        match st.phase {
+            Phase::Idle | Phase::Running => Ok(st),
+            Phase::Failed => Err(Halted::Failed),
+            Phase::Stopped => Err(Halted::Stopped),
+        }
+    }
+
     pub(super) fn send(&self, wake: &Wake<QN>) {
         wake.send(&self.wake, &self.lead, &self.ready);
+    }
+
+    /// Wakes every waiter of every kind (stop, failure).
+    pub(super) fn notify_everyone(&self) {
+        self.wake.notify_all();
+        self.lead.notify_all();
+        for cv in self.ready.iter().chain(&self.idle) {
+            cv.notify_all();
+        }
     }
 
     pub(super) fn ticks_to_duration(&self, ticks: Ticks) -> Duration {
@@ -313,6 +429,37 @@ mod tests {
         st.deadline_set(0, &mut wake);
         assert!(!wake.thread);
         assert_eq!(st.core.stats(q).unwrap().queued, 1);
+        st.phase = Phase::Stopped;
+    }
+
+    /// The sequence of a lost wake-up: a worker leads while waiting for
+    /// queue `x`; `x` is removed and added again in the same queue slot; a
+    /// second worker waits for the new `x`; a task is queued there. The
+    /// wake-up goes to the second worker, not to the leader, which waits
+    /// for a queue that no longer exists.
+    #[test]
+    fn a_wake_up_is_not_credited_to_the_leader_of_a_removed_queue() {
+        let s = Sched::new(&[("x", 0)], Options::new()).unwrap();
+        let x = s.queue_id("x").unwrap();
+        let mut st = s.handle.shared.lock();
+        st.phase = Phase::Running; // as if started, without a thread
+        st.leader = Some(Lead {
+            queue: x,
+            until: Ticks::MAX,
+        });
+        st.core.remove_queue(x, drop).unwrap();
+        let x2 = st.core.add_queue("x", 0).unwrap();
+        assert_eq!((slot(x2), x2 == x), (slot(x), false));
+        st.begin_wait(x2);
+        st.core.schedule(Task::new(x2, 0, 1), When::Now).unwrap();
+        let mut wake = Wake::NONE;
+        st.ready(x2, &mut wake);
+        assert!(!wake.lead, "credited to the leader of the removed queue");
+        assert_eq!(
+            wake.ready[slot(x2)],
+            usize::MAX,
+            "the waiter of x2 is woken"
+        );
         st.phase = Phase::Stopped;
     }
 
