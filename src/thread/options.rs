@@ -41,8 +41,8 @@ pub struct Options {
 }
 
 impl Options {
-    /// The defaults: ticks of 1 ns, no bound on a sleep, thread named
-    /// `tardy`.
+    /// The defaults: ticks of 1 ns, the default bound on a sleep (see
+    /// [`max_sleep`](Self::max_sleep)), thread named `tardy`.
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -65,11 +65,17 @@ impl Options {
         self
     }
 
-    /// The longest the thread sleeps before it reads the clock again, even
-    /// if the next deadline is further away (the reference's `sleep`, as a
-    /// bound only: it never delays a task). Useful with a clock that the
-    /// thread cannot predict, such as a simulated one moved by the host.
-    /// Default: no bound.
+    /// The longest the thread, or the worker that waits for the next
+    /// deadline, sleeps before it reads the clock again, even if the next
+    /// deadline is further away (the reference's `sleep`, as a bound only:
+    /// it never delays a task). It bounds how late a due task can be after
+    /// a clock that stepped back reads correctly again: within `max_sleep`
+    /// plus the time to move it. Also useful with a clock that the thread
+    /// cannot predict, such as a simulated one moved by the host.
+    ///
+    /// Default: no bound with [`MonotonicClock`](crate::MonotonicClock),
+    /// which never steps back (and no polling); 1 s with any other clock.
+    /// `Duration::MAX` means no bound. A zero duration counts as 1 ns.
     #[must_use]
     pub fn max_sleep(mut self, max_sleep: Duration) -> Self {
         self.max_sleep = Some(max_sleep.max(Duration::from_nanos(1)));

@@ -10,14 +10,16 @@
 //! that mutex:
 //!
 //! - `wake`: the scheduler thread sleeps on it with `wait_timeout` until the
-//!   earliest deadline (or without timeout when nothing is scheduled). It
-//!   records the deadline it sleeps until; scheduling or rescheduling a task
-//!   for an earlier time notifies it. Nothing else wakes it: there is no
-//!   polling interval. A full queue regaining room needs no wake-up either:
+//!   earliest deadline (or without timeout when nothing is scheduled),
+//!   never longer than `max_sleep` when there is one (by default only for
+//!   clocks other than `MonotonicClock`, which may step back). It records
+//!   the deadline it sleeps until; scheduling or rescheduling a task for an
+//!   earlier time notifies it. Nothing else wakes it: with
+//!   `MonotonicClock` there is no polling interval. A full queue regaining room needs no wake-up either:
 //!   the core moves the first waiting due task into the queue inside the
 //!   `get_task` that made room, under the same lock.
 //! - `lead`: at most one worker blocked in
-//!   [`get_task`](SchedulerHandle::get_task), the leader, waits on it with a
+//!   [`get_task`](crate::SchedulerHandle::get_task), the leader, waits on it with a
 //!   timeout bounded by the earliest deadline (and by its own timeout). When
 //!   it wakes at that deadline it moves the due tasks itself, under the
 //!   lock, and takes its own: a due task reaches a waiting worker with one
@@ -29,14 +31,14 @@
 //!   is scheduled, one waiting worker is woken to take the lead (at most one
 //!   such wake-up in flight), so other workers never wake for deadlines: no
 //!   thundering herd.
-//! - `ready[q]`, one per queue slot: the other workers blocked in
+//! - `ready[slot]`, one per queue slot: the other workers blocked in
 //!   `get_task` wait on it, without timeout (or their own). Whoever puts
 //!   tasks into a queue notifies the leader if it waits for that queue, and
 //!   as many other waiters as there are further queued tasks (all of them
 //!   when there are at least as many tasks), after releasing the lock, so a
 //!   woken worker does not block on the mutex at once.
-//! - `idle[q]`: [`join`](SchedulerHandle::join) waits on it;
-//!   [`task_done`](SchedulerHandle::task_done) notifies it when the queue
+//! - `idle[slot]`: [`join`](crate::SchedulerHandle::join) waits on it;
+//!   [`task_done`](crate::SchedulerHandle::task_done) notifies it when the queue
 //!   becomes idle.
 //!
 //! A worker in `get_task` that finds its queue empty while tasks are due
@@ -45,9 +47,17 @@
 //! Every waiter re-checks its condition under the lock after waking, so
 //! spurious wake-ups, timeouts racing a notification, and other threads
 //! taking the task first are all harmless, and a notification cannot be
-//! lost: a waiter is counted in `waiters[q]` (or recorded as the leader)
-//! and enters its wait while holding the lock. Stopping notifies every
-//! condition variable.
+//! lost: a waiter is counted in `waiters[slot]` (or recorded as the leader)
+//! and enters its wait while holding the lock. Stopping, and the failure of
+//! the thread, notify every condition variable.
+//!
+//! A queue slot is reused by a queue added after its queue was removed, so
+//! a slot alone never names a queue: the leader record and the waiter
+//! counts name their queue by [`QueueId`] (slot and generation), and
+//! `remove_queue` wakes the workers of the removed queue before it releases
+//! the lock, so none of them is still in a wait set of the slot when
+//! workers of the new queue arrive. A wake-up for the new queue thus always
+//! reaches one of its own workers.
 //!
 //! The core never delivers a task before the clock reads its deadline, so a
 //! wake-up that comes early (spuriously) delivers nothing early: the thread
@@ -461,6 +471,85 @@ mod tests {
             "the waiter of x2 is woken"
         );
         st.phase = Phase::Stopped;
+    }
+
+    /// Every path that moves due tasks moves at most `BATCH_MAX` under one
+    /// hold of the lock: a schedule for a past deadline (the rest is left
+    /// to the thread, which is woken), `run_pending`, and the thread and
+    /// workers while `join` waits.
+    #[test]
+    fn due_tasks_move_in_bounded_batches() {
+        const TASKS: u32 = 1000;
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
+        }
+        {
+            let mut st = s.handle.shared.lock();
+            st.phase = Phase::Running; // as if started, without a thread
+            st.sleep_until = Some(Ticks::MAX);
+        }
+        s.schedule(Task::new(q, 0, TASKS), When::At(0)).unwrap();
+        {
+            let mut st = s.handle.shared.lock();
+            assert_eq!(st.core.stats(q).unwrap().queued, BATCH_MAX);
+            assert_eq!(st.sleep_until, None, "the thread is woken for the rest");
+            assert_eq!(st.largest_batch, BATCH_MAX);
+            st.phase = Phase::Idle;
+        }
+        assert_eq!(s.run_pending(), Ok(TASKS as usize + 1 - BATCH_MAX));
+        assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
+
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
+        }
+        s.start().unwrap();
+        let worker = {
+            let h = s.handle();
+            std::thread::spawn(move || {
+                for _ in 0..TASKS {
+                    h.get_task(q, crate::thread::Wait::Forever).unwrap();
+                    h.task_done(q).unwrap();
+                }
+            })
+        };
+        s.join(q).unwrap();
+        worker.join().unwrap();
+        assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
+        s.stop().unwrap();
+    }
+
+    /// A clock other than `MonotonicClock` gets a bound on every sleep when
+    /// the thread starts (it may step back); `MonotonicClock` none, and an
+    /// explicit bound is kept.
+    #[test]
+    fn max_sleep_defaults_by_clock() {
+        #[derive(Clone, Copy)]
+        struct Fixed;
+        impl Clock for Fixed {
+            fn now(&self) -> Ticks {
+                0
+            }
+        }
+        let mono = Sched::new(&[], Options::new()).unwrap();
+        mono.start().unwrap();
+        assert_eq!(mono.handle.shared.lock().max_sleep, None);
+        let fixed: SchedulerThread<u32, u32, Fixed> =
+            SchedulerThread::with_clock(Fixed, &[], Options::new()).unwrap();
+        assert_eq!(fixed.handle.shared.lock().max_sleep, None);
+        fixed.start().unwrap();
+        assert_eq!(
+            fixed.handle.shared.lock().max_sleep,
+            Some(DEFAULT_MAX_SLEEP)
+        );
+        let ms = Duration::from_millis(5);
+        let set: SchedulerThread<u32, u32, Fixed> =
+            SchedulerThread::with_clock(Fixed, &[], Options::new().max_sleep(ms)).unwrap();
+        set.start().unwrap();
+        assert_eq!(set.handle.shared.lock().max_sleep, Some(ms));
     }
 
     #[cfg(feature = "log")]
