@@ -106,7 +106,7 @@ where
 {
     const ON_STACK: usize = 16 * 1024;
     let size = core::mem::size_of::<Scheduler<C, Q, S, P, N, QN>>();
-    if size <= ON_STACK || cfg!(loom) {
+    if size <= ON_STACK || cfg!(tardy_loom) {
         return build_here(clock);
     }
     let clock = std::sync::Mutex::new(Some(clock));
