@@ -7,13 +7,13 @@
 //! threads from loom):
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test --release --test loom
+//! RUSTFLAGS="--cfg tardy_loom" cargo test --release --features loom --test loom
 //! ```
 //!
 //! The models are small on purpose (one task, two or three threads besides
 //! the scheduler thread) so that the whole file finishes in about a minute.
 
-#![cfg(loom)]
+#![cfg(tardy_loom)]
 
 use std::sync::atomic::AtomicUsize;
 
@@ -377,5 +377,37 @@ fn an_earlier_deadline_reaches_the_leader() {
         let left = sched.stop().unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(*left[0].payload(), 10);
+    });
+}
+
+/// The lost wake-up of a re-created queue. Worker 1 waits for queue `x`,
+/// which holds a task due much later, so it may lead; `x` is removed
+/// (handing that task back) and added again in the same queue slot; worker
+/// 2 waits for the new `x`; a task is queued there. In every interleaving
+/// worker 2 gets the task (a wake-up credited to worker 1, which led for
+/// the removed queue, would leave worker 2 blocked: loom reports the
+/// deadlock) and worker 1 answers `UnknownQueue`.
+#[test]
+fn a_re_created_queue_wakes_its_own_worker() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        let x = sched.queue_id("q").unwrap();
+        sched.schedule(Task::new(x, 1, 1), When::At(100)).unwrap();
+        sched.start().unwrap();
+        let first = {
+            let h = sched.handle();
+            thread::spawn(move || h.get_task(x, Wait::Forever).map(|t| *t.payload()))
+        };
+        let removed = sched.remove_queue(x).unwrap();
+        assert_eq!(removed.len(), 1);
+        let x2 = sched.add_queue("q", 0).unwrap();
+        let second = {
+            let h = sched.handle();
+            thread::spawn(move || h.get_task(x2, Wait::Forever).map(|t| *t.payload()))
+        };
+        sched.schedule(Task::new(x2, 2, 2), When::Now).unwrap();
+        assert_eq!(second.join().unwrap(), Ok(2));
+        assert_eq!(first.join().unwrap(), Err(TakeError::UnknownQueue));
+        assert!(sched.stop().unwrap().is_empty());
     });
 }

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use tardy::{
-    AddQueueError, CancelError, Clock, DoneError, MonotonicClock, NewQueueError, Options,
+    AddQueueError, CancelError, Clock, DoneError, Halted, MonotonicClock, NewQueueError, Options,
     QueueError, SchedulerThread, StartError, Stopped, SubmitError, TakeError, Task, Wait, When,
 };
 
@@ -471,7 +471,7 @@ fn stop_hands_everything_back_and_use_after_stop_fails() {
     assert_eq!(*err.task().payload(), 1235);
     assert_eq!(sched.cancel(id).unwrap_err(), CancelError::Stopped);
     assert_eq!(sched.reschedule(id, When::Now), Err(CancelError::Stopped));
-    assert_eq!(sched.cancel_by_subject(&9), Err(Stopped));
+    assert_eq!(sched.cancel_by_subject(&9), Err(Halted::Stopped));
     assert_eq!(
         sched.get_task(big, Wait::Forever).unwrap_err(),
         TakeError::Stopped
@@ -482,10 +482,10 @@ fn stop_hands_everything_back_and_use_after_stop_fails() {
     assert_eq!(sched.remove_queue(big).unwrap_err(), QueueError::Stopped);
     assert_eq!(sched.queue_id("big"), Err(QueueError::Stopped));
     assert_eq!(sched.stats(big), Err(QueueError::Stopped));
-    assert_eq!(sched.run_all(), Err(Stopped));
-    assert_eq!(sched.run_pending(), Err(Stopped));
-    assert_eq!(sched.next_deadline(), Err(Stopped));
-    assert_eq!(sched.scheduled_len(), Err(Stopped));
+    assert_eq!(sched.run_all(), Err(Halted::Stopped));
+    assert_eq!(sched.run_pending(), Err(Halted::Stopped));
+    assert_eq!(sched.next_deadline(), Err(Halted::Stopped));
+    assert_eq!(sched.scheduled_len(), Err(Halted::Stopped));
     assert!(!sched.is_scheduled(id));
     assert_eq!(sched.stop().unwrap_err(), Stopped);
     assert_eq!(sched.start(), Err(StartError::Stopped));
@@ -847,4 +847,211 @@ fn created_from_a_thread_with_a_small_stack() {
         })
         .unwrap();
     assert_eq!(worker.join().unwrap(), 1);
+}
+
+/// Queue sizes from the caller: any bound is accepted at once without an
+/// allocation proportional to it (the queue grows with its tasks), a bound
+/// whose tasks could never fit in memory is `InvalidMaxSize`, and 0 means
+/// unbounded. Through `add_queue` and through `new`.
+#[test]
+fn queue_sizes_from_the_caller() {
+    let sched = Sched::new(&[], Options::new()).unwrap();
+    for (name, max) in [("hundred-million", 100_000_000), ("huge", 1 << 40)] {
+        let q = sched.add_queue(name, max).unwrap();
+        assert_eq!(sched.stats(q).unwrap().max_size, max);
+        sched.schedule(Task::new(q, 0, 1), When::Now).unwrap();
+        assert_eq!(sched.stats(q).unwrap().queued, 1);
+    }
+    assert_eq!(
+        sched.add_queue("max", usize::MAX),
+        Err(NewQueueError::Queue(AddQueueError::InvalidMaxSize))
+    );
+    let unbounded = sched.add_queue("unbounded", 0).unwrap();
+    assert_eq!(sched.stats(unbounded).unwrap().max_size, usize::MAX);
+    assert_eq!(
+        Sched::new(&[("max", usize::MAX)], Options::new()).unwrap_err(),
+        AddQueueError::InvalidMaxSize
+    );
+    let big = Sched::new(&[("big", 1 << 40)], Options::new()).unwrap();
+    let q = big.queue_id("big").unwrap();
+    assert_eq!(big.stats(q).unwrap().max_size, 1 << 40);
+}
+
+/// A clock the test sets by hand (milliseconds in an atomic) that counts
+/// how often the scheduler thread (named `tardy`) reads it, and that reads
+/// `stuck_at` on the thread named `worker` when set (non-zero).
+#[derive(Clone)]
+struct SetClock(Arc<SetClockState>);
+
+struct SetClockState {
+    now: std::sync::atomic::AtomicU64,
+    stuck_at: std::sync::atomic::AtomicU64,
+    thread_reads: AtomicUsize,
+}
+
+impl Clock for SetClock {
+    fn now(&self) -> tardy::Ticks {
+        match thread::current().name() {
+            Some("tardy") => {
+                self.0.thread_reads.fetch_add(1, Ordering::SeqCst);
+            }
+            Some("worker") => {
+                let stuck = self.0.stuck_at.load(Ordering::SeqCst);
+                if stuck != 0 {
+                    return stuck;
+                }
+            }
+            _ => {}
+        }
+        self.0.now.load(Ordering::SeqCst)
+    }
+}
+
+/// The host clock steps back by an hour while a worker waits, a task is
+/// scheduled 50 ms ahead of the true time, and once the scheduler thread
+/// has computed its sleep on the stepped-back clock (an hour and 50 ms),
+/// the clock reads correctly again without anyone telling the scheduler.
+/// The thread's sleep is bounded by `max_sleep`, so it delivers the task.
+/// The worker's clock stays an hour back, so only the thread can find the
+/// task due; the 30 s limit on the worker's wait is far above the bound and
+/// only keeps a failure from hanging: without a bound the thread sleeps the
+/// hour and the worker times out.
+fn delivered_after_the_clock_steps_back(options: Options) {
+    const HOUR_MS: u64 = 3_600_000;
+    let clock = SetClock(Arc::new(SetClockState {
+        now: std::sync::atomic::AtomicU64::new(10 * HOUR_MS),
+        stuck_at: std::sync::atomic::AtomicU64::new(9 * HOUR_MS),
+        thread_reads: AtomicUsize::new(0),
+    }));
+    let sched: SchedulerThread<u32, u64, SetClock> =
+        SchedulerThread::with_clock(clock.clone(), &[("q", 0)], options).unwrap();
+    sched.start().unwrap();
+    let q = sched.queue_id("q").unwrap();
+    let worker = {
+        let h = sched.handle();
+        thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || h.get_task(q, Wait::Timeout(Duration::from_secs(30))))
+            .unwrap()
+    };
+    let state = &clock.0;
+    state.now.store(9 * HOUR_MS, Ordering::SeqCst); // steps back an hour
+    let before = state.thread_reads.load(Ordering::SeqCst);
+    sched
+        .schedule(Task::new(q, 0, 7), When::At(10 * HOUR_MS + 50))
+        .unwrap();
+    // Woken by the earlier deadline, the thread reads the clock twice
+    // before it sleeps again (for due tasks, then for the wait).
+    while state.thread_reads.load(Ordering::SeqCst) < before + 2 {
+        thread::yield_now();
+    }
+    state.now.store(10 * HOUR_MS + 50, Ordering::SeqCst); // correct again
+    let task = worker
+        .join()
+        .unwrap()
+        .expect("delivered once the clock recovered");
+    assert_eq!(*task.payload(), 7);
+}
+
+#[test]
+fn delivered_within_max_sleep_after_the_clock_steps_back() {
+    let options = Options::new()
+        .tick(Duration::from_millis(1))
+        .max_sleep(Duration::from_millis(50));
+    delivered_after_the_clock_steps_back(options);
+}
+
+/// The same without a `max_sleep`: a clock other than `MonotonicClock`
+/// gets the default bound of one second.
+#[test]
+fn a_custom_clock_gets_the_default_max_sleep() {
+    delivered_after_the_clock_steps_back(Options::new().tick(Duration::from_millis(1)));
+}
+
+/// A clock that panics on the scheduler thread (which its contract
+/// forbids) fails the scheduler visibly: `is_running` is false, a waiting
+/// worker and later callers get `Failed`, the refused task comes back, and
+/// `stop` still hands every scheduled task back.
+#[test]
+fn a_clock_that_panics_on_the_thread_fails_the_scheduler() {
+    #[derive(Clone)]
+    struct Panicky;
+    impl Clock for Panicky {
+        fn now(&self) -> tardy::Ticks {
+            assert_ne!(
+                thread::current().name(),
+                Some("panicky"),
+                "clock panics on the scheduler thread"
+            );
+            0
+        }
+    }
+    let options = Options::new().thread_name("panicky");
+    let sched: SchedulerThread<u32, u64, Panicky> =
+        SchedulerThread::with_clock(Panicky, &[("q", 0)], options).unwrap();
+    let q = sched.queue_id("q").unwrap();
+    sched.schedule(Task::new(q, 0, 1), When::At(10)).unwrap();
+    let worker = {
+        let h = sched.handle();
+        thread::spawn(move || h.get_task(q, Wait::Forever))
+    };
+    sched.start().unwrap();
+    assert_eq!(worker.join().unwrap().unwrap_err(), TakeError::Failed);
+    assert!(!sched.is_running());
+    assert!(sched.is_failed() && !sched.is_stopped());
+    let err = sched.schedule(Task::new(q, 0, 2), When::At(5)).unwrap_err();
+    assert!(matches!(err, SubmitError::Failed(_)));
+    assert_eq!(*err.into_inner().payload(), 2);
+    assert_eq!(sched.run_pending(), Err(Halted::Failed));
+    assert_eq!(sched.stats(q), Err(QueueError::Failed));
+    assert_eq!(sched.start(), Err(StartError::Failed));
+    assert_eq!(
+        sched.get_task(q, Wait::Forever).unwrap_err(),
+        TakeError::Failed
+    );
+    assert_eq!(sched.join(q), Err(QueueError::Failed));
+    assert_eq!(payloads(&sched.stop().unwrap()), [1]);
+    assert!(sched.is_stopped() && !sched.is_failed());
+}
+
+/// A subject whose `Hash` panics on the scheduler thread, while the thread
+/// delivers its task, fails the scheduler the same way; the other task is
+/// handed back by `stop` (the task whose delivery panicked may be lost with
+/// the panic).
+#[test]
+fn a_subject_that_panics_on_the_thread_fails_the_scheduler() {
+    #[derive(Clone, PartialEq, Eq, Debug)]
+    struct Touchy(u32);
+    impl Hash for Touchy {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            let on_thread = thread::current().name() == Some("touchy");
+            assert!(!(on_thread && self.0 == 666), "touchy subject");
+            self.0.hash(state);
+        }
+    }
+    let options = Options::new().thread_name("touchy");
+    let sched: SchedulerThread<Touchy, u64> = SchedulerThread::new(&[("q", 0)], options).unwrap();
+    let q = sched.queue_id("q").unwrap();
+    sched
+        .schedule(Task::new(q, Touchy(666), 0), When::At(0))
+        .unwrap();
+    sched
+        .schedule(
+            Task::new(q, Touchy(1), 1),
+            When::After(HOUR.as_nanos() as u64),
+        )
+        .unwrap();
+    sched.start().unwrap();
+    // No worker: a worker would move the due task itself, on its own
+    // thread. Wait (without a time limit) until the thread has failed.
+    while sched.is_running() {
+        thread::yield_now();
+    }
+    assert!(sched.is_failed());
+    assert_eq!(
+        sched.get_task(q, Wait::Forever).unwrap_err(),
+        TakeError::Failed
+    );
+    let left = sched.stop().unwrap();
+    assert!(left.iter().any(|t| *t.payload() == 1), "{left:?}");
 }

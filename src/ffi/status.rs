@@ -179,8 +179,8 @@ impl From<TaskDoneError> for tardy_status {
 mod threaded {
     use super::tardy_status::{self, *};
     use crate::thread::{
-        CancelError, DoneError, NewQueueError, QueueError, StartError, Stopped, SubmitError,
-        TakeError,
+        CancelError, DoneError, Halted, NewQueueError, QueueError, StartError, Stopped,
+        SubmitError, TakeError,
     };
 
     impl From<Stopped> for tardy_status {
@@ -189,10 +189,18 @@ mod threaded {
         }
     }
 
+    impl From<Halted> for tardy_status {
+        fn from(_: Halted) -> Self {
+            TARDY_ERR_STATE
+        }
+    }
+
     impl From<StartError> for tardy_status {
         fn from(e: StartError) -> Self {
             match e {
-                StartError::AlreadyStarted | StartError::Stopped => TARDY_ERR_STATE,
+                StartError::AlreadyStarted | StartError::Stopped | StartError::Failed => {
+                    TARDY_ERR_STATE
+                }
                 StartError::Spawn(_) => TARDY_ERR_SYSTEM,
             }
         }
@@ -204,7 +212,7 @@ mod threaded {
                 SubmitError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
                 SubmitError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
                 SubmitError::Capacity(_) => TARDY_ERR_CAPACITY,
-                SubmitError::Stopped(_) => TARDY_ERR_STATE,
+                SubmitError::Stopped(_) | SubmitError::Failed(_) => TARDY_ERR_STATE,
             }
         }
     }
@@ -213,7 +221,7 @@ mod threaded {
         fn from(e: CancelError) -> Self {
             match e {
                 CancelError::NotScheduled => TARDY_ERR_NOT_SCHEDULED,
-                CancelError::Stopped => TARDY_ERR_STATE,
+                CancelError::Stopped | CancelError::Failed => TARDY_ERR_STATE,
             }
         }
     }
@@ -222,7 +230,7 @@ mod threaded {
         fn from(e: QueueError) -> Self {
             match e {
                 QueueError::UnknownQueue => TARDY_ERR_NO_QUEUE,
-                QueueError::Stopped => TARDY_ERR_STATE,
+                QueueError::Stopped | QueueError::Failed => TARDY_ERR_STATE,
             }
         }
     }
@@ -231,7 +239,7 @@ mod threaded {
         fn from(e: NewQueueError) -> Self {
             match e {
                 NewQueueError::Queue(e) => e.into(),
-                NewQueueError::Stopped => TARDY_ERR_STATE,
+                NewQueueError::Stopped | NewQueueError::Failed => TARDY_ERR_STATE,
             }
         }
     }
@@ -241,7 +249,7 @@ mod threaded {
             match e {
                 TakeError::UnknownQueue => TARDY_ERR_NO_QUEUE,
                 TakeError::Empty | TakeError::TimedOut => TARDY_ERR_EMPTY,
-                TakeError::Stopped => TARDY_ERR_STATE,
+                TakeError::Stopped | TakeError::Failed => TARDY_ERR_STATE,
             }
         }
     }
@@ -251,7 +259,7 @@ mod threaded {
             match e {
                 DoneError::UnknownQueue => TARDY_ERR_NO_QUEUE,
                 DoneError::NotTaken => TARDY_ERR_INVALID_ARG,
-                DoneError::Stopped => TARDY_ERR_STATE,
+                DoneError::Stopped | DoneError::Failed => TARDY_ERR_STATE,
             }
         }
     }

@@ -10,16 +10,24 @@ use crate::queue::TaskQueue;
 /// It is the storage of every queue of a
 /// [`SchedulerThread`](crate::SchedulerThread).
 ///
-/// Why a channel: crossbeam's bounded channel is an exact-capacity FIFO whose
-/// `try_send` hands the item back when full (`TrySendError::Full(T)`), which
-/// is the [`TaskQueue`] contract as it stands, it is `Send` for any `T: Send`
-/// and needs no `T: Default` or fixed capacity in the type, unlike
-/// [`HeaplessQueue`](crate::HeaplessQueue). Only its non-blocking half is
-/// used. The scheduler thread touches it under its own mutex, and workers
-/// that wait for a task wait on a `Condvar` of that mutex, never in the
-/// channel's blocking `recv`: under load crossbeam's waiting backs off by
-/// yielding the CPU, which makes a blocked `recv` see a new item about a
-/// millisecond late, while a `Condvar` handoff takes tens of microseconds.
+/// It allocates nothing up front, whatever `max_size`: the items live in
+/// crossbeam's unbounded channel, a list of fixed blocks (31 items each)
+/// that is extended as items come and freed as they go, and the bound is a
+/// length check in [`try_push`](TaskQueue::try_push). Why that and not a
+/// bounded channel or a `VecDeque`: crossbeam's bounded channel allocates
+/// room for `max_size` items at creation (a large bound costs its memory at
+/// once, or aborts the process), and a `VecDeque` grows by copying every
+/// item, under the scheduler's lock, and keeps its largest size after a
+/// burst; the blocks of the list never move and are given back once
+/// emptied. The check and the push cannot race: `try_push` takes
+/// `&mut self`, and the queue owns both ends of the channel.
+///
+/// Only the channel's non-blocking half is used. The scheduler thread
+/// touches it under its own mutex, and workers that wait for a task wait on
+/// a `Condvar` of that mutex, never in the channel's blocking `recv`: under
+/// load crossbeam's waiting backs off by yielding the CPU, which makes a
+/// blocked `recv` see a new item about a millisecond late, while a
+/// `Condvar` handoff takes tens of microseconds.
 ///
 /// # Examples
 ///
@@ -35,6 +43,9 @@ use crate::queue::TaskQueue;
 ///
 /// let unbounded: ChannelQueue<u8> = ChannelQueue::with_max_size(0).unwrap();
 /// assert_eq!(unbounded.max_size(), usize::MAX);
+///
+/// // A bound that no memory could ever fill is refused.
+/// assert!(ChannelQueue::<u64>::with_max_size(usize::MAX).is_none());
 /// ```
 #[derive(Debug)]
 pub struct ChannelQueue<T> {
@@ -45,27 +56,40 @@ pub struct ChannelQueue<T> {
 
 impl<T> ChannelQueue<T> {
     /// An empty queue that holds at most `max_size` items; 0 means
-    /// unbounded.
-    ///
-    /// A bounded channel allocates room for `max_size` items at once, so
-    /// choose `max_size` as the most a worker pool should see waiting, not
-    /// as "large".
+    /// unbounded. It allocates nothing until items come, whatever
+    /// `max_size`; [`with_max_size`](TaskQueue::with_max_size) also refuses
+    /// a bound that no memory could fill.
     #[must_use]
     pub fn new(max_size: usize) -> Self {
-        let ((tx, rx), max_size) = match max_size {
-            0 => (crossbeam_channel::unbounded(), usize::MAX),
-            n => (crossbeam_channel::bounded(n), n),
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let max_size = match max_size {
+            0 => usize::MAX,
+            n => n,
         };
         Self { tx, rx, max_size }
+    }
+
+    /// `true` when `max_size` items of `T` could be held in memory: their
+    /// size fits in `isize::MAX` bytes, the most any allocation can be.
+    fn can_hold(max_size: usize) -> bool {
+        max_size
+            .checked_mul(core::mem::size_of::<T>())
+            .is_some_and(|bytes| isize::try_from(bytes).is_ok())
     }
 }
 
 impl<T> TaskQueue<T> for ChannelQueue<T> {
+    /// The queue of [`new`](ChannelQueue::new); `None` when `max_size` items
+    /// of `T` could never fit in memory (more than `isize::MAX` bytes), a
+    /// bound that could never be reached. 0 (unbounded) is always accepted.
     fn with_max_size(max_size: usize) -> Option<Self> {
-        Some(Self::new(max_size))
+        (max_size == 0 || Self::can_hold(max_size)).then(|| Self::new(max_size))
     }
 
     fn try_push(&mut self, item: T) -> Result<(), T> {
+        if self.rx.len() >= self.max_size {
+            return Err(item);
+        }
         // The queue owns both ends, so the channel is never disconnected;
         // either way the item comes back.
         self.tx.try_send(item).map_err(|e| e.into_inner())
@@ -113,5 +137,20 @@ mod tests {
         assert!(!u.is_full());
         assert_eq!(u.len(), many);
         assert_eq!(u.pop(), Some(0));
+    }
+
+    #[test]
+    fn bounds_are_checked_not_allocated() {
+        // Accepted at once, nothing allocated: the bound is only a number.
+        for max in [100_000_000, 1 << 40] {
+            let mut q = ChannelQueue::<[u64; 4]>::with_max_size(max).unwrap();
+            assert_eq!((q.max_size(), q.len()), (max, 0));
+            assert_eq!(q.try_push([1; 4]), Ok(()));
+        }
+        // Tasks that could never fit in memory: refused.
+        assert!(ChannelQueue::<u64>::with_max_size(usize::MAX).is_none());
+        assert!(ChannelQueue::<[u8; 2]>::with_max_size(usize::MAX / 2 + 1).is_none());
+        // Zero-sized items always fit.
+        assert!(ChannelQueue::<()>::with_max_size(usize::MAX).is_some());
     }
 }

@@ -1,8 +1,10 @@
 //! The errors of the threaded layer, one type per operation.
 //!
-//! Each adds to the core's error the one thing that only a threaded
-//! scheduler can say: it was stopped. Errors that are given a task hand it
-//! back ([`SubmitError::into_inner`]).
+//! Each adds to the core's error the two things that only a threaded
+//! scheduler can say: it was stopped, or its thread failed (user code, a
+//! [`Clock`](crate::Clock), [`TaskQueue`](crate::TaskQueue) or
+//! [`Subject`](crate::Subject), panicked on it). Errors that are given a
+//! task hand it back ([`SubmitError::into_inner`]).
 
 use core::fmt;
 use std::io;
@@ -15,6 +17,20 @@ use crate::error::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stopped;
 
+/// Why a scheduler takes no more work: it was stopped, or its thread
+/// failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Halted {
+    /// The scheduler was stopped (or dropped).
+    Stopped,
+    /// The scheduler thread ended with a panic in user code it ran (the
+    /// clock, a queue, or a subject's `Hash`/`Eq`, which their contracts
+    /// forbid). Nothing moves due tasks any more;
+    /// [`stop`](crate::SchedulerThread::stop) still hands every task back.
+    Failed,
+}
+
 /// Why [`SchedulerThread::start`](crate::SchedulerThread::start) failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -23,6 +39,9 @@ pub enum StartError {
     AlreadyStarted,
     /// The scheduler was stopped; it cannot be started again.
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]); it cannot be
+    /// started again.
+    Failed,
     /// The operating system refused to create the thread.
     Spawn(io::ErrorKind),
 }
@@ -41,20 +60,40 @@ pub enum SubmitError<T> {
     Capacity(T),
     /// The scheduler was stopped.
     Stopped(T),
+    /// The scheduler thread failed ([`Halted::Failed`]).
+    Failed(T),
 }
 
 impl<T> SubmitError<T> {
     /// The task that was not scheduled.
     pub fn into_inner(self) -> T {
         match self {
-            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) | Self::Stopped(t) => t,
+            Self::UnknownQueue(t)
+            | Self::QueueFull(t)
+            | Self::Capacity(t)
+            | Self::Stopped(t)
+            | Self::Failed(t) => t,
         }
     }
 
     /// The task that was not scheduled, by reference.
     pub fn task(&self) -> &T {
         match self {
-            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) | Self::Stopped(t) => t,
+            Self::UnknownQueue(t)
+            | Self::QueueFull(t)
+            | Self::Capacity(t)
+            | Self::Stopped(t)
+            | Self::Failed(t) => t,
+        }
+    }
+}
+
+impl<T> SubmitError<T> {
+    /// The error for `task` refused because the scheduler is `halted`.
+    pub(crate) fn halted(halted: Halted, task: T) -> Self {
+        match halted {
+            Halted::Stopped => Self::Stopped(task),
+            Halted::Failed => Self::Failed(task),
         }
     }
 }
@@ -79,6 +118,8 @@ pub enum CancelError {
     NotScheduled,
     /// The scheduler was stopped (and handed every task back).
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]).
+    Failed,
 }
 
 impl From<NotScheduled> for CancelError {
@@ -99,6 +140,8 @@ pub enum QueueError {
     UnknownQueue,
     /// The scheduler was stopped.
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]).
+    Failed,
 }
 
 impl From<UnknownQueue> for QueueError {
@@ -115,6 +158,8 @@ pub enum NewQueueError {
     Queue(AddQueueError),
     /// The scheduler was stopped.
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]).
+    Failed,
 }
 
 impl From<AddQueueError> for NewQueueError {
@@ -136,6 +181,9 @@ pub enum TakeError {
     TimedOut,
     /// The scheduler was stopped, before or while waiting.
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]), before or while
+    /// waiting.
+    Failed,
 }
 
 impl From<GetTaskError> for TakeError {
@@ -157,6 +205,8 @@ pub enum DoneError {
     NotTaken,
     /// The scheduler was stopped.
     Stopped,
+    /// The scheduler thread failed ([`Halted::Failed`]).
+    Failed,
 }
 
 impl From<TaskDoneError> for DoneError {
@@ -165,6 +215,18 @@ impl From<TaskDoneError> for DoneError {
             TaskDoneError::UnknownQueue => Self::UnknownQueue,
             TaskDoneError::NotTaken => Self::NotTaken,
         }
+    }
+}
+
+/// The text of every `Failed` error.
+const FAILED: &str = "the scheduler thread failed: a clock, queue or subject panicked on it";
+
+impl fmt::Display for Halted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stopped => "the scheduler is stopped",
+            Self::Failed => FAILED,
+        })
     }
 }
 
@@ -179,6 +241,7 @@ impl fmt::Display for StartError {
         match self {
             Self::AlreadyStarted => f.write_str("the scheduler thread is already running"),
             Self::Stopped => f.write_str("the scheduler is stopped and cannot be started again"),
+            Self::Failed => f.write_str(FAILED),
             Self::Spawn(kind) => write!(f, "cannot create the scheduler thread: {kind}"),
         }
     }
@@ -191,6 +254,7 @@ impl<T> fmt::Debug for SubmitError<T> {
             Self::QueueFull(_) => "QueueFull(..)",
             Self::Capacity(_) => "Capacity(..)",
             Self::Stopped(_) => "Stopped(..)",
+            Self::Failed(_) => "Failed(..)",
         })
     }
 }
@@ -202,6 +266,7 @@ impl<T> fmt::Display for SubmitError<T> {
             Self::QueueFull(_) => "queue is full",
             Self::Capacity(_) => "no task slot left",
             Self::Stopped(_) => "the scheduler is stopped",
+            Self::Failed(_) => FAILED,
         })
     }
 }
@@ -211,6 +276,7 @@ impl fmt::Display for CancelError {
         f.write_str(match self {
             Self::NotScheduled => "task is not scheduled",
             Self::Stopped => "the scheduler is stopped",
+            Self::Failed => FAILED,
         })
     }
 }
@@ -220,6 +286,7 @@ impl fmt::Display for QueueError {
         f.write_str(match self {
             Self::UnknownQueue => "no such queue",
             Self::Stopped => "the scheduler is stopped",
+            Self::Failed => FAILED,
         })
     }
 }
@@ -229,6 +296,7 @@ impl fmt::Display for NewQueueError {
         match self {
             Self::Queue(e) => fmt::Display::fmt(e, f),
             Self::Stopped => f.write_str("the scheduler is stopped"),
+            Self::Failed => f.write_str(FAILED),
         }
     }
 }
@@ -240,6 +308,7 @@ impl fmt::Display for TakeError {
             Self::Empty => "queue is empty",
             Self::TimedOut => "timed out waiting for a task",
             Self::Stopped => "the scheduler is stopped",
+            Self::Failed => FAILED,
         })
     }
 }
@@ -250,11 +319,13 @@ impl fmt::Display for DoneError {
             Self::UnknownQueue => "no such queue",
             Self::NotTaken => "task_done called more often than tasks were taken",
             Self::Stopped => "the scheduler is stopped",
+            Self::Failed => FAILED,
         })
     }
 }
 
 impl core::error::Error for Stopped {}
+impl core::error::Error for Halted {}
 impl core::error::Error for StartError {}
 impl<T> core::error::Error for SubmitError<T> {}
 impl core::error::Error for CancelError {}
@@ -263,9 +334,54 @@ impl core::error::Error for NewQueueError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Queue(e) => Some(e),
-            Self::Stopped => None,
+            Self::Stopped | Self::Failed => None,
         }
     }
 }
 impl core::error::Error for TakeError {}
 impl core::error::Error for DoneError {}
+
+impl From<Halted> for CancelError {
+    fn from(h: Halted) -> Self {
+        match h {
+            Halted::Stopped => Self::Stopped,
+            Halted::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<Halted> for QueueError {
+    fn from(h: Halted) -> Self {
+        match h {
+            Halted::Stopped => Self::Stopped,
+            Halted::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<Halted> for NewQueueError {
+    fn from(h: Halted) -> Self {
+        match h {
+            Halted::Stopped => Self::Stopped,
+            Halted::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<Halted> for TakeError {
+    fn from(h: Halted) -> Self {
+        match h {
+            Halted::Stopped => Self::Stopped,
+            Halted::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<Halted> for DoneError {
+    fn from(h: Halted) -> Self {
+        match h {
+            Halted::Stopped => Self::Stopped,
+            Halted::Failed => Self::Failed,
+        }
+    }
+}

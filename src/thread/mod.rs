@@ -29,17 +29,22 @@ macro_rules! log_trace {
     }};
 }
 
+mod background;
 mod channel_queue;
 mod clock;
 mod error;
+mod handle;
+mod loom;
+mod options;
 mod scheduler_thread;
-mod sync;
+mod wakeup;
 
 pub use channel_queue::ChannelQueue;
 pub use clock::MonotonicClock;
 pub use error::{
-    CancelError, DoneError, NewQueueError, QueueError, StartError, Stopped, SubmitError, TakeError,
+    CancelError, DoneError, Halted, NewQueueError, QueueError, StartError, Stopped, SubmitError,
+    TakeError,
 };
-pub use scheduler_thread::{
-    Options, SchedulerHandle, SchedulerThread, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES,
-};
+pub use handle::SchedulerHandle;
+pub use options::{Options, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+pub use scheduler_thread::SchedulerThread;

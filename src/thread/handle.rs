@@ -1,0 +1,561 @@
+//! [`SchedulerHandle`]: what every thread uses to schedule, cancel, manage
+//! queues and take tasks.
+
+use core::fmt;
+use std::sync::PoisonError;
+use std::time::{Duration, Instant, SystemTime};
+use std::vec::Vec;
+
+use super::clock::MonotonicClock;
+use super::error::{
+    CancelError, DoneError, Halted, NewQueueError, QueueError, SubmitError, TakeError,
+};
+use super::loom::Arc;
+use super::options::{Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+use super::wakeup::{slot, Lead, Phase, Shared, Wake};
+use crate::clock::{Clock, Ticks};
+use crate::error::GetTaskError;
+use crate::scheduler::QueueStats;
+use crate::subject::Subject;
+use crate::task::{QueueId, Task, TaskId, When};
+
+/// A cloneable, `Send + Sync` handle to a [`SchedulerThread`](crate::SchedulerThread): schedule,
+/// cancel, manage queues and take tasks, from any thread at once.
+///
+/// Every method takes the scheduler's lock for an O(log n) step (O(k log n)
+/// for the k tasks of [`cancel_by_subject`](Self::cancel_by_subject) and
+/// [`remove_queue`](Self::remove_queue)); only
+/// [`get_task`](Self::get_task) and [`join`](Self::join) wait, and they wait
+/// on condition variables, without holding the lock. Once the scheduler is
+/// stopped, every method answers `Stopped` (in its error type); once its
+/// thread failed ([`Halted::Failed`]), `Failed`.
+///
+/// # Retrying
+///
+/// A worker that took a task owns it, and puts it back by scheduling it
+/// again, for example with [`schedule_after`](Self::schedule_after) and a
+/// back-off: the task's [`attempt`](Task::attempt) count grows by one with
+/// each scheduling. This is the reference's `ctx.reschedule(time)`.
+pub struct SchedulerHandle<
+    S,
+    P,
+    C = MonotonicClock,
+    const N: usize = DEFAULT_CAPACITY,
+    const QN: usize = DEFAULT_QUEUES,
+> {
+    pub(super) shared: Arc<Shared<S, P, C, N, QN>>,
+}
+
+impl<S, P, C, const N: usize, const QN: usize> Clone for SchedulerHandle<S, P, C, N, QN> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<S, P, C, const N: usize, const QN: usize> fmt::Debug for SchedulerHandle<S, P, C, N, QN> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchedulerHandle")
+            .field("capacity", &N)
+            .field("max_queues", &QN)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, P, C, const N: usize, const QN: usize> SchedulerHandle<S, P, C, N, QN>
+where
+    S: Subject,
+    C: Clock,
+{
+    fn submit(
+        &self,
+        task: Task<S, P>,
+        when: impl FnOnce(&C) -> When,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        let mut st = match self.shared.lock_open() {
+            Ok(st) => st,
+            Err(halted) => return Err(SubmitError::halted(halted, task)),
+        };
+        let when = when(st.core.clock());
+        let queue = task.queue();
+        let id = st.core.schedule(task, when)?;
+        let mut wake = Wake::NONE;
+        if when == When::Now {
+            log_debug!("tardy: task {} queued now", id.get());
+            st.ready(queue, &mut wake);
+        } else {
+            let deadline = st
+                .core
+                .scheduled_task(id)
+                .map_or(Ticks::MAX, Task::deadline);
+            log_debug!("tardy: task {} scheduled at tick {deadline}", id.get());
+            st.deadline_set(deadline, &mut wake);
+        }
+        drop(st);
+        self.shared.send(&wake);
+        Ok(id)
+    }
+
+    /// Schedules `task` for its queue: [`When::Now`] puts it straight into
+    /// the queue (waking a waiting worker), [`When::At`] and [`When::After`]
+    /// into the schedule. Returns its new handle; its
+    /// [`attempt`](Task::attempt) count grows by one.
+    ///
+    /// # Errors
+    ///
+    /// The task comes back inside [`SubmitError::UnknownQueue`],
+    /// [`SubmitError::QueueFull`] (only with [`When::Now`]: a scheduled task
+    /// for a full queue waits instead), [`SubmitError::Capacity`] when all
+    /// `N` slots are in use, or [`SubmitError::Stopped`].
+    pub fn schedule(
+        &self,
+        task: Task<S, P>,
+        when: When,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        self.submit(task, |_| when)
+    }
+
+    /// Moves the scheduled task `id` to a new time; it keeps its handle and
+    /// attempt count (see [`Scheduler::reschedule`](crate::Scheduler::reschedule)).
+    ///
+    /// # Errors
+    ///
+    /// [`CancelError::NotScheduled`] when `id` names no scheduled task,
+    /// [`CancelError::Stopped`].
+    pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), CancelError> {
+        let mut st = self.shared.lock_open()?;
+        st.core.reschedule(id, when)?;
+        let deadline = st
+            .core
+            .scheduled_task(id)
+            .map_or(Ticks::MAX, Task::deadline);
+        log_debug!("tardy: task {} rescheduled at tick {deadline}", id.get());
+        let mut wake = Wake::NONE;
+        st.deadline_set(deadline, &mut wake);
+        drop(st);
+        self.shared.send(&wake);
+        Ok(())
+    }
+
+    /// Cancels the scheduled task `id` and hands it back. A task already in
+    /// a queue can no longer be cancelled.
+    ///
+    /// # Errors
+    ///
+    /// [`CancelError::NotScheduled`] when `id` names no scheduled task (a
+    /// stale handle never cancels another task), [`CancelError::Stopped`].
+    pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, CancelError> {
+        let mut st = self.shared.lock_open()?;
+        let task = st.core.cancel(id)?;
+        log_debug!("tardy: task {} cancelled", id.get());
+        Ok(task)
+    }
+
+    /// `true` when `id` names a scheduled task (false once stopped).
+    pub fn is_scheduled(&self, id: TaskId) -> bool {
+        self.shared.lock().core.is_scheduled(id)
+    }
+
+    /// Cancels every scheduled task about `subject` and hands them back, in
+    /// the order they were scheduled. Tasks already in a queue stay there.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`].
+    pub fn cancel_by_subject(&self, subject: &S) -> Result<Vec<Task<S, P>>, Halted> {
+        let mut st = self.shared.lock_open()?;
+        let mut tasks = Vec::new();
+        st.core.cancel_by_subject(subject, |t| tasks.push(t));
+        log_debug!("tardy: {} task(s) cancelled by subject", tasks.len());
+        Ok(tasks)
+    }
+
+    /// Adds a queue named `name` holding at most `max_size` tasks (0:
+    /// unbounded).
+    ///
+    /// # Errors
+    ///
+    /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
+    /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
+    pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
+        let mut st = self.shared.lock_open()?;
+        Ok(st.core.add_queue(name, max_size)?)
+    }
+
+    /// Removes `queue` and hands back every task scheduled for it or in it.
+    /// Workers waiting on it in [`get_task`](Self::get_task) get
+    /// [`TakeError::UnknownQueue`], those in [`join`](Self::join)
+    /// [`QueueError::UnknownQueue`].
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    pub fn remove_queue(&self, queue: QueueId) -> Result<Vec<Task<S, P>>, QueueError> {
+        let mut st = self.shared.lock_open()?;
+        let mut tasks = Vec::new();
+        st.core.remove_queue(queue, |t| tasks.push(t))?;
+        // Notified before the lock is released: every worker of the removed
+        // queue leaves the wait sets of its slot before a queue added in
+        // that slot can have workers of its own, so a later `notify_one`
+        // for the new queue never lands on a worker of the old one.
+        self.shared.lead.notify_all();
+        if let (Some(ready), Some(idle)) = (
+            self.shared.ready.get(slot(queue)),
+            self.shared.idle.get(slot(queue)),
+        ) {
+            ready.notify_all();
+            idle.notify_all();
+        }
+        drop(st);
+        Ok(tasks)
+    }
+
+    /// The queue named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    pub fn queue_id(&self, name: &str) -> Result<QueueId, QueueError> {
+        let st = self.shared.lock_open()?;
+        Ok(st.core.queue_id(name)?)
+    }
+
+    /// The counters of `queue`.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    pub fn stats(&self, queue: QueueId) -> Result<QueueStats, QueueError> {
+        let st = self.shared.lock_open()?;
+        Ok(st.core.stats(queue)?)
+    }
+
+    /// The number of scheduled tasks (due ones waiting for room included).
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`].
+    pub fn scheduled_len(&self) -> Result<usize, Halted> {
+        let st = self.shared.lock_open()?;
+        Ok(st.core.len())
+    }
+
+    /// The clock's reading, in ticks.
+    pub fn now(&self) -> Ticks {
+        self.shared.lock().core.now()
+    }
+
+    /// The earliest deadline in the schedule; `None` when nothing is
+    /// scheduled.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`].
+    pub fn next_deadline(&self) -> Result<Option<Ticks>, Halted> {
+        let st = self.shared.lock_open()?;
+        Ok(st.core.next_deadline())
+    }
+
+    /// Moves every task whose deadline the clock has reached into its queue
+    /// now; returns how many entered. The thread does this by itself; this
+    /// is for hosts that drive time themselves, before (or without)
+    /// [`start`](crate::SchedulerThread::start). It moves them in batches,
+    /// releasing the lock between batches, so other threads are not held up
+    /// by a long run.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] when the scheduler is stopped or failed before the first
+    /// batch (a stop between batches ends the run with the count so far).
+    pub fn run_pending(&self) -> Result<usize, Halted> {
+        let mut st = self.shared.lock_open()?;
+        let mut moved = 0;
+        loop {
+            let mut wake = Wake::NONE;
+            moved += st.move_due(&mut wake);
+            let more = st.is_due();
+            drop(st);
+            self.shared.send(&wake);
+            if !more {
+                return Ok(moved);
+            }
+            st = match self.shared.lock_open() {
+                Ok(st) => st,
+                Err(_) => return Ok(moved),
+            };
+        }
+    }
+
+    /// Moves every scheduled task into its queue now, whatever its deadline,
+    /// in deadline order; returns how many entered (tasks for a full queue
+    /// wait for room, in order). Unlike [`run_pending`](Self::run_pending),
+    /// it holds the lock for the whole run: O(n log n) for n scheduled
+    /// tasks.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`].
+    pub fn run_all(&self) -> Result<usize, Halted> {
+        let mut st = self.shared.lock_open()?;
+        let moved = st.core.run_all();
+        let mut wake = Wake::NONE;
+        if moved > 0 {
+            st.all_ready(&mut wake);
+        }
+        drop(st);
+        self.shared.send(&wake);
+        Ok(moved)
+    }
+
+    /// Takes the oldest task from `queue`, waiting as `wait` says. Taking a
+    /// task makes room, so the first due task waiting for that queue enters
+    /// it. Mark the task done with [`task_done`](Self::task_done) when
+    /// finished with it if anyone [`join`](Self::join)s the queue.
+    ///
+    /// While the thread runs, a call that finds `queue` empty moves the
+    /// tasks already due into their queues itself (never one before its
+    /// deadline), and one waiting worker at a time also waits for the next
+    /// deadline, so that it can deliver it without waiting for the
+    /// scheduler thread (see the module's notes on waiting).
+    ///
+    /// # Errors
+    ///
+    /// [`TakeError::Empty`] ([`Wait::NoWait`] and nothing queued),
+    /// [`TakeError::TimedOut`] ([`Wait::Timeout`] passed with nothing
+    /// queued; also for a zero timeout), [`TakeError::UnknownQueue`] (also
+    /// when the queue is removed while waiting), [`TakeError::Stopped`]
+    /// (also when the scheduler stops while waiting), [`TakeError::Failed`]
+    /// (also when the scheduler thread fails while waiting).
+    pub fn get_task(&self, queue: QueueId, wait: Wait) -> Result<Task<S, P>, TakeError> {
+        let until = match wait {
+            Wait::Timeout(d) => Instant::now().checked_add(d),
+            Wait::NoWait | Wait::Forever => None,
+        };
+        let mut wake = Wake::NONE;
+        let mut st = self.shared.lock();
+        let taken = loop {
+            if let Some(halted) = st.halted() {
+                break Err(halted.into());
+            }
+            match st.core.get_task(queue) {
+                Ok(task) => {
+                    log_trace!(
+                        "tardy: task {} taken, {} ticks after its deadline",
+                        task.id().map_or(0, TaskId::get),
+                        st.core.now().saturating_sub(task.deadline())
+                    );
+                    // Room made may have let a waiting task in: tell the
+                    // next worker.
+                    st.ready(queue, &mut wake);
+                    break Ok(task);
+                }
+                Err(GetTaskError::Empty) => {}
+                Err(e) => break Err(e.into()),
+            }
+            // Nothing queued, but tasks are due: move them here rather than
+            // wait for the scheduler thread to do it and wake us (a bounded
+            // batch, then take ours).
+            let now = st.core.now();
+            if st.phase == Phase::Running && st.core.next_deadline().is_some_and(|d| d <= now) {
+                st.move_due(&mut wake);
+                continue;
+            }
+            let timeout = match (wait, until) {
+                (Wait::NoWait, _) => break Err(TakeError::Empty),
+                (Wait::Timeout(_), Some(until)) => {
+                    let now = Instant::now();
+                    if now >= until {
+                        break Err(TakeError::TimedOut);
+                    }
+                    Some(until - now)
+                }
+                // Forever, or a timeout too long to represent.
+                _ => None,
+            };
+            let Some(cv) = self.shared.ready.get(slot(queue)) else {
+                break Err(TakeError::UnknownQueue);
+            };
+            if !wake.is_empty() {
+                // Tasks moved for other queues: tell their workers before
+                // waiting, then look again.
+                drop(st);
+                self.shared.send(&wake);
+                wake = Wake::NONE;
+                st = self.shared.lock();
+                continue;
+            }
+            let lead = match (st.phase, st.leader) {
+                (Phase::Running, None) => st.core.next_deadline(),
+                _ => None,
+            };
+            if let Some(deadline) = lead {
+                // Lead: wait for a task or the next deadline, whichever
+                // comes first (deadline > now: it was not due above), and
+                // no longer than `max_sleep` (a clock that stepped back
+                // reads the deadline sooner than computed here).
+                let mut t = self.shared.ticks_to_duration(deadline.saturating_sub(now));
+                if let Some(max) = st.max_sleep {
+                    t = t.min(max);
+                }
+                if let Some(timeout) = timeout {
+                    t = t.min(timeout);
+                }
+                st.leader = Some(Lead {
+                    queue,
+                    until: deadline,
+                });
+                st = self
+                    .shared
+                    .lead
+                    .wait_timeout(st, t)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                st.leader = None;
+            } else {
+                st.begin_wait(queue);
+                st = match timeout {
+                    None => cv.wait(st).unwrap_or_else(PoisonError::into_inner),
+                    Some(t) => {
+                        cv.wait_timeout(st, t)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    }
+                };
+                st.end_wait(queue);
+                st.promoting = false;
+            }
+        };
+        // Leaving: if nobody leads now, hand the lead to a waiting worker.
+        st.promote(&mut wake);
+        drop(st);
+        self.shared.send(&wake);
+        taken
+    }
+
+    /// Marks one task taken from `queue` as done (Python's
+    /// `Queue.task_done`), waking [`join`](Self::join) when the queue
+    /// becomes idle.
+    ///
+    /// # Errors
+    ///
+    /// [`DoneError::UnknownQueue`], [`DoneError::NotTaken`] when every task
+    /// taken is already done, [`DoneError::Stopped`].
+    pub fn task_done(&self, queue: QueueId) -> Result<(), DoneError> {
+        let mut st = self.shared.lock_open()?;
+        st.core.task_done(queue)?;
+        if st.is_idle(queue) == Ok(true) {
+            drop(st);
+            if let Some(cv) = self.shared.idle.get(slot(queue)) {
+                cv.notify_all();
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until `queue` is idle: nothing in it, no due task waiting for
+    /// room, and every task taken from it marked done with
+    /// [`task_done`](Self::task_done) (Python's `Queue.join`). Tasks already
+    /// due count (a running scheduler moves them into the queue first);
+    /// tasks scheduled for later are not waited for: call
+    /// [`run_all`](Self::run_all) first to include them.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError::UnknownQueue`] (also when the queue is removed while
+    /// waiting), [`QueueError::Stopped`] (also when the scheduler stops
+    /// while waiting), [`QueueError::Failed`] (also when the scheduler
+    /// thread fails while waiting).
+    pub fn join(&self, queue: QueueId) -> Result<(), QueueError> {
+        let mut st = self.shared.lock();
+        let cv = self
+            .shared
+            .idle
+            .get(slot(queue))
+            .ok_or(QueueError::UnknownQueue)?;
+        loop {
+            if let Some(halted) = st.halted() {
+                return Err(halted.into());
+            }
+            // Tasks already due count as queued, even if the thread has not
+            // moved them yet: move them now, a batch per hold of the lock.
+            if st.phase == Phase::Running && st.is_due() {
+                let mut wake = Wake::NONE;
+                st.move_due(&mut wake);
+                drop(st);
+                self.shared.send(&wake);
+                st = self.shared.lock();
+                continue;
+            }
+            if st.is_idle(queue)? {
+                return Ok(());
+            }
+            st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// `true` once the scheduler is stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.shared.lock().phase == Phase::Stopped
+    }
+
+    /// `true` once the scheduler thread failed ([`Halted::Failed`]) and
+    /// until the scheduler is stopped.
+    pub fn is_failed(&self) -> bool {
+        self.shared.lock().phase == Phase::Failed
+    }
+}
+
+/// Scheduling by [`Instant`], [`Duration`] and [`SystemTime`], on the
+/// [`MonotonicClock`].
+impl<S, P, const N: usize, const QN: usize> SchedulerHandle<S, P, MonotonicClock, N, QN>
+where
+    S: Subject,
+{
+    /// The scheduler's clock (a copy: it reads the same time).
+    pub fn clock(&self) -> MonotonicClock {
+        *self.shared.lock().core.clock()
+    }
+
+    /// Schedules `task` to be due at `at` (an instant in the past is due at
+    /// once).
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule`](Self::schedule).
+    pub fn schedule_at_instant(
+        &self,
+        task: Task<S, P>,
+        at: Instant,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        self.submit(task, |clock| When::At(clock.ticks_at(at)))
+    }
+
+    /// Schedules `task` to be due `delay` from now.
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule`](Self::schedule).
+    pub fn schedule_after(
+        &self,
+        task: Task<S, P>,
+        delay: Duration,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        self.submit(task, |_| When::After(MonotonicClock::ticks_of(delay)))
+    }
+
+    /// Schedules `task` to be due at the wall-clock time `at`, mapped to the
+    /// monotonic clock now: a later change of the wall clock does not move
+    /// it (see [`MonotonicClock::ticks_at_system_time`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule`](Self::schedule).
+    pub fn schedule_at_system_time(
+        &self,
+        task: Task<S, P>,
+        at: SystemTime,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        self.submit(task, |clock| When::At(clock.ticks_at_system_time(at)))
+    }
+}

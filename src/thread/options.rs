@@ -1,0 +1,97 @@
+//! The settings of a [`SchedulerThread`](crate::SchedulerThread)(crate::SchedulerThread)
+//! ([`Options`], the default sizes) and how long a worker waits for a task
+//! ([`Wait`]).
+
+use std::string::String;
+use std::time::Duration;
+
+/// The task slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `N` says otherwise.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// The queue slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `QN` says otherwise.
+pub const DEFAULT_QUEUES: usize = 16;
+
+/// How long [`get_task`](crate::SchedulerHandle::get_task) waits for a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Do not wait: [`TakeError::Empty`](crate::TakeError::Empty) when the queue is empty.
+    NoWait,
+    /// Wait until a task comes, the queue is removed or the scheduler stops.
+    Forever,
+    /// Wait at most this long, then [`TakeError::TimedOut`](crate::TakeError::TimedOut).
+    Timeout(Duration),
+}
+
+/// Settings of a [`SchedulerThread`](crate::SchedulerThread).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tardy::Options;
+///
+/// let options = Options::new().thread_name("renewals").max_sleep(Duration::from_secs(60));
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(super) tick: Duration,
+    pub(super) max_sleep: Option<Duration>,
+    pub(super) thread_name: String,
+}
+
+impl Options {
+    /// The defaults: ticks of 1 ns, the default bound on a sleep (see
+    /// [`max_sleep`](Self::max_sleep)), thread named `tardy`.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            tick: Duration::from_nanos(1),
+            max_sleep: None,
+            thread_name: String::from("tardy"),
+        }
+    }
+
+    /// How long one tick of the clock lasts; the thread uses it only to turn
+    /// "ticks until the next deadline" into a sleep. The default, 1 ns, is
+    /// right for [`MonotonicClock`](crate::MonotonicClock). A zero duration counts as 1 ns.
+    ///
+    /// A wrong value never makes a task early (the clock decides when a
+    /// task is due): too long a tick makes tasks late, too short makes the
+    /// thread wake, find nothing due, and sleep again.
+    #[must_use]
+    pub fn tick(mut self, tick: Duration) -> Self {
+        self.tick = tick.max(Duration::from_nanos(1));
+        self
+    }
+
+    /// The longest the thread, or the worker that waits for the next
+    /// deadline, sleeps before it reads the clock again, even if the next
+    /// deadline is further away (the reference's `sleep`, as a bound only:
+    /// it never delays a task). It bounds how late a due task can be after
+    /// a clock that stepped back reads correctly again: within `max_sleep`
+    /// plus the time to move it. Also useful with a clock that the thread
+    /// cannot predict, such as a simulated one moved by the host.
+    ///
+    /// Default: no bound with [`MonotonicClock`](crate::MonotonicClock),
+    /// which never steps back (and no polling); 1 s with any other clock.
+    /// `Duration::MAX` means no bound. A zero duration counts as 1 ns.
+    #[must_use]
+    pub fn max_sleep(mut self, max_sleep: Duration) -> Self {
+        self.max_sleep = Some(max_sleep.max(Duration::from_nanos(1)));
+        self
+    }
+
+    /// The name of the scheduler thread. Default: `tardy`.
+    #[must_use]
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,589 @@
+//! The wake-up plan: the state shared under the scheduler's one lock
+//! ([`State`]), the condition variables beside it ([`Shared`]), and who is
+//! notified when ([`Wake`], computed under the lock and sent after it).
+//!
+//! # How it waits
+//!
+//! One `Mutex` guards the boxed core; every operation on it is O(log n), so
+//! a single lock is held only briefly (moving due tasks goes in batches of
+//! at most 64, releasing the lock in between). Four kinds of `Condvar` share
+//! that mutex:
+//!
+//! - `wake`: the scheduler thread sleeps on it with `wait_timeout` until the
+//!   earliest deadline (or without timeout when nothing is scheduled),
+//!   never longer than `max_sleep` when there is one (by default only for
+//!   clocks other than `MonotonicClock`, which may step back). It records
+//!   the deadline it sleeps until; scheduling or rescheduling a task for an
+//!   earlier time notifies it. Nothing else wakes it: with
+//!   `MonotonicClock` there is no polling interval. A full queue regaining room needs no wake-up either:
+//!   the core moves the first waiting due task into the queue inside the
+//!   `get_task` that made room, under the same lock.
+//! - `lead`: at most one worker blocked in
+//!   [`get_task`](crate::SchedulerHandle::get_task), the leader, waits on it with a
+//!   timeout bounded by the earliest deadline (and by its own timeout). When
+//!   it wakes at that deadline it moves the due tasks itself, under the
+//!   lock, and takes its own: a due task reaches a waiting worker with one
+//!   wake-up instead of two (the thread's, then the worker's), which is what
+//!   costs time when the CPUs are busy. The scheduler thread keeps its own
+//!   timer: whichever of the two takes the lock first delivers, the other
+//!   finds nothing due. A task scheduled earlier than the leader's deadline
+//!   notifies `lead` (as it does `wake`). When no worker leads and something
+//!   is scheduled, one waiting worker is woken to take the lead (at most one
+//!   such wake-up in flight), so other workers never wake for deadlines: no
+//!   thundering herd.
+//! - `ready[slot]`, one per queue slot: the other workers blocked in
+//!   `get_task` wait on it, without timeout (or their own). Whoever puts
+//!   tasks into a queue notifies the leader if it waits for that queue, and
+//!   as many other waiters as there are further queued tasks (all of them
+//!   when there are at least as many tasks), after releasing the lock, so a
+//!   woken worker does not block on the mutex at once.
+//! - `idle[slot]`: [`join`](crate::SchedulerHandle::join) waits on it;
+//!   [`task_done`](crate::SchedulerHandle::task_done) notifies it when the queue
+//!   becomes idle.
+//!
+//! A worker in `get_task` that finds its queue empty while tasks are due
+//! moves them (a batch of at most 64 at a time), whether it led or not.
+//!
+//! Every waiter re-checks its condition under the lock after waking, so
+//! spurious wake-ups, timeouts racing a notification, and other threads
+//! taking the task first are all harmless, and a notification cannot be
+//! lost: a waiter is counted in `waiters[slot]` (or recorded as the leader)
+//! and enters its wait while holding the lock. Stopping, and the failure of
+//! the thread, notify every condition variable.
+//!
+//! A queue slot is reused by a queue added after its queue was removed, so
+//! a slot alone never names a queue: the leader record and the waiter
+//! counts name their queue by [`QueueId`] (slot and generation), and
+//! `remove_queue` wakes the workers of the removed queue before it releases
+//! the lock, so none of them is still in a wait set of the slot when
+//! workers of the new queue arrive. A wake-up for the new queue thus always
+//! reaches one of its own workers.
+//!
+//! The core never delivers a task before the clock reads its deadline, so a
+//! wake-up that comes early (spuriously) delivers nothing early: the thread
+//! just computes its sleep again, and a worker that wakes early leads
+//! again until the same deadline.
+
+use std::boxed::Box;
+use std::sync::PoisonError;
+use std::time::Duration;
+
+use super::channel_queue::ChannelQueue;
+use super::error::{Halted, QueueError};
+use super::loom::{Condvar, Mutex, MutexGuard};
+use crate::clock::{Clock, Ticks};
+use crate::scheduler::Scheduler;
+use crate::subject::Subject;
+use crate::task::{QueueId, Task};
+
+pub(super) type Core<S, P, C, const N: usize, const QN: usize> =
+    Scheduler<C, ChannelQueue<Task<S, P>>, S, P, N, QN>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Created, thread not started: tasks move only with `run_pending`.
+    Idle,
+    Running,
+    /// The thread ended with a panic in user code: see [`Halted::Failed`].
+    Failed,
+    Stopped,
+}
+
+pub(super) struct State<S, P, C, const N: usize, const QN: usize> {
+    pub(super) core: Box<Core<S, P, C, N, QN>>,
+    pub(super) phase: Phase,
+    /// The deadline the scheduler thread sleeps until (`Ticks::MAX`: no
+    /// deadline); `None` while it is awake or not running.
+    pub(super) sleep_until: Option<Ticks>,
+    /// Workers blocked in `get_task` on `ready[slot]`, per queue slot, for
+    /// the queue they wait for (the leader, waiting on `lead`, is not
+    /// counted). A count names its queue with its generation: workers of a
+    /// removed queue are never counted as waiting for the queue that took
+    /// its slot.
+    pub(super) waiters: [Waiters; QN],
+    /// The worker blocked in `get_task` that also waits for the next
+    /// deadline, if any: at most one at a time.
+    pub(super) leader: Option<Lead>,
+    /// A waiting worker was notified to become the leader and has not woken
+    /// yet: do not notify another.
+    pub(super) promoting: bool,
+    /// The longest the thread or the leader sleeps before reading the clock
+    /// again (`None`: until the next deadline). Set from the options when
+    /// the thread starts.
+    pub(super) max_sleep: Option<Duration>,
+    /// The most tasks moved from the schedule under one hold of the lock.
+    #[cfg(test)]
+    pub(super) largest_batch: usize,
+}
+
+/// How many workers wait on one queue slot's `ready` condition variable,
+/// and for which queue (index and generation).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Waiters {
+    pub(super) queue: Option<QueueId>,
+    pub(super) count: usize,
+}
+
+/// The leading worker: the queue it waits for (index and generation), and
+/// the deadline it sleeps until.
+#[derive(Clone, Copy)]
+pub(super) struct Lead {
+    pub(super) queue: QueueId,
+    pub(super) until: Ticks,
+}
+
+/// The most tasks that any path takes from the schedule under one hold of
+/// the lock (the thread, a worker, `run_pending`, `join`, a schedule for a
+/// past deadline); it releases the lock and moves the next batch after.
+pub(super) const BATCH_MAX: usize = 64;
+
+/// The bound on a sleep for a clock other than
+/// [`MonotonicClock`](crate::MonotonicClock) when the options set none:
+/// such a clock may step back and forth, and the thread cannot predict when
+/// it reads a deadline again.
+pub(super) const DEFAULT_MAX_SLEEP: Duration = Duration::from_secs(1);
+
+pub(super) struct Shared<S, P, C, const N: usize, const QN: usize> {
+    pub(super) state: Mutex<State<S, P, C, N, QN>>,
+    pub(super) wake: Condvar,
+    pub(super) lead: Condvar,
+    pub(super) ready: [Condvar; QN],
+    pub(super) idle: [Condvar; QN],
+    pub(super) tick: Duration,
+}
+
+/// Notifications computed under the lock and sent after releasing it.
+pub(super) struct Wake<const QN: usize> {
+    /// Per queue slot: how many `notify_one`, `usize::MAX` for `notify_all`.
+    pub(super) ready: [usize; QN],
+    pub(super) thread: bool,
+    pub(super) lead: bool,
+}
+
+impl<const QN: usize> Wake<QN> {
+    pub(super) const NONE: Self = Self {
+        ready: [0; QN],
+        thread: false,
+        lead: false,
+    };
+
+    pub(super) fn is_empty(&self) -> bool {
+        !self.thread && !self.lead && self.ready.iter().all(|&n| n == 0)
+    }
+
+    pub(super) fn send(&self, wake: &Condvar, lead: &Condvar, ready: &[Condvar; QN]) {
+        if self.thread {
+            wake.notify_one();
+        }
+        if self.lead {
+            lead.notify_one();
+        }
+        for (&n, cv) in self.ready.iter().zip(ready) {
+            if n == usize::MAX {
+                cv.notify_all();
+            } else {
+                (0..n).for_each(|_| cv.notify_one());
+            }
+        }
+    }
+}
+
+/// The queue slot of `q`: the index of its condition variables. Two queues
+/// share a slot one after the other; a slot alone never identifies a queue.
+pub(super) fn slot(q: QueueId) -> usize {
+    usize::from(q.index)
+}
+
+impl<S, P, C, const N: usize, const QN: usize> State<S, P, C, N, QN>
+where
+    C: Clock,
+    S: Subject,
+{
+    /// Why the scheduler takes no more work, if it does not.
+    pub(super) fn halted(&self) -> Option<Halted> {
+        match self.phase {
+            Phase::Idle | Phase::Running => None,
+            Phase::Failed => Some(Halted::Failed),
+            Phase::Stopped => Some(Halted::Stopped),
+        }
+    }
+
+    /// The workers waiting on `ready` for `q` itself.
+    pub(super) fn waiters(&self, q: QueueId) -> usize {
+        self.waiters
+            .get(slot(q))
+            .filter(|w| w.queue == Some(q))
+            .map_or(0, |w| w.count)
+    }
+
+    /// Counts a worker that is about to wait for `q` (a live queue: the
+    /// count of a removed queue in the same slot is dropped).
+    pub(super) fn begin_wait(&mut self, q: QueueId) {
+        if let Some(w) = self.waiters.get_mut(slot(q)) {
+            if w.queue == Some(q) {
+                w.count += 1;
+            } else {
+                *w = Waiters {
+                    queue: Some(q),
+                    count: 1,
+                };
+            }
+        }
+    }
+
+    /// Uncounts a worker that waited for `q`.
+    pub(super) fn end_wait(&mut self, q: QueueId) {
+        if let Some(w) = self.waiters.get_mut(slot(q)) {
+            if w.queue == Some(q) {
+                w.count = w.count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Plans to wake as many workers of `q` as it has queued tasks: the
+    /// leader first if it waits for `q`, then the others.
+    pub(super) fn ready(&self, q: QueueId, wake: &mut Wake<QN>) {
+        let leads = self.leader.is_some_and(|l| l.queue == q);
+        let waiters = self.waiters(q);
+        if !leads && waiters == 0 {
+            return;
+        }
+        let mut queued = self.core.stats(q).map_or(0, |s| s.queued);
+        if leads && queued > 0 {
+            wake.lead = true;
+            queued -= 1;
+        }
+        if waiters == 0 || queued == 0 {
+            return;
+        }
+        if let Some(n) = wake.ready.get_mut(slot(q)) {
+            let want = if queued >= waiters {
+                usize::MAX
+            } else {
+                queued
+            };
+            *n = (*n).max(want);
+        }
+    }
+
+    /// When something is scheduled and no worker leads, plans to wake one
+    /// waiting worker (of the first live queue that has one) so that it
+    /// becomes the leader. O(QN), and at most one such wake-up in flight.
+    pub(super) fn promote(&mut self, wake: &mut Wake<QN>) {
+        if self.phase != Phase::Running
+            || self.leader.is_some()
+            || self.promoting
+            || self.core.next_deadline().is_none()
+        {
+            return;
+        }
+        let core = &self.core;
+        let follower = wake
+            .ready
+            .iter_mut()
+            .zip(&self.waiters)
+            .find(|(_, w)| w.count > 0 && w.queue.is_some_and(|q| core.stats(q).is_ok()));
+        if let Some((n, _)) = follower {
+            *n = n.saturating_add(1);
+            self.promoting = true;
+        }
+    }
+
+    /// [`ready`](Self::ready) for every queue with waiting workers.
+    pub(super) fn all_ready(&self, wake: &mut Wake<QN>) {
+        for q in self.core.queue_ids() {
+            self.ready(q, wake);
+        }
+    }
+
+    /// Takes at most [`BATCH_MAX`] due tasks from the schedule into their
+    /// queues and plans to wake their workers; returns how many entered.
+    /// Every path that moves due tasks under the lock goes through here.
+    pub(super) fn move_due(&mut self, wake: &mut Wake<QN>) -> usize {
+        #[cfg(test)]
+        let before = self.core.len();
+        let moved = self.core.run_pending_max(BATCH_MAX);
+        #[cfg(test)]
+        {
+            let batch = before.saturating_sub(self.core.len());
+            self.largest_batch = self.largest_batch.max(batch);
+        }
+        if moved > 0 {
+            self.all_ready(wake);
+        }
+        moved
+    }
+
+    /// `true` when a task is due (not counting due tasks that wait for
+    /// room).
+    pub(super) fn is_due(&self) -> bool {
+        self.core
+            .next_deadline()
+            .is_some_and(|d| d <= self.core.now())
+    }
+
+    /// After a task got `deadline`: deliver it at once if it is already due
+    /// and the thread runs (one batch; the thread is woken for any further
+    /// due tasks), or wake the thread if it sleeps past `deadline`.
+    pub(super) fn deadline_set(&mut self, deadline: Ticks, wake: &mut Wake<QN>) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        if deadline <= self.core.now() {
+            self.move_due(wake);
+            if self.is_due() && self.sleep_until.is_some() {
+                self.sleep_until = None;
+                wake.thread = true;
+            }
+        } else {
+            if self.sleep_until.is_some_and(|t| deadline < t) {
+                self.sleep_until = None;
+                wake.thread = true;
+            }
+            match &mut self.leader {
+                Some(lead) if deadline < lead.until => {
+                    lead.until = deadline;
+                    wake.lead = true;
+                }
+                Some(_) => {}
+                None => self.promote(wake),
+            }
+        }
+    }
+
+    pub(super) fn is_idle(&self, q: QueueId) -> Result<bool, QueueError> {
+        let s = self.core.stats(q)?;
+        Ok(s.queued == 0 && s.waiting == 0 && s.done >= s.taken)
+    }
+}
+
+impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
+    /// The state, also when a thread panicked while holding the lock: every
+    /// core operation leaves the core consistent between calls, so the data
+    /// is still usable (a panic in user code on the scheduler thread marks
+    /// the scheduler failed instead).
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<S, P, C, N, QN>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, or why the scheduler takes no more work.
+    pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, State<S, P, C, N, QN>>, Halted> {
+        let st = self.lock();
+        match st.phase {
+            Phase::Idle | Phase::Running => Ok(st),
+            Phase::Failed => Err(Halted::Failed),
+            Phase::Stopped => Err(Halted::Stopped),
+        }
+    }
+
+    pub(super) fn send(&self, wake: &Wake<QN>) {
+        wake.send(&self.wake, &self.lead, &self.ready);
+    }
+
+    /// Wakes every waiter of every kind (stop, failure).
+    pub(super) fn notify_everyone(&self) {
+        self.wake.notify_all();
+        self.lead.notify_all();
+        for cv in self.ready.iter().chain(&self.idle) {
+            cv.notify_all();
+        }
+    }
+
+    pub(super) fn ticks_to_duration(&self, ticks: Ticks) -> Duration {
+        let nanos = u128::from(ticks).saturating_mul(self.tick.as_nanos());
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::When;
+    use crate::thread::{Options, SchedulerThread};
+
+    type Sched = SchedulerThread<u32, u32>;
+
+    #[test]
+    fn tick_conversion_saturates_and_zero_tick_is_one_ns() {
+        let s = Sched::new(&[], Options::new().tick(Duration::ZERO)).unwrap();
+        assert_eq!(s.handle.shared.tick, Duration::from_nanos(1));
+        assert_eq!(
+            s.handle.shared.ticks_to_duration(5),
+            Duration::from_nanos(5)
+        );
+        let hour = Sched::new(&[], Options::new().tick(Duration::from_secs(3600))).unwrap();
+        let far = hour.handle.shared.ticks_to_duration(Ticks::MAX);
+        assert_eq!(far, Duration::from_nanos(u64::MAX));
+    }
+
+    /// The scheduler thread records the deadline it sleeps until, and an
+    /// earlier deadline resets it (the wake-up), a later one does not.
+    #[test]
+    fn only_an_earlier_deadline_wakes_the_thread() {
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        let now = s.now();
+        let mut st = s.handle.shared.lock();
+        st.phase = Phase::Running; // as if started, without a thread
+        st.sleep_until = Some(now + 1_000_000_000);
+        let mut wake = Wake::NONE;
+        st.deadline_set(now + 2_000_000_000, &mut wake);
+        assert!(!wake.thread);
+        assert_eq!(st.sleep_until, Some(now + 1_000_000_000));
+        st.deadline_set(now + 500_000_000, &mut wake);
+        assert!(wake.thread);
+        assert_eq!(st.sleep_until, None);
+        // Already due: delivered on the spot, no wake-up needed.
+        let mut wake = Wake::NONE;
+        st.core.schedule(Task::new(q, 0, 7), When::At(0)).unwrap();
+        st.deadline_set(0, &mut wake);
+        assert!(!wake.thread);
+        assert_eq!(st.core.stats(q).unwrap().queued, 1);
+        st.phase = Phase::Stopped;
+    }
+
+    /// The sequence of a lost wake-up: a worker leads while waiting for
+    /// queue `x`; `x` is removed and added again in the same queue slot; a
+    /// second worker waits for the new `x`; a task is queued there. The
+    /// wake-up goes to the second worker, not to the leader, which waits
+    /// for a queue that no longer exists.
+    #[test]
+    fn a_wake_up_is_not_credited_to_the_leader_of_a_removed_queue() {
+        let s = Sched::new(&[("x", 0)], Options::new()).unwrap();
+        let x = s.queue_id("x").unwrap();
+        let mut st = s.handle.shared.lock();
+        st.phase = Phase::Running; // as if started, without a thread
+        st.leader = Some(Lead {
+            queue: x,
+            until: Ticks::MAX,
+        });
+        st.core.remove_queue(x, drop).unwrap();
+        let x2 = st.core.add_queue("x", 0).unwrap();
+        assert_eq!((slot(x2), x2 == x), (slot(x), false));
+        st.begin_wait(x2);
+        st.core.schedule(Task::new(x2, 0, 1), When::Now).unwrap();
+        let mut wake = Wake::NONE;
+        st.ready(x2, &mut wake);
+        assert!(!wake.lead, "credited to the leader of the removed queue");
+        assert_eq!(
+            wake.ready[slot(x2)],
+            usize::MAX,
+            "the waiter of x2 is woken"
+        );
+        st.phase = Phase::Stopped;
+    }
+
+    /// Every path that moves due tasks moves at most `BATCH_MAX` under one
+    /// hold of the lock: a schedule for a past deadline (the rest is left
+    /// to the thread, which is woken), `run_pending`, and the thread and
+    /// workers while `join` waits.
+    #[test]
+    fn due_tasks_move_in_bounded_batches() {
+        const TASKS: u32 = 1000;
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
+        }
+        {
+            let mut st = s.handle.shared.lock();
+            st.phase = Phase::Running; // as if started, without a thread
+            st.sleep_until = Some(Ticks::MAX);
+        }
+        s.schedule(Task::new(q, 0, TASKS), When::At(0)).unwrap();
+        {
+            let mut st = s.handle.shared.lock();
+            assert_eq!(st.core.stats(q).unwrap().queued, BATCH_MAX);
+            assert_eq!(st.sleep_until, None, "the thread is woken for the rest");
+            assert_eq!(st.largest_batch, BATCH_MAX);
+            st.phase = Phase::Idle;
+        }
+        assert_eq!(s.run_pending(), Ok(TASKS as usize + 1 - BATCH_MAX));
+        assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
+
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
+        }
+        s.start().unwrap();
+        let worker = {
+            let h = s.handle();
+            std::thread::spawn(move || {
+                for _ in 0..TASKS {
+                    h.get_task(q, crate::thread::Wait::Forever).unwrap();
+                    h.task_done(q).unwrap();
+                }
+            })
+        };
+        s.join(q).unwrap();
+        worker.join().unwrap();
+        assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
+        s.stop().unwrap();
+    }
+
+    /// A clock other than `MonotonicClock` gets a bound on every sleep when
+    /// the thread starts (it may step back); `MonotonicClock` none, and an
+    /// explicit bound is kept.
+    #[test]
+    fn max_sleep_defaults_by_clock() {
+        #[derive(Clone, Copy)]
+        struct Fixed;
+        impl Clock for Fixed {
+            fn now(&self) -> Ticks {
+                0
+            }
+        }
+        let mono = Sched::new(&[], Options::new()).unwrap();
+        mono.start().unwrap();
+        assert_eq!(mono.handle.shared.lock().max_sleep, None);
+        let fixed: SchedulerThread<u32, u32, Fixed> =
+            SchedulerThread::with_clock(Fixed, &[], Options::new()).unwrap();
+        assert_eq!(fixed.handle.shared.lock().max_sleep, None);
+        fixed.start().unwrap();
+        assert_eq!(
+            fixed.handle.shared.lock().max_sleep,
+            Some(DEFAULT_MAX_SLEEP)
+        );
+        let ms = Duration::from_millis(5);
+        let set: SchedulerThread<u32, u32, Fixed> =
+            SchedulerThread::with_clock(Fixed, &[], Options::new().max_sleep(ms)).unwrap();
+        set.start().unwrap();
+        assert_eq!(set.handle.shared.lock().max_sleep, Some(ms));
+    }
+
+    #[cfg(feature = "log")]
+    #[test]
+    fn logs_scheduling_and_delivery() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        struct Capture;
+        static SCHEDULED: AtomicBool = AtomicBool::new(false);
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        impl log::Log for Capture {
+            fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+                true
+            }
+            fn log(&self, record: &log::Record<'_>) {
+                let text = std::format!("{}", record.args());
+                if text.contains("scheduled at tick") {
+                    SCHEDULED.store(true, Ordering::SeqCst);
+                }
+                if text.contains("taken") && text.contains("after its deadline") {
+                    TAKEN.store(true, Ordering::SeqCst);
+                }
+            }
+            fn flush(&self) {}
+        }
+        static CAPTURE: Capture = Capture;
+        log::set_logger(&CAPTURE).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+
+        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        s.schedule(Task::new(q, 0, 1), When::At(0)).unwrap();
+        s.run_pending().unwrap();
+        s.get_task(q, crate::thread::Wait::NoWait).unwrap();
+        assert!(SCHEDULED.load(Ordering::SeqCst) && TAKEN.load(Ordering::SeqCst));
+    }
+}
