@@ -207,7 +207,12 @@ where
             ready.notify_all();
             idle.notify_all();
         }
+        // Futures of the removed queue are dropped from its slot's list
+        // now, under the lock, for the same reason; woken after.
+        let mut wake = Wake::NONE;
+        st.drain_futures(queue, &mut wake);
         drop(st);
+        self.shared.send(&wake);
         Ok(tasks)
     }
 

@@ -1,8 +1,8 @@
 //! The threaded layer (feature `std`): [`SchedulerThread`], a background
 //! thread that moves due tasks into named queues while any number of threads
 //! schedule, cancel and consume through cloneable [`SchedulerHandle`]s; the
-//! std clock [`MonotonicClock`]; and the crossbeam-channel queue
-//! [`ChannelQueue`].
+//! std clock [`MonotonicClock`]; the crossbeam-channel queue
+//! [`ChannelQueue`]; and [`GetTaskFuture`], a worker's wait as a future.
 
 /// `log::debug!` with the `log` feature; without it, nothing (the arguments
 /// are type-checked and never evaluated).
@@ -33,10 +33,12 @@ mod background;
 mod channel_queue;
 mod clock;
 mod error;
+mod future;
 mod handle;
 mod loom;
 mod options;
 mod scheduler_thread;
+mod waker_list;
 mod wakeup;
 
 pub use channel_queue::ChannelQueue;
@@ -45,6 +47,7 @@ pub use error::{
     CancelError, DoneError, Halted, NewQueueError, QueueError, StartError, Stopped, SubmitError,
     TakeError,
 };
+pub use future::GetTaskFuture;
 pub use handle::SchedulerHandle;
 pub use options::{Options, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
 pub use scheduler_thread::SchedulerThread;

@@ -15,6 +15,7 @@ use super::error::{StartError, Stopped};
 use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
 use super::options::{Options, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+use super::waker_list::WakerList;
 use super::wakeup::{Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
 use crate::clock::Clock;
 use crate::error::AddQueueError;
@@ -202,6 +203,7 @@ where
                 waiters: [Waiters::default(); QN],
                 leader: None,
                 promoting: false,
+                wakers: core::array::from_fn(|_| WakerList::new()),
                 max_sleep: options.max_sleep,
                 #[cfg(test)]
                 largest_batch: 0,

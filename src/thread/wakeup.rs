@@ -41,6 +41,21 @@
 //!   [`task_done`](crate::SchedulerHandle::task_done) notifies it when the queue
 //!   becomes idle.
 //!
+//! Futures ([`get_task_async`](crate::SchedulerHandle::get_task_async))
+//! wait beside the `ready` condition variables: each queue slot has a
+//! [`WakerList`] in the state, and wherever `ready[slot]` is notified, the
+//! futures of that queue are woken too, for the tasks that the leader and
+//! the blocked workers do not already cover (the oldest futures first,
+//! counting those woken and not yet polled). Removing a queue, stopping and
+//! the failure of the thread wake every future of the queue or of all
+//! queues. A future never leads: it cannot sleep until a deadline on a
+//! thread. Due tasks reach it through the scheduler thread, a leading
+//! worker, or a poll that finds its queue empty while tasks are due (it
+//! moves one batch, as a blocked worker does); before
+//! [`start`](crate::SchedulerThread::start), through
+//! [`run_pending`](crate::SchedulerHandle::run_pending) and
+//! [`run_all`](crate::SchedulerHandle::run_all).
+//!
 //! A worker in `get_task` that finds its queue empty while tasks are due
 //! moves them (a batch of at most 64 at a time), whether it led or not.
 //!
@@ -64,13 +79,16 @@
 //! just computes its sleep again, and a worker that wakes early leads
 //! again until the same deadline.
 
+use core::task::Waker;
 use std::boxed::Box;
 use std::sync::PoisonError;
 use std::time::Duration;
+use std::vec::Vec;
 
 use super::channel_queue::ChannelQueue;
 use super::error::{Halted, QueueError};
 use super::loom::{Condvar, Mutex, MutexGuard};
+use super::waker_list::{Key, WakerList};
 use crate::clock::{Clock, Ticks};
 use crate::scheduler::Scheduler;
 use crate::subject::Subject;
@@ -107,6 +125,8 @@ pub(super) struct State<S, P, C, const N: usize, const QN: usize> {
     /// A waiting worker was notified to become the leader and has not woken
     /// yet: do not notify another.
     pub(super) promoting: bool,
+    /// The futures waiting for a task, per queue slot.
+    pub(super) wakers: [WakerList; QN],
     /// The longest the thread or the leader sleeps before reading the clock
     /// again (`None`: until the next deadline). Set from the options when
     /// the thread starts.
@@ -156,6 +176,8 @@ pub(super) struct Shared<S, P, C, const N: usize, const QN: usize> {
 pub(super) struct Wake<const QN: usize> {
     /// Per queue slot: how many `notify_one`, `usize::MAX` for `notify_all`.
     pub(super) ready: [usize; QN],
+    /// The wakers of futures to wake.
+    pub(super) wakers: Vec<Waker>,
     pub(super) thread: bool,
     pub(super) lead: bool,
 }
@@ -163,12 +185,13 @@ pub(super) struct Wake<const QN: usize> {
 impl<const QN: usize> Wake<QN> {
     pub(super) const NONE: Self = Self {
         ready: [0; QN],
+        wakers: Vec::new(),
         thread: false,
         lead: false,
     };
 
     pub(super) fn is_empty(&self) -> bool {
-        !self.thread && !self.lead && self.ready.iter().all(|&n| n == 0)
+        !self.thread && !self.lead && self.wakers.is_empty() && self.ready.iter().all(|&n| n == 0)
     }
 
     pub(super) fn send(&self, wake: &Condvar, lead: &Condvar, ready: &[Condvar; QN]) {
@@ -185,6 +208,7 @@ impl<const QN: usize> Wake<QN> {
                 (0..n).for_each(|_| cv.notify_one());
             }
         }
+        self.wakers.iter().for_each(Waker::wake_by_ref);
     }
 }
 
@@ -206,14 +230,6 @@ where
             Phase::Failed => Some(Halted::Failed),
             Phase::Stopped => Some(Halted::Stopped),
         }
-    }
-
-    /// The workers waiting on `ready` for `q` itself.
-    pub(super) fn waiters(&self, q: QueueId) -> usize {
-        self.waiters
-            .get(slot(q))
-            .filter(|w| w.queue == Some(q))
-            .map_or(0, |w| w.count)
     }
 
     /// Counts a worker that is about to wait for `q` (a live queue: the
@@ -241,29 +257,17 @@ where
     }
 
     /// Plans to wake as many workers of `q` as it has queued tasks: the
-    /// leader first if it waits for `q`, then the others.
-    pub(super) fn ready(&self, q: QueueId, wake: &mut Wake<QN>) {
-        let leads = self.leader.is_some_and(|l| l.queue == q);
-        let waiters = self.waiters(q);
-        if !leads && waiters == 0 {
-            return;
-        }
-        let mut queued = self.core.stats(q).map_or(0, |s| s.queued);
-        if leads && queued > 0 {
-            wake.lead = true;
-            queued -= 1;
-        }
-        if waiters == 0 || queued == 0 {
-            return;
-        }
-        if let Some(n) = wake.ready.get_mut(slot(q)) {
-            let want = if queued >= waiters {
-                usize::MAX
-            } else {
-                queued
-            };
-            *n = (*n).max(want);
-        }
+    /// leader first if it waits for `q`, then the others, then futures for
+    /// the tasks left over.
+    pub(super) fn ready(&mut self, q: QueueId, wake: &mut Wake<QN>) {
+        let Self {
+            core,
+            leader,
+            waiters,
+            wakers,
+            ..
+        } = self;
+        plan_ready(core, *leader, waiters, wakers, q, wake);
     }
 
     /// When something is scheduled and no worker leads, plans to wake one
@@ -290,9 +294,38 @@ where
     }
 
     /// [`ready`](Self::ready) for every queue with waiting workers.
-    pub(super) fn all_ready(&self, wake: &mut Wake<QN>) {
-        for q in self.core.queue_ids() {
+    pub(super) fn all_ready(&mut self, wake: &mut Wake<QN>) {
+        let Self {
+            core,
+            leader,
+            waiters,
+            wakers,
+            ..
+        } = self;
+        for q in core.queue_ids() {
+            plan_ready(core, *leader, waiters, wakers, q, wake);
+        }
+    }
+
+    /// Removes the future `key` waiting for `q`. When it had been woken
+    /// and not polled since, its wake-up is handed on to the next future
+    /// or worker, if tasks are queued.
+    pub(super) fn forget_future(&mut self, q: QueueId, key: Key, wake: &mut Wake<QN>) {
+        let notified = self
+            .wakers
+            .get_mut(slot(q))
+            .and_then(|list| list.remove(key));
+        if notified == Some(true) {
             self.ready(q, wake);
+        }
+    }
+
+    /// Plans to wake every future waiting for `q` (removed).
+    pub(super) fn drain_futures(&mut self, q: QueueId, wake: &mut Wake<QN>) {
+        if let Some(list) = self.wakers.get_mut(slot(q)) {
+            if list.len(q) > 0 {
+                list.drain(&mut wake.wakers);
+            }
         }
     }
 
@@ -357,6 +390,51 @@ where
     }
 }
 
+/// [`State::ready`] on the fields it needs, so that
+/// [`State::all_ready`] can walk the queues while it plans.
+fn plan_ready<S, P, C, const N: usize, const QN: usize>(
+    core: &Core<S, P, C, N, QN>,
+    leader: Option<Lead>,
+    waiters: &[Waiters; QN],
+    wakers: &mut [WakerList; QN],
+    q: QueueId,
+    wake: &mut Wake<QN>,
+) where
+    C: Clock,
+    S: Subject,
+{
+    let leads = leader.is_some_and(|l| l.queue == q);
+    let waiters = waiters
+        .get(slot(q))
+        .filter(|w| w.queue == Some(q))
+        .map_or(0, |w| w.count);
+    let futures = wakers.get(slot(q)).map_or(0, |l| l.len(q));
+    if !leads && waiters == 0 && futures == 0 {
+        return;
+    }
+    let mut queued = core.stats(q).map_or(0, |s| s.queued);
+    if leads && queued > 0 {
+        wake.lead = true;
+        queued -= 1;
+    }
+    if waiters > 0 && queued > 0 {
+        if let Some(n) = wake.ready.get_mut(slot(q)) {
+            let want = if queued >= waiters {
+                usize::MAX
+            } else {
+                queued
+            };
+            *n = (*n).max(want);
+        }
+        queued -= queued.min(waiters);
+    }
+    if futures > 0 && queued > 0 {
+        if let Some(list) = wakers.get_mut(slot(q)) {
+            list.notify(q, queued, &mut wake.wakers);
+        }
+    }
+}
+
 impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
     /// The state, also when a thread panicked while holding the lock: every
     /// core operation leaves the core consistent between calls, so the data
@@ -380,13 +458,21 @@ impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
         wake.send(&self.wake, &self.lead, &self.ready);
     }
 
-    /// Wakes every waiter of every kind (stop, failure).
+    /// Wakes every waiter of every kind (stop, failure), futures included.
+    /// Called after the phase changed, without the lock.
     pub(super) fn notify_everyone(&self) {
         self.wake.notify_all();
         self.lead.notify_all();
         for cv in self.ready.iter().chain(&self.idle) {
             cv.notify_all();
         }
+        let mut wakers = Vec::new();
+        let mut st = self.lock();
+        for list in &mut st.wakers {
+            list.drain(&mut wakers);
+        }
+        drop(st);
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     pub(super) fn ticks_to_duration(&self, ticks: Ticks) -> Duration {
