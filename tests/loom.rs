@@ -10,11 +10,14 @@
 //! RUSTFLAGS="--cfg tardy_loom" cargo test --release --features loom --test loom
 //! ```
 //!
+//! The models of `get_task_async` drive futures with loom's `block_on`.
+//!
 //! The models are small on purpose (one task, two or three threads besides
 //! the scheduler thread) so that the whole file finishes in about a minute.
 
 #![cfg(tardy_loom)]
 
+use std::future::Future;
 use std::sync::atomic::AtomicUsize;
 
 use loom::sync::atomic::{AtomicU64, Ordering};
@@ -408,6 +411,89 @@ fn a_re_created_queue_wakes_its_own_worker() {
         sched.schedule(Task::new(x2, 2, 2), When::Now).unwrap();
         assert_eq!(second.join().unwrap(), Ok(2));
         assert_eq!(first.join().unwrap(), Err(TakeError::UnknownQueue));
+        assert!(sched.stop().unwrap().is_empty());
+    });
+}
+
+/// A future on `h` waiting for `q` on a loom thread (loom's `block_on`):
+/// 1 when it took task 7, 0 when the scheduler stopped.
+fn future_worker(
+    h: tardy::SchedulerHandle<u8, u8, ModelClock, 4, 2>,
+    q: tardy::QueueId,
+) -> thread::JoinHandle<usize> {
+    thread::spawn(move || match loom::future::block_on(h.get_task_async(q)) {
+        Ok(t) => {
+            assert_eq!(*t.payload(), 7);
+            1
+        }
+        Err(TakeError::Stopped) => 0,
+        Err(e) => panic!("get_task_async: {e:?}"),
+    })
+}
+
+/// The waker hand-off of `get_task_async`: a future waits on one thread
+/// while a producer schedules a task for now on another. Whether the future
+/// registers its waker before the task is queued (then it is woken) or
+/// after (then its poll finds the task), it takes the task: a wake-up is
+/// never lost (loom fails a model in which a thread waits forever).
+#[test]
+fn a_future_is_woken_by_a_task_scheduled_now() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let worker = future_worker(sched.handle(), q);
+        let producer = {
+            let h = sched.handle();
+            thread::spawn(move || h.schedule(Task::new(q, 1, 7), When::Now).unwrap())
+        };
+        producer.join().unwrap();
+        assert_eq!(worker.join().unwrap(), 1);
+        assert!(sched.stop().unwrap().is_empty());
+    });
+}
+
+/// Stop races a waiting future and a task scheduled for now: the task is
+/// taken by the future or handed back by `stop`, exactly one of the two
+/// (both occur), and the future is never left waiting.
+#[test]
+fn a_future_is_woken_by_stop() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let worker = future_worker(sched.handle(), q);
+        sched.schedule(Task::new(q, 1, 7), When::Now).unwrap();
+        let left = sched.stop().unwrap();
+        let taken = worker.join().unwrap();
+        assert_eq!(taken + left.len(), 1, "the task is in exactly one place");
+        FUTURE_STOP.saw(taken);
+    });
+    FUTURE_STOP.assert_all_seen();
+}
+
+static FUTURE_STOP: Outcomes<2> = Outcomes::new();
+
+/// Cancel safety of the hand-off: future `a` registers first, then another
+/// thread waits on future `b`; a producer schedules one task while the
+/// owner drops `a` without polling it again. If `a` was the one woken for
+/// the task, dropping it hands the wake-up on to `b`: `b` always gets the
+/// task, and `a` never took it.
+#[test]
+fn a_dropped_future_hands_its_wake_up_on() {
+    model(|| {
+        let (sched, _clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let mut a = sched.get_task_async(q);
+        let noop = std::task::Waker::noop();
+        let polled = std::pin::Pin::new(&mut a).poll(&mut std::task::Context::from_waker(noop));
+        assert!(polled.is_pending());
+        let b = future_worker(sched.handle(), q);
+        let producer = {
+            let h = sched.handle();
+            thread::spawn(move || h.schedule(Task::new(q, 1, 7), When::Now).unwrap())
+        };
+        drop(a);
+        producer.join().unwrap();
+        assert_eq!(b.join().unwrap(), 1);
         assert!(sched.stop().unwrap().is_empty());
     });
 }
