@@ -245,15 +245,18 @@ fn host(name: &str) {
 
 #[test]
 fn committed_header_is_the_generated_one() {
-    let generated = std::fs::read_to_string(&libs().generated_header)
-        .expect("the build generated tardy.h (see the build warnings)");
-    let committed = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("include/tardy.h"))
-        .expect("include/tardy.h exists");
-    assert!(
-        generated == committed,
-        "include/tardy.h is stale: regenerate it with \
-         `TARDY_UPDATE_HEADER=1 cargo build --features capi` and commit it"
-    );
+    for header in ["tardy.h", "tardy_baremetal.h"] {
+        let generated = std::fs::read_to_string(libs().generated_header.with_file_name(header))
+            .unwrap_or_else(|_| panic!("the build generated {header} (see the build warnings)"));
+        let committed =
+            std::fs::read_to_string(Path::new(MANIFEST_DIR).join("include").join(header))
+                .unwrap_or_else(|_| panic!("include/{header} exists"));
+        assert!(
+            generated == committed,
+            "include/{header} is stale: regenerate it with \
+             `TARDY_UPDATE_HEADER=1 cargo build --features capi` and commit it"
+        );
+    }
 }
 
 #[test]

@@ -790,10 +790,37 @@ where
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
-        let mut st = self.lock();
+        let st = self.lock();
         if st.phase == Phase::Stopped {
             return Err(SubmitError::Stopped(task));
         }
+        self.submit_locked(st, task, when)
+    }
+
+    /// As [`schedule`](Self::schedule), with the task made by `make` from
+    /// the core under the same lock hold (the C ABI resolves a queue name
+    /// this way); `stopped` when stopped, without calling `make`.
+    #[cfg(feature = "capi")]
+    pub(crate) fn schedule_made<E: From<SubmitError<Task<S, P>>>>(
+        &self,
+        make: impl FnOnce(&Core<S, P, C, N, QN>) -> Result<Task<S, P>, E>,
+        when: When,
+        stopped: E,
+    ) -> Result<TaskId, E> {
+        let st = self.lock();
+        if st.phase == Phase::Stopped {
+            return Err(stopped);
+        }
+        let task = make(&st.core)?;
+        Ok(self.submit_locked(st, task, |_| when)?)
+    }
+
+    fn submit_locked(
+        &self,
+        mut st: MutexGuard<'_, State<S, P, C, N, QN>>,
+        task: Task<S, P>,
+        when: impl FnOnce(&C) -> When,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         let when = when(st.core.clock());
         let queue = task.queue();
         let id = st.core.schedule(task, when)?;
