@@ -37,11 +37,11 @@ use crate::clock::{Clock, Ticks};
 use crate::queue::HeaplessQueue;
 use crate::scheduler::Scheduler;
 use crate::sync::CsScheduler;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{QueueId, TaskId, When};
 
 use super::boundary::{check_out, ffi_panic_boundary, write_out};
 use super::status::tardy_status::{self, *};
-use super::types::{tardy_clock_fn, tardy_task, CTask, HostClock, UserData};
+use super::types::{tardy_clock_fn, tardy_task, CTask, HostClock, NewTask, UserData};
 
 /// Task slots of a bare-metal scheduler: at most this many tasks are
 /// scheduled (not yet delivered) at once.
@@ -176,17 +176,8 @@ impl tardy_scheduler {
         Ok(tasks)
     }
 
-    pub(crate) fn schedule(
-        &self,
-        name: &str,
-        subject: u64,
-        user_data: UserData,
-        when: When,
-    ) -> Result<u64, tardy_status> {
-        let id = self.with(|c| {
-            let q = c.queue_id(name)?;
-            Ok(c.schedule(Task::new(q, subject, user_data), when)?)
-        })?;
+    pub(crate) fn schedule(&self, name: &str, new: NewTask) -> Result<u64, tardy_status> {
+        let id = self.with(|c| Ok(c.schedule(new.into_task(c.queue_id(name)?), new.when)?))?;
         Ok(id.get())
     }
 
@@ -277,8 +268,8 @@ pub unsafe extern "C" fn tardy_init(
     out: *mut *mut tardy_scheduler,
 ) -> tardy_status {
     ffi_panic_boundary! {
-        check_out(out)?;
         let func = clock.ok_or(TARDY_ERR_NULL)?;
+        check_out(out)?;
         let place = mem.cast::<tardy_scheduler>();
         check_out(place)?;
         if len < size_of::<tardy_scheduler>() {

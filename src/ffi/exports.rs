@@ -12,12 +12,12 @@ use core::ffi::{c_char, c_void};
 
 use crate::task::When;
 
-use super::backend::tardy_scheduler;
+use super::backend::{tardy_scheduler, Tasks};
 use super::boundary::{
     self, check_opt_out, check_out, ffi_panic_boundary, hand_back, sched, write_out,
 };
 use super::status::tardy_status;
-use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, UserData};
+use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, NewTask, UserData};
 
 /// Creates a scheduler with no queue and writes it to `*out`.
 ///
@@ -180,7 +180,12 @@ unsafe fn schedule(
         // SAFETY: `queue` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(queue) }?;
         check_opt_out(out_id)?;
-        let id = s.schedule(name, subject, UserData(user_data), when)?;
+        let new = NewTask {
+            subject,
+            user_data: UserData(user_data),
+            when,
+        };
+        let id = s.schedule(name, new)?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_id, id) };
         Ok(())
@@ -349,14 +354,38 @@ pub unsafe extern "C" fn tardy_cancel_subject(
     user: *mut c_void,
     out_count: *mut usize,
 ) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe {
+        hand_back_counted(s, on_cancelled, user, out_count, |s| {
+            s.cancel_subject(subject)
+        })
+    }
+}
+
+/// The body of the functions that hand tasks back with a count
+/// (`tardy_cancel_subject`, `tardy_drain`): takes the tasks with `take`,
+/// hands each to `f(user, task)` with no lock held, writes how many to
+/// `*out_count` unless that is NULL.
+///
+/// # Safety
+///
+/// - `s` is NULL or a live scheduler;
+/// - `f`, if not NULL, is safe to call with `user`;
+/// - `out_count` is NULL or valid for writing a `size_t`.
+pub(crate) unsafe fn hand_back_counted(
+    s: *mut tardy_scheduler,
+    f: tardy_task_fn,
+    user: *mut c_void,
+    out_count: *mut usize,
+    take: impl FnOnce(&tardy_scheduler) -> Result<Tasks, tardy_status>,
+) -> tardy_status {
     ffi_panic_boundary! {
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_count)?;
-        let tasks = s.cancel_subject(subject)?;
-        // SAFETY: `on_cancelled` may be called with `user` (caller's
-        // promise).
-        unsafe { hand_back(on_cancelled, user, &tasks) };
+        let tasks = take(s)?;
+        // SAFETY: `f` may be called with `user` (caller's promise).
+        unsafe { hand_back(f, user, &tasks) };
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_count, tasks.len()) };
         Ok(())

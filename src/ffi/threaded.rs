@@ -16,12 +16,15 @@ use std::time::Duration;
 use std::vec::Vec;
 
 use crate::clock::{Clock, Ticks};
-use crate::task::{Task, TaskId, When};
+use crate::task::{TaskId, When};
 use crate::thread::{MonotonicClock, Options, SchedulerThread, Wait};
 
-use super::boundary::{check_opt_out, check_out, ffi_panic_boundary, hand_back, sched, write_out};
+use super::boundary::{check_out, ffi_panic_boundary, sched, write_out};
+use super::exports::hand_back_counted;
 use super::status::tardy_status::{self, *};
-use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, CTask, HostClock, UserData};
+use super::types::{
+    tardy_clock_fn, tardy_task, tardy_task_fn, CTask, HostClock, NewTask, UserData,
+};
 
 /// Task slots per scheduler: at most this many tasks are scheduled (not yet
 /// delivered) at once.
@@ -240,19 +243,10 @@ impl tardy_scheduler {
 
     /// Schedules a task for the queue `name`, resolving the name under the
     /// same lock hold as the scheduling.
-    pub(crate) fn schedule(
-        &self,
-        name: &str,
-        subject: u64,
-        user_data: UserData,
-        when: When,
-    ) -> Result<u64, tardy_status> {
+    pub(crate) fn schedule(&self, name: &str, new: NewTask) -> Result<u64, tardy_status> {
         let scheduled = self.enter()?.schedule_made(
-            |core| {
-                let q = core.queue_id(name).map_err(|_| TARDY_ERR_NO_QUEUE)?;
-                Ok(Task::new(q, subject, user_data))
-            },
-            when,
+            |core| Ok(new.into_task(core.queue_id(name)?)),
+            new.when,
             TARDY_ERR_STATE,
         );
         Ok(scheduled?.get())
@@ -480,15 +474,6 @@ pub unsafe extern "C" fn tardy_drain(
     user: *mut c_void,
     out_count: *mut usize,
 ) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        check_opt_out(out_count)?;
-        let tasks = s.drain(on_task.is_some())?;
-        // SAFETY: `on_task` may be called with `user` (caller's promise).
-        unsafe { hand_back(on_task, user, &tasks) };
-        // SAFETY: checked above; writable by the caller's promise.
-        unsafe { write_out(out_count, tasks.len()) };
-        Ok(())
-    }
+    // SAFETY: the same obligations, passed on.
+    unsafe { hand_back_counted(s, on_task, user, out_count, |s| s.drain(on_task.is_some())) }
 }

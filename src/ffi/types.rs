@@ -4,7 +4,7 @@
 use core::ffi::c_void;
 
 use crate::clock::{Clock, Ticks};
-use crate::task::Task;
+use crate::task::{QueueId, Task, When};
 
 /// The longest queue name, in bytes of UTF-8, without the terminating NUL.
 pub const TARDY_MAX_NAME_LEN: usize = 31;
@@ -79,6 +79,22 @@ unsafe impl Send for UserData {}
 /// The task type of the C scheduler: subject `u64`, payload the host's
 /// pointer.
 pub(crate) type CTask = Task<u64, UserData>;
+
+/// A task a C caller asks to schedule, and when, before its queue name is
+/// resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewTask {
+    pub(crate) subject: u64,
+    pub(crate) user_data: UserData,
+    pub(crate) when: When,
+}
+
+impl NewTask {
+    /// The task for the queue `queue`.
+    pub(crate) fn into_task(self, queue: QueueId) -> CTask {
+        Task::new(queue, self.subject, self.user_data)
+    }
+}
 
 impl From<&CTask> for tardy_task {
     fn from(t: &CTask) -> Self {
