@@ -3,7 +3,8 @@
 //! target directory), checks that the committed `include/tardy.h` is the
 //! header the build generates, compiles the header as C++, and builds and
 //! runs every C host under `ffi/` against both libraries, plainly and under
-//! AddressSanitizer + UndefinedBehaviorSanitizer.
+//! AddressSanitizer + UndefinedBehaviorSanitizer, and the C stress test
+//! `ffi/stress_api.c` plainly.
 //!
 //! Needs `cc` and `c++` (gcc or clang) with their sanitizer runtimes
 //! (Debian: `gcc g++ libasan8 libubsan1`, pulled in by `gcc`/`g++`); a
@@ -309,6 +310,19 @@ fn embedded_host_drives_time_itself() {
 #[test]
 fn threaded_host_delivers_or_hands_back_everything() {
     host("threaded_host");
+}
+
+/// `ffi/stress_api.c`: many threads call every function at once; every
+/// task's `user_data` must come back exactly once. Plain here (static
+/// link, no sanitizer, the default 20 000 tasks); `ffi/stress_sanitized.sh`
+/// runs it under ThreadSanitizer.
+#[test]
+fn stress_every_task_comes_back_exactly_once() {
+    let exe = compile("stress_api", Link::Static, false);
+    let output = run(&mut Command::new(&exe));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("stress_api: ok"), "{stdout}");
+    eprintln!("{}", stdout.trim());
 }
 
 #[test]
