@@ -219,7 +219,9 @@ static void *worker(void *arg) {
         if (st == TARDY_OK) {
             CHECK(task.id != 0);
             came_back(task.user_data, TAKEN);
-            CHECK(tardy_task_done(s, q) == TARDY_OK);
+            /* TARDY_ERR_STATE: the scheduler stopped since the take. */
+            st = tardy_task_done(s, q);
+            CHECK(st == TARDY_OK || st == TARDY_ERR_STATE);
         } else if (st == TARDY_ERR_EMPTY) {
             atomic_fetch_add(&stats[TIMEOUTS], 1);
         } else {
