@@ -46,11 +46,6 @@ impl<St: Storage> Heap<St> {
         keys: <St::Array<Key> as Array<_>>::EMPTY,
     };
 
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// The slot and key at the top.
     #[inline]
     pub(crate) fn first(&self) -> Option<(St::Index, Key)> {
