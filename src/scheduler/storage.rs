@@ -229,7 +229,9 @@ impl<const N: usize> Storage for FixedStorage<N> {
 
 /// Entries per segment of the allocated storage (a multiple of 4, so a
 /// heap node's four children rarely straddle two segments).
+#[cfg(feature = "alloc")]
 pub const SEGMENT: usize = 1 << SEGMENT_BITS;
+#[cfg(feature = "alloc")]
 const SEGMENT_BITS: u32 = 12;
 
 #[cfg(feature = "alloc")]

@@ -86,7 +86,7 @@ impl<St: Storage> SubjectIndex<St> {
 
     /// The bucket of `subject`.
     #[inline]
-    pub(crate) fn bucket<S: Subject + ?Sized>(&self, subject: &S) -> usize {
+    pub(crate) fn bucket<S: Subject>(&self, subject: &S) -> usize {
         self.address(self.hashing.hash(subject))
     }
 
@@ -251,6 +251,7 @@ impl<St: Storage> SubjectIndex<St> {
     }
 
     /// Drops the links beyond `slots` slot numbers (after the slots shrank).
+    #[cfg(feature = "alloc")]
     pub(crate) fn truncate_links(&mut self, slots: usize) {
         while self.links.len() > slots {
             if self.links.pop().is_none() {

@@ -6,11 +6,9 @@ use std::vec::Vec as StdVec;
 
 use proptest::prelude::*;
 
-use super::storage::SubjectHashing;
 use super::storage::{Array, Index};
 use super::*;
 use crate::clock::ManualClock;
-use crate::error::ReserveError;
 use crate::queue::HeaplessQueue;
 
 type T = Task<u8, u32>;
@@ -367,6 +365,7 @@ fn queue_generation_end_retires_the_queue_slot() {
 #[test]
 fn colliding_subjects_do_not_make_cancel_by_subject_scan() {
     type Q = crate::queue::VecDequeQueue<Task<u32, u32>>;
+    use super::storage::SubjectHashing;
     let colliding: StdVec<u32> = {
         let fnv = SeededFnv(0);
         let bucket = |x: &u32| fnv.hash(x) & 4095;
@@ -404,6 +403,7 @@ fn colliding_subjects_do_not_make_cancel_by_subject_scan() {
 #[cfg(feature = "alloc")]
 #[test]
 fn growing_storage_grows_and_shrinks() {
+    use crate::error::ReserveError;
     type Q = crate::queue::VecDequeQueue<Task<u32, u32>>;
     let clock = ManualClock::new(0);
     let mut s: AllocScheduler<&ManualClock, Q, u32, u32, 2> = AllocScheduler::new(&clock);
