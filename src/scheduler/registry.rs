@@ -3,8 +3,9 @@
 //! A [`QueueId`] is a queue slot number and the slot's generation (48
 //! bits), which grows each time the slot's queue is removed, so a removed
 //! queue's handle never names the queue added in its place. A queue slot
-//! whose generation is spent (after 2^48 - 1 removals, thousands of years
-//! at a million a second) is retired: never used again. Names map to queue
+//! whose generation is spent (after 2^48 - 2 removals: 8.9 years of
+//! nothing but removals at one a microsecond) is retired: never used
+//! again, so a stale handle never matches. Names map to queue
 //! slots through a [`heapless::FnvIndexMap`].
 
 use core::num::NonZeroU32;
