@@ -4,11 +4,16 @@
 //! Sections, in one run so that the ratios hold on a noisy machine:
 //!
 //! - `growth`: N tasks scheduled one by one into a structure that starts
-//!   empty, deadlines in random order, every call timed (one clock read
-//!   between consecutive calls, so each figure includes one read; the
-//!   "clock read" row is that floor). Per structure: the slowest call
+//!   empty, deadlines in random order, every call timed (two clock reads
+//!   around it; the "clock read" row is that floor), and one small block
+//!   allocated and kept every 64 calls, untimed, for the rest of a program. Per structure: the slowest call
 //!   (median over the repeats, one stall can be noise), p99.9, p99, p50,
-//!   the total, and the calls over 100 µs. Structures: tardy's
+//!   the total, and the calls over 100 µs. Each run is a fresh child
+//!   process (this binary again, with `--child`), so that every run starts
+//!   from a known allocator state, whatever ran before it: "fresh" (glibc
+//!   grows blocks of 128 KiB and more with `mremap`, without copying) and
+//!   "warm" (a 32 MiB block allocated and freed first, as a long-running
+//!   process will have done: glibc then copies on `realloc` below 32 MiB). Structures: tardy's
 //!   `AllocScheduler` growing from empty and made with `with_capacity(N)`
 //!   (no growth), std `BinaryHeap` (one `Vec` that doubles), tokio-util's
 //!   `DelayQueue` (a slab `Vec` that doubles, and a timer wheel; on a
@@ -29,7 +34,7 @@
 //! `(subject, payload)`. Deadlines are 1..=10^6 ms (ticks for tardy).
 //!
 //! ```text
-//! cargo bench --bench growth                     # 10^6 tasks, 3 repeats (~1 min)
+//! cargo bench --bench growth                     # 10^6 tasks, 3 repeats (~2 min)
 //! cargo bench --bench growth -- --quick          # 10^5 tasks, 1 repeat (CI smoke run)
 //! cargo bench --bench growth -- --tasks 2000000 --repeat 5 --only growth
 //! ```
@@ -40,6 +45,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt::Write as _;
 use std::future::poll_fn;
 use std::hint::black_box;
+use std::io::Write as _;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::task::Poll;
@@ -125,8 +131,9 @@ struct Args {
     repeat: usize,
     quick: bool,
     only: Option<Vec<String>>,
-    /// Internal: `--child KIND N` measures the memory of one structure.
-    child: Option<(String, usize)>,
+    /// Internal: `--child SECTION KIND N` runs one structure of `growth`
+    /// or `memory` in this process and prints what it measured.
+    child: Option<(String, String, usize)>,
 }
 
 impl Args {
@@ -150,9 +157,10 @@ impl Args {
                     args.only = it.next().map(|v| v.split(',').map(str::to_owned).collect());
                 }
                 "--child" => {
+                    let section = it.next().unwrap_or_default();
                     let kind = it.next().unwrap_or_default();
                     let n = it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-                    args.child = Some((kind, n));
+                    args.child = Some((section, kind, n));
                 }
                 "--help" | "-h" => {
                     println!(
@@ -266,17 +274,27 @@ fn deadlines(n: usize, seed: u64) -> Vec<u64> {
     (0..n).map(|_| 1 + rng.below(SPAN)).collect()
 }
 
+/// The rest of the program allocates one small block every `FENCE_EVERY`
+/// calls (outside the timing) and keeps it, as a daemon allocates records
+/// between schedulings: a growing array is then seldom the last block of
+/// the heap, where the allocator could extend it in place.
+const FENCE_EVERY: u64 = 64;
+
 /// Calls `call(i)` for every `i` in `0..times.len()` and stores in
-/// `times[i]` the nanoseconds from the end of call `i - 1` to the end of
-/// call `i` (one clock read per call).
+/// `times[i]` its nanoseconds (two clock reads around each call); between
+/// calls, the fences of [`FENCE_EVERY`].
 fn time_each(times: &mut [u32], mut call: impl FnMut(u64)) {
-    let mut last = Instant::now();
+    let mut fences: Vec<Box<u64>> = Vec::with_capacity(times.len() / FENCE_EVERY as usize + 1);
     for (i, t) in (0u64..).zip(times.iter_mut()) {
+        let start = Instant::now();
         call(i);
-        let now = Instant::now();
-        *t = u32::try_from(now.duration_since(last).as_nanos()).unwrap_or(u32::MAX);
-        last = now;
+        let end = Instant::now();
+        *t = u32::try_from(end.duration_since(start).as_nanos()).unwrap_or(u32::MAX);
+        if i % FENCE_EVERY == 0 {
+            fences.push(Box::new(i));
+        }
     }
+    black_box(fences);
 }
 
 // ----- growth -------------------------------------------------------------
@@ -376,81 +394,166 @@ impl Recurring {
     }
     /// The slowest recurring call: (its time, its index).
     fn slowest(&self) -> (u32, usize) {
-        self.0
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| (t, i))
-            .max()
-            .unwrap_or((0, 0))
+        self.top(1).first().copied().unwrap_or((0, 0))
+    }
+    /// The `k` slowest recurring calls, slowest first.
+    fn top(&self, k: usize) -> Vec<(u32, usize)> {
+        let mut v: Vec<(u32, usize)> = self.0.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let k = k.min(v.len());
+        if k > 0 && k < v.len() {
+            v.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
+        }
+        v.truncate(k);
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
     }
     fn stalls(&self) -> usize {
         self.0.iter().filter(|&&t| t > STALL_NS).count()
     }
 }
 
+/// The allocator state a growth run starts from.
+#[derive(Clone, Copy)]
+enum State {
+    /// A fresh process: glibc serves blocks of 128 KiB and more with
+    /// `mmap`, and `realloc` grows them with `mremap`, which moves page
+    /// table entries and copies no data.
+    Fresh,
+    /// A process that has once freed a large block, as a long-running one
+    /// has: glibc then raises its `mmap` threshold to that block's size (up
+    /// to 32 MiB), and a `realloc` below it copies the data.
+    Warm,
+}
+
+impl State {
+    const ALL: [State; 2] = [State::Fresh, State::Warm];
+    fn section(self) -> &'static str {
+        match self {
+            State::Fresh => "growth",
+            State::Warm => "growth-warm",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            State::Fresh => "fresh process",
+            State::Warm => "warm process (one 32 MiB block allocated and freed first)",
+        }
+    }
+}
+
+/// Just below glibc's largest dynamic `mmap` threshold (32 MiB on 64-bit
+/// targets), so that freeing it raises the threshold as far as it goes.
+const WARM_BYTES: usize = (32 << 20) - (64 << 10);
+
+/// Every run of every structure in one allocator state.
+struct Runs {
+    runs: Vec<Vec<Run>>,
+    recurring: Vec<Recurring>,
+}
+
 fn growth(args: &Args, report: &mut String) {
     let n = args.tasks;
-    let ds = deadlines(n, 0x6772_6f77);
-    let mut times = vec![0u32; n];
-    let rt = runtime();
-    let rows = Kind::GROWTH.len() + 1; // the clock floor first
-    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); rows];
-    let mut recurring: Vec<Recurring> = (0..rows).map(|_| Recurring(vec![u32::MAX; n])).collect();
+    // The clock floor first, then the structures.
+    let kinds: Vec<&str> = std::iter::once("clock")
+        .chain(Kind::GROWTH.iter().map(|k| k.arg()))
+        .collect();
+    let mut states: Vec<Runs> = State::ALL
+        .iter()
+        .map(|_| Runs {
+            runs: vec![Vec::new(); kinds.len()],
+            recurring: (0..kinds.len())
+                .map(|_| Recurring(vec![u32::MAX; n]))
+                .collect(),
+        })
+        .collect();
     for _ in 0..args.repeat {
-        time_each(&mut times, |i| {
-            black_box(i);
-        });
-        runs[0].push(Run::of(&times));
-        recurring[0].add(&times);
-        for (k, &kind) in Kind::GROWTH.iter().enumerate() {
-            grow(kind, &ds, &mut times, &rt);
-            runs[k + 1].push(Run::of(&times));
-            recurring[k + 1].add(&times);
+        for (state, runs) in State::ALL.iter().zip(&mut states) {
+            for (k, kind) in kinds.iter().enumerate() {
+                let Some(out) = run_child(state.section(), kind, n) else {
+                    continue;
+                };
+                let times: Vec<u32> = out
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                if times.len() != n {
+                    eprintln!("growth: child {kind} gave {} times", times.len());
+                    FAILED.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                runs.runs[k].push(Run::of(&times));
+                runs.recurring[k].add(&times);
+            }
         }
+    }
+    if states.iter().any(|s| s.runs.iter().any(Vec::is_empty)) {
+        report.push_str("\n**growth: a child process failed; see stderr.**\n");
+        return;
     }
     let _ = writeln!(
         report,
         "\n## growth: {n} tasks scheduled one by one into an empty structure\n\n\
-         Every call timed, {} repeats, structures interleaved. \"slowest\": the median over \
-         the repeats of each repeat's slowest call, and each repeat's. \"recurring\": every \
+         Every call timed, {} repeats, structures interleaved, each run in a fresh process \
+         started in one of two allocator states (below). \"slowest\": the median over the \
+         repeats of each repeat's slowest call, and each repeat's. \"recurring\": every \
          call's fastest time over the repeats, then the slowest of those and its call number \
          (0-based); a stall the structure causes comes back at the same call in every \
          repeat, one where the OS took the core away does not. Percentiles and totals: \
-         medians over the repeats.\n",
+         medians over the repeats.",
         args.repeat
     );
-    let _ = writeln!(
-        report,
-        "| structure | slowest, µs | slowest per repeat, µs | recurring slowest, µs (call) | \
-         p99.9, ns | p99, ns | p50, ns | total, ms | calls over 100 µs per repeat | \
-         recurring over 100 µs |\n|---|---|---|---|---|---|---|---|---|---|"
-    );
-    let labels = std::iter::once("clock read alone (the floor of every figure)".to_owned())
-        .chain(Kind::GROWTH.iter().map(|k| k.label(n)));
-    for (label, (rs, rec)) in labels.zip(runs.iter().zip(&recurring)) {
-        let per: Vec<String> = rs.iter().map(|r| us(r.max)).collect();
-        let stalls: Vec<String> = rs.iter().map(|r| r.stalls.to_string()).collect();
-        let (slow, at) = rec.slowest();
+    let labels: Vec<String> = std::iter::once("clock read alone (the floor)".to_owned())
+        .chain(Kind::GROWTH.iter().map(|k| k.label(n)))
+        .collect();
+    let row = |kind: Kind| Kind::GROWTH.iter().position(|&x| x == kind).unwrap_or(0) + 1;
+    let slowest =
+        |r: &Runs, kind: Kind| median(r.runs[row(kind)].iter().map(|x| x.max).collect()).max(1);
+    let recurring_slowest = |r: &Runs, kind: Kind| r.recurring[row(kind)].slowest().0.max(1);
+    for (state, r) in State::ALL.iter().zip(&states) {
         let _ = writeln!(
             report,
-            "| {label} | {} | {} | {} ({at}) | {} | {} | {} | {:.1} | {} | {} |",
-            us(median(rs.iter().map(|r| r.max).collect())),
-            per.join(" / "),
-            us(slow),
-            median(rs.iter().map(|r| r.p999).collect()),
-            median(rs.iter().map(|r| r.p99).collect()),
-            median(rs.iter().map(|r| r.p50).collect()),
-            median(rs.iter().map(|r| r.total).collect()) as f64 / 1e6,
-            stalls.join(" / "),
-            rec.stalls(),
+            "\n### {}\n\n\
+             | structure | slowest, µs | slowest per repeat, µs | recurring slowest, µs (call) | \
+             p99.9, ns | p99, ns | p50, ns | total, ms | calls over 100 µs per repeat | \
+             recurring over 100 µs |\n|---|---|---|---|---|---|---|---|---|---|",
+            state.title()
         );
+        for (label, (rs, rec)) in labels.iter().zip(r.runs.iter().zip(&r.recurring)) {
+            let per: Vec<String> = rs.iter().map(|x| us(x.max)).collect();
+            let stalls: Vec<String> = rs.iter().map(|x| x.stalls.to_string()).collect();
+            let (slow, at) = rec.slowest();
+            let _ = writeln!(
+                report,
+                "| {label} | {} | {} | {} ({at}) | {} | {} | {} | {:.1} | {} | {} |",
+                us(median(rs.iter().map(|x| x.max).collect())),
+                per.join(" / "),
+                us(slow),
+                median(rs.iter().map(|x| x.p999).collect()),
+                median(rs.iter().map(|x| x.p99).collect()),
+                median(rs.iter().map(|x| x.p50).collect()),
+                median(rs.iter().map(|x| x.total).collect()) as f64 / 1e6,
+                stalls.join(" / "),
+                rec.stalls(),
+            );
+        }
+        let _ = writeln!(
+            report,
+            "\nThe five slowest recurring calls, µs (call number):\n\n| structure | calls |\n|---|---|"
+        );
+        for (label, rec) in labels.iter().zip(&r.recurring).skip(1) {
+            let top: Vec<String> = rec
+                .top(5)
+                .iter()
+                .map(|&(t, i)| format!("{} ({i})", us(t)))
+                .collect();
+            let _ = writeln!(report, "| {label} | {} |", top.join(", "));
+        }
     }
-    let row = |kind: Kind| Kind::GROWTH.iter().position(|&x| x == kind).unwrap_or(0) + 1;
-    let slowest = |kind: Kind| median(runs[row(kind)].iter().map(|r| r.max).collect()).max(1);
-    let recurring_slowest = |kind: Kind| recurring[row(kind)].slowest().0.max(1);
     let _ = writeln!(
         report,
-        "\n| over tardy's (growing) | slowest | recurring slowest |\n|---|---|---|"
+        "\n### Ratios: the slowest call of each over tardy's (growing)\n\n\
+         | structure | fresh: slowest | fresh: recurring | warm: slowest | warm: recurring |\n\
+         |---|---|---|---|---|"
     );
     for kind in [
         Kind::BinaryHeap,
@@ -458,38 +561,44 @@ fn growth(args: &Args, report: &mut String) {
         Kind::BTreeMap,
         Kind::TardyReserved,
     ] {
+        let ratio = |r: &Runs, f: &dyn Fn(&Runs, Kind) -> u32| {
+            f64::from(f(r, kind)) / f64::from(f(r, Kind::TardyGrowing))
+        };
         let _ = writeln!(
             report,
-            "| {} | {:.1}x | {:.1}x |",
+            "| {} | {:.1}x | {:.1}x | {:.1}x | {:.1}x |",
             kind.label(n),
-            f64::from(slowest(kind)) / f64::from(slowest(Kind::TardyGrowing)),
-            f64::from(recurring_slowest(kind)) / f64::from(recurring_slowest(Kind::TardyGrowing)),
+            ratio(&states[0], &slowest),
+            ratio(&states[0], &recurring_slowest),
+            ratio(&states[1], &slowest),
+            ratio(&states[1], &recurring_slowest),
         );
     }
-    let verdict = |tardy: u32, heap: u32| {
-        let ratio = f64::from(heap) / f64::from(tardy);
-        let met = if ratio >= 10.0 { "met" } else { "NOT met" };
-        format!(
-            "{} µs against {} µs, {ratio:.1}x: **{met}**",
-            us(tardy),
-            us(heap)
-        )
-    };
     let _ = writeln!(
         report,
         "\nTarget: tardy's slowest call at most a tenth of the doubling baseline's (std \
-         `BinaryHeap`). Recurring slowest: {}. Slowest (median of the repeats): {}.{}",
-        verdict(
-            recurring_slowest(Kind::TardyGrowing),
-            recurring_slowest(Kind::BinaryHeap)
-        ),
-        verdict(slowest(Kind::TardyGrowing), slowest(Kind::BinaryHeap)),
-        if args.repeat < 2 {
-            " (One repeat: \"recurring\" cannot tell stalls from preemption.)"
-        } else {
-            ""
-        }
+         `BinaryHeap`), recurring slowest:"
     );
+    for (state, r) in State::ALL.iter().zip(&states) {
+        let (t, h) = (
+            recurring_slowest(r, Kind::TardyGrowing),
+            recurring_slowest(r, Kind::BinaryHeap),
+        );
+        let ratio = f64::from(h) / f64::from(t);
+        let met = if ratio >= 10.0 { "met" } else { "NOT met" };
+        let _ = writeln!(
+            report,
+            "- {}: {} µs against {} µs, {ratio:.1}x: **{met}**",
+            state.title(),
+            us(t),
+            us(h)
+        );
+    }
+    if args.repeat < 2 {
+        report.push_str(
+            "\n(One repeat: \"recurring\" cannot tell a stall from the OS taking the core.)\n",
+        );
+    }
 }
 
 // ----- memory -------------------------------------------------------------
@@ -535,9 +644,60 @@ impl Memory {
     }
 }
 
+/// Runs `command` (this binary with `--child SECTION KIND N`) and hands
+/// back its standard output, `None` (and the run marked failed) when it
+/// fails.
+fn run_child(section: &str, kind: &str, n: usize) -> Option<Vec<u8>> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .args(["--child", section, kind, &n.to_string()])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(o.stdout),
+        Ok(o) => {
+            eprintln!(
+                "growth: child {section} {kind} {n} failed ({}): {}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr)
+            );
+            FAILED.store(true, Ordering::Relaxed);
+            None
+        }
+        Err(e) => {
+            eprintln!("growth: cannot run child {section} {kind} {n}: {e}");
+            FAILED.store(true, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// In a fresh process, in `state`: times the growth of one structure
+/// (`clock`: the clock reads alone) and writes every call's nanoseconds to standard
+/// output, 4 bytes little-endian each.
+fn growth_child(kind: &str, n: usize, state: State) -> Result<(), String> {
+    if let State::Warm = state {
+        let block: Vec<u8> = Vec::with_capacity(WARM_BYTES);
+        drop(black_box(block));
+    }
+    let ds = deadlines(n, 0x6772_6f77);
+    let mut times = vec![0u32; n];
+    if kind == "clock" {
+        time_each(&mut times, |i| {
+            black_box(i);
+        });
+    } else {
+        let kind = Kind::from_arg(kind).ok_or_else(|| format!("unknown structure {kind}"))?;
+        grow(kind, &ds, &mut times, &runtime());
+    }
+    let bytes: Vec<u8> = times.iter().flat_map(|t| t.to_le_bytes()).collect();
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| e.to_string())
+}
+
 /// In a fresh process: holds `n` tasks in a structure of `kind`, then
 /// delivers them all and shrinks it; prints a [`Memory`] line.
-fn child(kind: Kind, n: usize) {
+fn memory_child(kind: Kind, n: usize) {
     let ds = deadlines(n, 0x6d65_6d6f);
     let rt = runtime();
     let _rt = rt.enter();
@@ -648,7 +808,6 @@ fn memory(args: &Args, report: &mut String) {
     } else {
         &[100_000, 1_000_000]
     };
-    let exe = std::env::current_exe().expect("the bench binary's path");
     let _ = writeln!(
         report,
         "\n## memory: bytes per task while holding N tasks\n\n\
@@ -667,13 +826,8 @@ fn memory(args: &Args, report: &mut String) {
     let mut target = None;
     for &n in sizes {
         for kind in Kind::MEMORY {
-            let out = Command::new(&exe)
-                .args(["--child", kind.arg(), &n.to_string()])
-                .output();
-            let m = out
-                .ok()
-                .filter(|o| o.status.success())
-                .and_then(|o| Memory::parse(&String::from_utf8_lossy(&o.stdout)));
+            let m = run_child("memory", kind.arg(), n)
+                .and_then(|out| Memory::parse(&String::from_utf8_lossy(&out)));
             let Some(m) = m else {
                 let _ = writeln!(
                     report,
@@ -714,8 +868,10 @@ fn memory(args: &Args, report: &mut String) {
             report,
             "\nTarget: at most 64 bytes per task beyond subject and payload for tardy at \
              N = {n}: {counted:.1} counted, {resident:.1} resident: **{met}**. \
-             Resident memory still held after shrinking: {:.1} MiB.",
-            rss_kept as f64 / f64::from(1 << 20)
+             Resident memory still held after shrinking: {:.1} MiB. \
+             (`size_of::<Task<u64, u64>>()` is {} bytes, subject and payload 16 of them.)",
+            rss_kept as f64 / f64::from(1 << 20),
+            std::mem::size_of::<T>()
         );
     }
 }
@@ -726,13 +882,20 @@ static FAILED: AtomicBool = AtomicBool::new(false);
 
 fn main() {
     let args = Args::parse();
-    if let Some((kind, n)) = &args.child {
-        match Kind::from_arg(kind) {
-            Some(kind) if *n > 0 => child(kind, *n),
-            _ => {
-                eprintln!("growth: bad --child {kind} {n}");
-                std::process::exit(2);
+    if let Some((section, kind, n)) = &args.child {
+        let done = match (section.as_str(), Kind::from_arg(kind)) {
+            (_, _) if *n == 0 => Err("no tasks".to_owned()),
+            ("growth", _) => growth_child(kind, *n, State::Fresh),
+            ("growth-warm", _) => growth_child(kind, *n, State::Warm),
+            ("memory", Some(kind)) => {
+                memory_child(kind, *n);
+                Ok(())
             }
+            _ => Err("unknown section or structure".to_owned()),
+        };
+        if let Err(e) = done {
+            eprintln!("growth: --child {section} {kind} {n}: {e}");
+            std::process::exit(2);
         }
         return;
     }
