@@ -1,24 +1,29 @@
 //! The growth and memory harness (no criterion: it reports the slowest call
 //! and bytes per task, not means).
 //!
-//! Sections, in one run so that the ratios hold on a noisy machine:
+//! Sections, in one run of the harness so that the ratios hold on a noisy
+//! machine:
 //!
 //! - `growth`: N tasks scheduled one by one into a structure that starts
 //!   empty, deadlines in random order, every call timed (two clock reads
 //!   around it; the "clock read" row is that floor), and one small block
-//!   allocated and kept every 64 calls, untimed, for the rest of a program. Per structure: the slowest call
-//!   (median over the repeats, one stall can be noise), p99.9, p99, p50,
+//!   allocated and kept every 64 calls, untimed, for the rest of a
+//!   program. Per structure: the slowest call (median over the repeats),
+//!   the slowest *recurring* call (every call's fastest time over the
+//!   repeats, then the slowest of those: a stall the structure causes
+//!   comes back at the same call, preemption does not), p99.9, p99, p50,
 //!   the total, and the calls over 100 µs. Each run is a fresh child
 //!   process (this binary again, with `--child`), so that every run starts
-//!   from a known allocator state, whatever ran before it: "fresh" (glibc
+//!   from a known allocator state whatever ran before it: "fresh" (glibc
 //!   grows blocks of 128 KiB and more with `mremap`, without copying) and
 //!   "warm" (a 32 MiB block allocated and freed first, as a long-running
-//!   process will have done: glibc then copies on `realloc` below 32 MiB). Structures: tardy's
-//!   `AllocScheduler` growing from empty and made with `with_capacity(N)`
-//!   (no growth), std `BinaryHeap` (one `Vec` that doubles), tokio-util's
-//!   `DelayQueue` (a slab `Vec` that doubles, and a timer wheel; on a
-//!   paused tokio clock) and `BTreeMap<(deadline, seq), _>` (a node per 11
-//!   entries, no large array). The repeats interleave the structures.
+//!   process will have done: glibc then copies on `realloc` below 32 MiB).
+//!   Structures: tardy's `AllocScheduler` growing from empty and made with
+//!   `with_capacity(N)` (no growth), std `BinaryHeap` (one `Vec` that
+//!   doubles), tokio-util's `DelayQueue` (a slab `Vec` that doubles, and a
+//!   timer wheel; on a paused tokio clock) and `BTreeMap<(deadline, seq),
+//!   _>` (small nodes, no large array). The repeats interleave the
+//!   structures.
 //! - `memory`: for N = 10^5 and 10^6, one fresh child process per structure
 //!   (this binary again, with `--child`), so that no structure's freed
 //!   memory pollutes another's figures: the bytes a counting allocator sees
@@ -34,7 +39,7 @@
 //! `(subject, payload)`. Deadlines are 1..=10^6 ms (ticks for tardy).
 //!
 //! ```text
-//! cargo bench --bench growth                     # 10^6 tasks, 3 repeats (~2 min)
+//! cargo bench --bench growth                     # 10^6 tasks, 3 repeats (~1 min)
 //! cargo bench --bench growth -- --quick          # 10^5 tasks, 1 repeat (CI smoke run)
 //! cargo bench --bench growth -- --tasks 2000000 --repeat 5 --only growth
 //! ```
