@@ -35,7 +35,10 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 use heapless::binary_heap::Min;
-use tardy::{HeaplessQueue, ManualClock, QueueId, Scheduler, Task, TaskId, When};
+use tardy::{
+    AllocScheduler, HeaplessQueue, ManualClock, QueueId, Scheduler, SchedulerInner, Storage, Task,
+    TaskId, TaskQueue, VecDequeQueue, When,
+};
 use tokio::runtime::Runtime;
 use tokio_util::time::{delay_queue, DelayQueue};
 
@@ -47,6 +50,9 @@ const TOKEN_BITS: u32 = 20;
 
 type T = Task<u32, u32>;
 type Sched<const CAP: usize> = Scheduler<ManualClock, HeaplessQueue<T, CAP>, u32, u32, CAP, 2>;
+/// The growing storage: capacity chosen at run time (10^5 and 10^6 work
+/// too; `SIZES` runs the small ones).
+type AllocSched = AllocScheduler<ManualClock, VecDequeQueue<T>, u32, u32, 2>;
 
 // ----- deterministic randomness -----------------------------------------
 
@@ -128,25 +134,38 @@ trait Peer {
     fn len(&self) -> usize;
 }
 
-struct Tardy<const CAP: usize> {
-    s: Box<Sched<CAP>>,
+/// tardy over either storage: `Tardy<Sched<CAP>>` (fixed) or
+/// `Tardy<AllocSched>` (growing).
+struct Tardy<X> {
+    s: Box<X>,
     q: QueueId,
     now: u64,
 }
 
-impl<const CAP: usize> Tardy<CAP> {
+impl<const CAP: usize> Tardy<Sched<CAP>> {
     fn new() -> Self {
         // About 2 MiB at 16 384 slots: built once, on the heap, and reused.
         let mut s = Box::new(Sched::<CAP>::new(ManualClock::new(0)));
         let q = s.add_queue("q", 0).expect("queue");
         Self { s, q, now: 0 }
     }
+}
+
+impl Tardy<AllocSched> {
+    fn alloc() -> Self {
+        let mut s = Box::new(AllocSched::new(ManualClock::new(0)));
+        let q = s.add_queue("q", 0).expect("queue");
+        Self { s, q, now: 0 }
+    }
+}
+
+impl<Q: TaskQueue<T>, St: Storage> Tardy<SchedulerInner<ManualClock, Q, u32, u32, St, 2>> {
     fn tick(&self, delay: u64, token: u32) -> u64 {
         ((self.now + delay) << TOKEN_BITS) | u64::from(token)
     }
 }
 
-impl<const CAP: usize> Peer for Tardy<CAP> {
+impl<Q: TaskQueue<T>, St: Storage> Peer for Tardy<SchedulerInner<ManualClock, Q, u32, u32, St, 2>> {
     type Key = TaskId;
     fn schedule(&mut self, delay: u64, token: u32, subject: u32) -> TaskId {
         let at = When::At(self.tick(delay, token));
@@ -644,12 +663,13 @@ fn fill_drain(c: &mut Criterion) {
     for n in SIZES {
         let mut g = c.benchmark_group(format!("fill_drain/{n}"));
         if n <= 1024 {
-            bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<1024>::new);
+            bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<Sched<1024>>::new);
             bench_fill_drain(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<1024>::new);
         } else {
-            bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<16384>::new);
+            bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<Sched<16384>>::new);
             bench_fill_drain(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<16384>::new);
         }
+        bench_fill_drain(&mut g, &rt, "tardy_alloc", n, Tardy::alloc);
         bench_fill_drain(&mut g, &rt, "std_heap", n, || StdHeap::<false>::new(n));
         bench_fill_drain(&mut g, &rt, "btree", n, || BTree::new(false));
         bench_fill_drain(&mut g, &rt, "delay_queue", n, || Dq::new(n, false));
@@ -662,12 +682,13 @@ fn hold(c: &mut Criterion) {
     for n in SIZES {
         let mut g = c.benchmark_group(format!("hold/{n}"));
         if n <= 1024 {
-            bench_hold(&mut g, &rt, "tardy", n, Tardy::<1024>::new);
+            bench_hold(&mut g, &rt, "tardy", n, Tardy::<Sched<1024>>::new);
             bench_hold(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<1024>::new);
         } else {
-            bench_hold(&mut g, &rt, "tardy", n, Tardy::<16384>::new);
+            bench_hold(&mut g, &rt, "tardy", n, Tardy::<Sched<16384>>::new);
             bench_hold(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<16384>::new);
         }
+        bench_hold(&mut g, &rt, "tardy_alloc", n, Tardy::alloc);
         bench_hold(&mut g, &rt, "std_heap", n, || StdHeap::<false>::new(n + 1));
         bench_hold(&mut g, &rt, "btree", n, || BTree::new(false));
         bench_hold(&mut g, &rt, "delay_queue", n, || Dq::new(n + 1, false));
@@ -688,10 +709,27 @@ fn churn(c: &mut Criterion) {
                 let kind = if resched { "churn_resched" } else { "churn" };
                 let mut g = c.benchmark_group(format!("{kind}/{n}/{r}"));
                 if n <= 1024 {
-                    bench_churn(&mut g, &rt, "tardy", n, r, resched, Tardy::<1024>::new);
+                    bench_churn(
+                        &mut g,
+                        &rt,
+                        "tardy",
+                        n,
+                        r,
+                        resched,
+                        Tardy::<Sched<1024>>::new,
+                    );
                 } else {
-                    bench_churn(&mut g, &rt, "tardy", n, r, resched, Tardy::<16384>::new);
+                    bench_churn(
+                        &mut g,
+                        &rt,
+                        "tardy",
+                        n,
+                        r,
+                        resched,
+                        Tardy::<Sched<16384>>::new,
+                    );
                 }
+                bench_churn(&mut g, &rt, "tardy_alloc", n, r, resched, Tardy::alloc);
                 if r == 0.0 {
                     bench_churn(&mut g, &rt, "std_heap", n, r, resched, || {
                         StdHeap::<false>::new(n + 1)
@@ -728,9 +766,9 @@ fn cancel_by_subject(c: &mut Criterion) {
             // The retain-scan takes up to a second per iteration at 10k.
             g.sampling_mode(SamplingMode::Flat);
             if n <= 1024 {
-                bench_cancel(&mut g, &rt, "tardy", n, k, Tardy::<1024>::new);
+                bench_cancel(&mut g, &rt, "tardy", n, k, Tardy::<Sched<1024>>::new);
             } else {
-                bench_cancel(&mut g, &rt, "tardy", n, k, Tardy::<16384>::new);
+                bench_cancel(&mut g, &rt, "tardy", n, k, Tardy::<Sched<16384>>::new);
             }
             bench_cancel(&mut g, &rt, "btree_indexed", n, k, || BTree::new(true));
             bench_cancel(&mut g, &rt, "delay_queue_indexed", n, k, || {

@@ -132,7 +132,13 @@ static void test_new_free(void) {
     EXPECT(tardy_now(NULL, &t1), TARDY_ERR_NULL);
     tardy_free(s);
     tardy_free(NULL); /* no-op */
-    EXPECT(tardy_new_with_tick(NULL, NULL, 1000000, &s), TARDY_OK);
+    /* The built-in clock counts nanoseconds: another tick length is refused
+     * (a millisecond tick made a 10 ms task wait hours). */
+    s = sentinel;
+    EXPECT(tardy_new_with_tick(NULL, NULL, 1000000, &s), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_new_with_tick(NULL, NULL, 0, &s), TARDY_ERR_INVALID_ARG);
+    CHECK(s == sentinel);
+    EXPECT(tardy_new_with_tick(NULL, NULL, 1, &s), TARDY_OK);
     tardy_free(s);
 }
 

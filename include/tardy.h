@@ -29,15 +29,18 @@
 #define TARDY_VERSION_PATCH 0
 
 
+// The longest queue name, in bytes of UTF-8, without the terminating NUL.
+#define TARDY_MAX_NAME_LEN 31
+
 // Task slots per scheduler: at most this many tasks are scheduled (not yet
-// delivered) at once. Also the largest `max_size` of a queue.
+// delivered) at once.
 #define TARDY_CAPACITY 4096
 
 // The most queues a scheduler has at once.
 #define TARDY_MAX_QUEUES 16
 
-// The longest queue name, in bytes of UTF-8, without the terminating NUL.
-#define TARDY_MAX_NAME_LEN 31
+// The largest `max_size` of a queue (the scheduler's task capacity).
+#define TARDY_MAX_QUEUE_SIZE TARDY_CAPACITY
 
 // What a tardy function did: `TARDY_OK` (0) or a negative error.
 //
@@ -50,9 +53,12 @@ typedef enum {
     TARDY_ERR_NULL = -1,
     // An argument is invalid: a queue name that is empty, not UTF-8 or
     // longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
-    // `TARDY_CAPACITY`, `tardy_task_done` called more often than tasks were
-    // taken, a tick length of 0, a misaligned out-pointer, or a call from
-    // inside the scheduler's own clock callback.
+    // `TARDY_MAX_QUEUE_SIZE`, `tardy_task_done` called more often than
+    // tasks were taken, a tick length of 0 (or not 1 with the built-in
+    // clock), a `timeout_ms` other than 0 on bare metal, storage too small
+    // or misaligned for `tardy_init`, a misaligned out-pointer, or a call
+    // into a scheduler whose clock callback runs on this thread (also
+    // through other schedulers' clocks).
     TARDY_ERR_INVALID_ARG = -2,
     // No queue has that name.
     TARDY_ERR_NO_QUEUE = -3,
@@ -90,14 +96,20 @@ typedef struct tardy_scheduler tardy_scheduler;
 // A clock: returns monotonic ticks, in a unit the host chooses, given the
 // `clock_user` pointer passed to `tardy_new`.
 //
-// It is called with the scheduler's lock held, by any thread that calls a
-// tardy function needing the time and by the background thread. It must
-// not call any tardy function on the same scheduler (such a call returns
-// `TARDY_ERR_INVALID_ARG`), must not block for long, must be safe to call
-// from every thread that uses the scheduler, and should never go
-// backwards (if it does, nothing is delivered early: tasks wait until the
-// clock reaches their deadline again). It must return normally: a C++
-// exception or a `longjmp` out of it is undefined behaviour.
+// It is called with the scheduler's lock held (bare metal: inside the
+// critical section), by any thread that calls a tardy function needing the
+// time and by the background thread. It must not call any tardy function
+// on the same scheduler: such a call returns `TARDY_ERR_INVALID_ARG`, also
+// when it comes through other schedulers' clocks (A's clock calls B, whose
+// clock calls A), never a deadlock on the calling thread. A clock that
+// calls another scheduler must not be part of a cycle of clocks running on
+// different threads at once (A's clock calling B on one thread while B's
+// clock calls A on another), which would deadlock. It must not block for
+// long, must be safe to call from every thread that uses the scheduler,
+// and should never go backwards (if it does, nothing is delivered early:
+// tasks wait until the clock reaches their deadline again). It must return
+// normally: a C++ exception or a `longjmp` out of it is undefined
+// behaviour.
 typedef uint64_t (*tardy_clock_fn)(void *user);
 
 // The id of one scheduling of one task. 0 never names a task; an id that
@@ -155,39 +167,23 @@ const char *tardy_status_str(tardy_status status);
 // another unit, use `tardy_new_with_tick`. Free the scheduler with
 // `tardy_free`.
 //
+// Bare metal: the clock is required (there is no built-in one), and
+// `tardy_new` hands out the one static scheduler until `tardy_free` gives
+// it back; `tardy_init` builds more in memory the caller provides.
+//
 // # Errors
 //
-// `TARDY_ERR_NULL` when `out` is NULL.
+// `TARDY_ERR_NULL` when `out` is NULL (bare metal: also `clock`);
+// bare metal: `TARDY_ERR_CAPACITY` while the static scheduler is taken.
 //
 // # Safety
 //
 // - `out` is NULL or valid for writing a pointer;
 // - `clock`, if not NULL, may be called with `clock_user` from any thread
-//   that uses the scheduler, until `tardy_free` returns, and follows the
-//   rules of `tardy_clock_fn`.
+//   (bare metal: any context, with interrupts masked) that uses the
+//   scheduler, until `tardy_free` returns, and follows the rules of
+//   `tardy_clock_fn`.
 tardy_status tardy_new(tardy_clock_fn clock, void *clock_user, tardy_scheduler **out);
-
-// As `tardy_new`, and declares that one tick of `clock` lasts
-// `ns_per_tick` nanoseconds (1000000 for a millisecond clock).
-//
-// Only the background thread of `tardy_start` uses the tick length, to
-// turn "the next deadline is N ticks away" into a sleep; after it, it
-// reads the clock again, so a wrong tick length never delivers a task
-// early: too long makes deliveries late, too short wakes the thread early
-// for nothing.
-//
-// # Errors
-//
-// `TARDY_ERR_NULL` when `out` is NULL, `TARDY_ERR_INVALID_ARG` when
-// `ns_per_tick` is 0.
-//
-// # Safety
-//
-// As for `tardy_new`.
-tardy_status tardy_new_with_tick(tardy_clock_fn clock,
-                                 void *clock_user,
-                                 uint64_t ns_per_tick,
-                                 tardy_scheduler **out);
 
 // Destroys a scheduler: stops its background thread if it runs (waiting
 // for it), and frees the scheduler. NULL is a no-op.
@@ -199,23 +195,28 @@ tardy_status tardy_new_with_tick(tardy_clock_fn clock,
 // it elsewhere). To get every task back, call `tardy_stop`, then
 // `tardy_drain`, then `tardy_free`.
 //
-// Called from inside the scheduler's own clock callback it does nothing.
+// Bare metal: empties the scheduler (its tasks are dropped, its queues
+// removed); the static scheduler can then be taken again by `tardy_new`,
+// and memory given to `tardy_init` is the caller's again.
+//
+// Called from inside a clock callback of the scheduler it does nothing.
 //
 // # Safety
 //
-// - `s` is NULL or a pointer returned by `tardy_new` and not yet freed;
+// - `s` is NULL or a pointer returned by `tardy_new` (or `tardy_init`)
+//   and not yet freed;
 // - no other thread uses `s` during or after the call (workers waiting in
 //   `tardy_get_task` included: stop the scheduler and join them first).
 void tardy_free(tardy_scheduler *s);
 
-// Adds a queue named `name` holding at most `max_size` tasks (0: as many
-// as the store allows, `TARDY_CAPACITY`). The queue reserves room for
-// `max_size` tasks at once.
+// Adds a queue named `name` holding at most `max_size` tasks (0: the
+// most a queue holds, `TARDY_MAX_QUEUE_SIZE`). The queue reserves room
+// for `max_size` tasks at once.
 //
 // # Errors
 //
 // `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (a name that is empty, too
-// long or not UTF-8; `max_size > TARDY_CAPACITY`),
+// long or not UTF-8; `max_size > TARDY_MAX_QUEUE_SIZE`),
 // `TARDY_ERR_QUEUE_EXISTS`, `TARDY_ERR_CAPACITY` (`TARDY_MAX_QUEUES`
 // queues exist).
 //
@@ -367,7 +368,8 @@ tardy_status tardy_cancel_subject(tardy_scheduler *s,
 
 // Takes the oldest task of the queue `queue` into `*out`, waiting up to
 // `timeout_ms` milliseconds for one to arrive: 0 does not wait,
-// `UINT64_MAX` waits for ever.
+// `UINT64_MAX` waits for ever. Bare metal: nothing blocks, and a
+// `timeout_ms` other than 0 is `TARDY_ERR_INVALID_ARG`.
 //
 // Tasks arrive when they are scheduled with `tardy_schedule_now`, when the
 // background thread (`tardy_start`) or a call of `tardy_run_pending` /
@@ -377,8 +379,9 @@ tardy_status tardy_cancel_subject(tardy_scheduler *s,
 //
 // # Errors
 //
-// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name),
-// `TARDY_ERR_NO_QUEUE` (also when the queue is removed while waiting),
+// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name; bare metal: a
+// `timeout_ms` other than 0), `TARDY_ERR_NO_QUEUE` (also when the queue
+// is removed while waiting),
 // `TARDY_ERR_EMPTY` when no task came in time.
 //
 // # Safety
@@ -410,7 +413,8 @@ tardy_status tardy_task_done(tardy_scheduler *s, const char *queue);
 // queue, in deadline order (ties in scheduling order), and writes how many
 // entered their queues to `*out_moved` unless that is NULL. Due tasks for
 // a full queue wait, in order, for room. For hosts that drive time
-// themselves; with `tardy_start` the background thread does this.
+// themselves (bare metal: from the main loop or a timer interrupt); with
+// `tardy_start` the background thread does this.
 //
 // # Errors
 //
@@ -463,6 +467,33 @@ tardy_status tardy_next_deadline(tardy_scheduler *s, uint64_t *out);
 // - `out` is NULL or valid for writing a `uint64_t`.
 tardy_status tardy_now(tardy_scheduler *s, uint64_t *out);
 
+// The library's version, `"MAJOR.MINOR.PATCH"`, static, NUL-terminated
+// (the header's `TARDY_VERSION` is the version it was generated for).
+const char *tardy_version(void);
+
+// As `tardy_new`, and declares that one tick of `clock` lasts
+// `ns_per_tick` nanoseconds (1000000 for a millisecond clock).
+//
+// Only the background thread of `tardy_start` uses the tick length, to
+// turn "the next deadline is N ticks away" into a sleep; after it, it
+// reads the clock again, so a wrong tick length never delivers a task
+// early: too long makes deliveries late, too short wakes the thread early
+// for nothing. The built-in clock (`clock` NULL) counts nanoseconds: its
+// tick length is 1, and any other is refused.
+//
+// # Errors
+//
+// `TARDY_ERR_NULL` when `out` is NULL, `TARDY_ERR_INVALID_ARG` when
+// `ns_per_tick` is 0, or not 1 with `clock` NULL.
+//
+// # Safety
+//
+// As for `tardy_new`.
+tardy_status tardy_new_with_tick(tardy_clock_fn clock,
+                                 void *clock_user,
+                                 uint64_t ns_per_tick,
+                                 tardy_scheduler **out);
+
 // Starts the background thread, which delivers every due task into its
 // queue as its deadline passes: it sleeps until the next deadline and is
 // woken early when an earlier task is scheduled. Workers then only call
@@ -480,7 +511,8 @@ tardy_status tardy_now(tardy_scheduler *s, uint64_t *out);
 // # Errors
 //
 // `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already or after
-// `tardy_stop`, `TARDY_ERR_SYSTEM` when no thread could be started.
+// `tardy_stop`, `TARDY_ERR_SYSTEM` when no thread could be started,
+// `TARDY_ERR_INVALID_ARG` from inside a clock callback of `s`.
 //
 // # Safety
 //
@@ -502,7 +534,7 @@ tardy_status tardy_start(tardy_scheduler *s);
 //
 // `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped (the
 // tasks set aside by the first stop stay set aside),
-// `TARDY_ERR_INVALID_ARG` from inside the scheduler's own clock.
+// `TARDY_ERR_INVALID_ARG` from inside a clock callback of `s`.
 //
 // # Safety
 //
@@ -533,7 +565,7 @@ tardy_status tardy_stop(tardy_scheduler *s);
 //
 // `TARDY_ERR_NULL` (`s`, or `on_task` with tasks set aside),
 // `TARDY_ERR_STATE` before `tardy_stop`, `TARDY_ERR_INVALID_ARG` from
-// inside the scheduler's own clock.
+// inside a clock callback of `s`.
 //
 // # Safety
 //
@@ -542,10 +574,6 @@ tardy_status tardy_stop(tardy_scheduler *s);
 //   rules of `tardy_task_fn`;
 // - `out_count` is NULL or valid for writing a `size_t`.
 tardy_status tardy_drain(tardy_scheduler *s, tardy_task_fn on_task, void *user, size_t *out_count);
-
-// The library's version, `"MAJOR.MINOR.PATCH"`, static, NUL-terminated
-// (the header's `TARDY_VERSION` is the version it was generated for).
-const char *tardy_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -54,6 +54,28 @@ impl<T> ScheduleError<T> {
     }
 }
 
+/// Why `AllocScheduler::reserve` allocated less than asked.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReserveError {
+    /// The room asked for is beyond the scheduler's maximum capacity.
+    MaxCapacity,
+    /// The allocator refused.
+    Alloc,
+}
+
+impl fmt::Display for ReserveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MaxCapacity => "beyond the maximum capacity",
+            Self::Alloc => "the allocator refused",
+        })
+    }
+}
+
+impl core::error::Error for ReserveError {}
+
 /// The handle names no scheduled task: it was delivered, cancelled, handed
 /// back, or never existed.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
@@ -37,10 +39,17 @@ pub use clock::{
     WrapExtender,
 };
 pub use error::{
-    AddQueueError, Busy, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+    AddQueueError, Busy, GetTaskError, NotScheduled, ReserveError, ScheduleError, TaskDoneError,
+    UnknownQueue,
 };
+#[cfg(feature = "alloc")]
+pub use queue::VecDequeQueue;
 pub use queue::{HeaplessQueue, TaskQueue};
-pub use scheduler::{QueueStats, Scheduler, MAX_CAPACITY, MAX_NAME_LEN};
+#[cfg(feature = "alloc")]
+pub use scheduler::{AllocScheduler, AllocStorage};
+pub use scheduler::{
+    FixedStorage, QueueStats, Scheduler, SchedulerInner, Storage, MAX_CAPACITY, MAX_NAME_LEN,
+};
 pub use subject::Subject;
 #[cfg(feature = "critical-section")]
 pub use sync::CsScheduler;

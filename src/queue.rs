@@ -1,5 +1,6 @@
-//! The FIFO a due task is delivered into: the [`TaskQueue`] trait and the
-//! heapless-backed [`HeaplessQueue`].
+//! The FIFO a due task is delivered into: the [`TaskQueue`] trait, the
+//! heapless-backed [`HeaplessQueue`], and (feature `alloc`) the
+//! `VecDeque`-backed `VecDequeQueue`.
 
 use heapless::Deque;
 
@@ -107,6 +108,79 @@ impl<T, const M: usize> TaskQueue<T> for HeaplessQueue<T, M> {
             return Err(item);
         }
         self.items.push_back(item)
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop_front()
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn max_size(&self) -> usize {
+        self.max_size
+    }
+}
+
+/// A [`TaskQueue`] on an [`alloc::collections::VecDeque`] (feature
+/// `alloc`): bounded by `max_size`, 0 meaning unbounded; it allocates as
+/// items arrive, never `max_size` up front, and fallibly: a push the
+/// allocator refuses hands the item back as a full queue would.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{TaskQueue, VecDequeQueue};
+///
+/// let mut q: VecDequeQueue<u8> = VecDequeQueue::with_max_size(2).unwrap();
+/// assert_eq!(q.try_push(1), Ok(()));
+/// assert_eq!(q.try_push(2), Ok(()));
+/// assert_eq!(q.try_push(3), Err(3)); // full: the value comes back
+/// assert_eq!(q.pop(), Some(1));
+/// let unbounded: VecDequeQueue<u8> = VecDequeQueue::with_max_size(0).unwrap();
+/// assert_eq!(unbounded.max_size(), usize::MAX);
+/// ```
+#[cfg(feature = "alloc")]
+#[derive(Debug)]
+pub struct VecDequeQueue<T> {
+    items: alloc::collections::VecDeque<T>,
+    max_size: usize,
+}
+
+#[cfg(feature = "alloc")]
+impl<T> VecDequeQueue<T> {
+    /// An empty, unbounded queue; allocates nothing.
+    pub const fn new() -> Self {
+        Self {
+            items: alloc::collections::VecDeque::new(),
+            max_size: usize::MAX,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Default for VecDequeQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> TaskQueue<T> for VecDequeQueue<T> {
+    fn with_max_size(max_size: usize) -> Option<Self> {
+        Some(Self {
+            items: alloc::collections::VecDeque::new(),
+            max_size: if max_size == 0 { usize::MAX } else { max_size },
+        })
+    }
+
+    fn try_push(&mut self, item: T) -> Result<(), T> {
+        if self.items.len() >= self.max_size || self.items.try_reserve(1).is_err() {
+            return Err(item);
+        }
+        self.items.push_back(item);
+        Ok(())
     }
 
     fn pop(&mut self) -> Option<T> {

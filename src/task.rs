@@ -1,7 +1,7 @@
 //! What gets scheduled: [`Task`], its handle [`TaskId`], the [`QueueId`] it
 //! is delivered into and [`When`] it is due.
 
-use core::num::{NonZeroU16, NonZeroU64};
+use core::num::{NonZeroU32, NonZeroU64};
 
 use crate::clock::Ticks;
 
@@ -41,13 +41,17 @@ impl TaskId {
 /// [`Scheduler::add_queue`](crate::Scheduler::add_queue).
 ///
 /// A removed queue's handle stays stale even if a queue of the same name is
-/// added again (until the same queue slot has been removed and added again
-/// 65 535 times, when its generation number wraps).
+/// added again: it holds the queue slot's 48-bit generation, which grows
+/// with every removal, and a queue slot whose generation is spent is never
+/// used again. 8 bytes.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct QueueId {
     pub(crate) index: u16,
-    pub(crate) generation: NonZeroU16,
+    /// The high 16 bits of the slot's generation.
+    pub(crate) generation_high: u16,
+    /// The low 32 bits of the slot's generation (never 0).
+    pub(crate) generation: NonZeroU32,
 }
 
 /// When a task is due.

@@ -3,7 +3,8 @@
 //! target directory), checks that the committed `include/tardy.h` is the
 //! header the build generates, compiles the header as C++, and builds and
 //! runs every C host under `ffi/` against both libraries, plainly and under
-//! AddressSanitizer + UndefinedBehaviorSanitizer.
+//! AddressSanitizer + UndefinedBehaviorSanitizer, and the C stress test
+//! `ffi/stress_api.c` plainly.
 //!
 //! Needs `cc` and `c++` (gcc or clang) with their sanitizer runtimes
 //! (Debian: `gcc g++ libasan8 libubsan1`, pulled in by `gcc`/`g++`); a
@@ -245,15 +246,18 @@ fn host(name: &str) {
 
 #[test]
 fn committed_header_is_the_generated_one() {
-    let generated = std::fs::read_to_string(&libs().generated_header)
-        .expect("the build generated tardy.h (see the build warnings)");
-    let committed = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("include/tardy.h"))
-        .expect("include/tardy.h exists");
-    assert!(
-        generated == committed,
-        "include/tardy.h is stale: regenerate it with \
-         `TARDY_UPDATE_HEADER=1 cargo build --features capi` and commit it"
-    );
+    for header in ["tardy.h", "tardy_baremetal.h"] {
+        let generated = std::fs::read_to_string(libs().generated_header.with_file_name(header))
+            .unwrap_or_else(|_| panic!("the build generated {header} (see the build warnings)"));
+        let committed =
+            std::fs::read_to_string(Path::new(MANIFEST_DIR).join("include").join(header))
+                .unwrap_or_else(|_| panic!("include/{header} exists"));
+        assert!(
+            generated == committed,
+            "include/{header} is stale: regenerate it with \
+             `TARDY_UPDATE_HEADER=1 cargo build --features capi` and commit it"
+        );
+    }
 }
 
 #[test]
@@ -306,6 +310,19 @@ fn embedded_host_drives_time_itself() {
 #[test]
 fn threaded_host_delivers_or_hands_back_everything() {
     host("threaded_host");
+}
+
+/// `ffi/stress_api.c`: many threads call every function at once; every
+/// task's `user_data` must come back exactly once. Plain here (static
+/// link, no sanitizer, the default 20 000 tasks); `ffi/stress_sanitized.sh`
+/// runs it under ThreadSanitizer.
+#[test]
+fn stress_every_task_comes_back_exactly_once() {
+    let exe = compile("stress_api", Link::Static, false);
+    let output = run(&mut Command::new(&exe));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("stress_api: ok"), "{stdout}");
+    eprintln!("{}", stdout.trim());
 }
 
 #[test]

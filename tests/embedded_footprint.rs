@@ -20,8 +20,10 @@ fn per_slot<S: tardy::Subject, P>() -> usize {
 
 /// Today's per-slot overhead, as a ceiling: a change that makes slots
 /// larger fails here and must update the README figures on purpose. The
-/// goal is 48 bytes; see the README for where the bytes go.
-const CEILING: usize = 67;
+/// goal is 48 bytes; see the README for where the bytes go. (64 since
+/// `QueueId` carries a 48-bit generation: the task inside each slot grew
+/// by 4 bytes, 8 with alignment.)
+const CEILING: usize = 64;
 
 #[test]
 fn per_slot_overhead_beyond_subject_and_payload() {
@@ -52,8 +54,9 @@ fn per_slot_overhead_beyond_subject_and_payload() {
         );
     }
     // The context the scheduler keeps per task besides the user's data:
-    // handle, queue, deadline, attempt count.
+    // handle (8), queue (8: slot number and 48-bit generation), deadline
+    // (8), attempt count (4), and alignment.
     let context = size_of::<Task<u32, u32>>() - 8;
     println!("footprint: task context without subject and payload: {context} bytes");
-    assert!(context <= 24);
+    assert!(context <= 32);
 }

@@ -1,7 +1,17 @@
-//! The exported C functions, called from Rust as C would call them (feature
-//! `capi`). Single-threaded except `background_thread_delivers`, and small
-//! enough for Miri (`cargo +nightly miri test --features capi --test ffi`),
-//! which also checks that no call reads or writes out of bounds.
+//! The exported C functions, called from Rust as C would call them, against
+//! both backends: the threaded one (`--features capi`) and the bare-metal
+//! one built for the host (`--no-default-features --features
+//! capi-baremetal`, with the std critical-section implementation of the
+//! dev-dependencies). Tests of what only threads have are marked
+//! `cfg(feature = "capi")`. Single-threaded except the background-thread
+//! tests, and small enough for Miri (`cargo +nightly miri test --features
+//! capi --test ffi`), which also checks that no call reads or writes out of
+//! bounds.
+
+#![cfg(any(
+    feature = "capi",
+    all(feature = "capi-baremetal", not(feature = "std"))
+))]
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
@@ -25,24 +35,100 @@ unsafe extern "C" fn sim_clock(user: *mut c_void) -> u64 {
 }
 
 /// A scheduler on `clock`, freed on drop.
-struct Sched(*mut tardy_scheduler);
+struct Sched(
+    *mut tardy_scheduler,
+    // Keeps the memory of a bare-metal scheduler until it is freed.
+    #[allow(dead_code)] Storage,
+);
 
 impl Sched {
     fn new(clock: &AtomicU64) -> Self {
-        let mut s = ptr::null_mut();
         let user = ptr::from_ref(clock).cast_mut().cast();
-        // SAFETY: `out` is valid; the clock outlives the scheduler.
-        let status = unsafe { tardy_new(Some(sim_clock), user, &mut s) };
+        // SAFETY: the clock outlives the scheduler.
+        unsafe { Self::on(sim_clock, user) }
+    }
+
+    /// A scheduler on the C clock `clock(user)`: made by `tardy_new`
+    /// (threaded), or by `tardy_init` in memory of its own (bare metal,
+    /// whose `tardy_new` hands out one static scheduler, which tests
+    /// running at once would share).
+    ///
+    /// # Safety
+    ///
+    /// `clock` may be called with `user` until the scheduler is dropped.
+    unsafe fn on(clock: unsafe extern "C" fn(*mut c_void) -> u64, user: *mut c_void) -> Self {
+        let mut s = ptr::null_mut();
+        let storage = Storage::new();
+        // SAFETY: `out` is valid; the rest is the caller's promise.
+        let status = unsafe { storage.make(clock, user, &mut s) };
         assert_eq!(status, TARDY_OK);
         assert!(!s.is_null());
-        Self(s)
+        Self(s, storage)
     }
 }
 
 impl Drop for Sched {
     fn drop(&mut self) {
-        // SAFETY: created by tardy_new, freed once.
+        // SAFETY: created by `Sched::on`, freed once, before its storage.
         unsafe { tardy_free(self.0) };
+    }
+}
+
+/// Where a scheduler of the tests lives: nowhere of the test's own with
+/// the threaded backend (it allocates), memory for `tardy_init` on bare
+/// metal.
+#[cfg(feature = "capi")]
+struct Storage;
+
+#[cfg(feature = "capi")]
+impl Storage {
+    fn new() -> Self {
+        Self
+    }
+
+    unsafe fn make(
+        &self,
+        clock: unsafe extern "C" fn(*mut c_void) -> u64,
+        user: *mut c_void,
+        out: *mut *mut tardy_scheduler,
+    ) -> tardy_status {
+        // SAFETY: passed on from the caller.
+        unsafe { tardy_new(Some(clock), user, out) }
+    }
+}
+
+#[cfg(not(feature = "capi"))]
+struct Storage(*mut u8, std::alloc::Layout);
+
+#[cfg(not(feature = "capi"))]
+impl Storage {
+    fn new() -> Self {
+        let layout =
+            std::alloc::Layout::from_size_align(tardy_scheduler_size(), tardy_scheduler_align())
+                .unwrap();
+        // SAFETY: a scheduler is never zero-sized.
+        let mem = unsafe { std::alloc::alloc(layout) };
+        assert!(!mem.is_null());
+        Self(mem, layout)
+    }
+
+    unsafe fn make(
+        &self,
+        clock: unsafe extern "C" fn(*mut c_void) -> u64,
+        user: *mut c_void,
+        out: *mut *mut tardy_scheduler,
+    ) -> tardy_status {
+        // SAFETY: `self.0` is ours, large and aligned enough; the rest is
+        // passed on from the caller.
+        unsafe { tardy_init(self.0.cast(), self.1.size(), Some(clock), user, out) }
+    }
+}
+
+#[cfg(not(feature = "capi"))]
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.0, self.1) };
     }
 }
 
@@ -118,16 +204,19 @@ fn null_pointers_are_refused() {
         assert_eq!(tardy_run_all(s, &mut n), TARDY_ERR_NULL);
         assert_eq!(tardy_next_deadline(s, &mut u), TARDY_ERR_NULL);
         assert_eq!(tardy_now(s, &mut u), TARDY_ERR_NULL);
-        assert_eq!(tardy_start(s), TARDY_ERR_NULL);
-        assert_eq!(tardy_stop(s), TARDY_ERR_NULL);
-        assert_eq!(
-            tardy_drain(s, None, ptr::null_mut(), &mut n),
-            TARDY_ERR_NULL
-        );
-        assert_eq!(
-            tardy_drain(s, Some(collect), ptr::null_mut(), ptr::null_mut()),
-            TARDY_ERR_NULL
-        );
+        #[cfg(feature = "capi")]
+        {
+            assert_eq!(tardy_start(s), TARDY_ERR_NULL);
+            assert_eq!(tardy_stop(s), TARDY_ERR_NULL);
+            assert_eq!(
+                tardy_drain(s, None, ptr::null_mut(), &mut n),
+                TARDY_ERR_NULL
+            );
+            assert_eq!(
+                tardy_drain(s, Some(collect), ptr::null_mut(), ptr::null_mut()),
+                TARDY_ERR_NULL
+            );
+        }
         tardy_free(s);
     }
     let clock = AtomicU64::new(0);
@@ -176,10 +265,13 @@ fn names_are_validated_without_reading_past_the_limit() {
             TARDY_ERR_QUEUE_EXISTS
         );
         assert_eq!(
-            tardy_add_queue(s.0, c!("big"), TARDY_CAPACITY + 1),
+            tardy_add_queue(s.0, c!("big"), TARDY_MAX_QUEUE_SIZE + 1),
             TARDY_ERR_INVALID_ARG
         );
-        assert_eq!(tardy_add_queue(s.0, c!("big"), TARDY_CAPACITY), TARDY_OK);
+        assert_eq!(
+            tardy_add_queue(s.0, c!("big"), TARDY_MAX_QUEUE_SIZE),
+            TARDY_OK
+        );
         assert_eq!(tardy_add_queue(s.0, c!("h\u{e9}"), 1), TARDY_OK);
         for i in 3..TARDY_MAX_QUEUES {
             let name = format!("q{i}\0");
@@ -415,6 +507,7 @@ fn handed_back_tasks_reach_the_callback_which_may_call_back_in() {
 }
 
 /// A clock that calls back into its own scheduler, recording the answers.
+#[cfg(feature = "capi")]
 struct Reentrant {
     sched: *mut tardy_scheduler,
     answer: Option<tardy_status>,
@@ -422,6 +515,7 @@ struct Reentrant {
     drain: Option<tardy_status>,
 }
 
+#[cfg(feature = "capi")]
 unsafe extern "C" fn reentrant_clock(user: *mut c_void) -> u64 {
     // SAFETY: the test passes a live Reentrant.
     let r = unsafe { &mut *user.cast::<Reentrant>() };
@@ -440,6 +534,7 @@ unsafe extern "C" fn reentrant_clock(user: *mut c_void) -> u64 {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn the_clock_cannot_call_its_own_scheduler() {
     let mut r = Reentrant {
         sched: ptr::null_mut(),
@@ -500,6 +595,7 @@ fn capacity_is_reported_and_never_lossy() {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn start_and_stop() {
     let mut s = ptr::null_mut();
     let mut task = tardy_task {
@@ -538,6 +634,7 @@ fn start_and_stop() {
 /// Collects drained tasks; from inside the callback it drains again and
 /// schedules, recording the answers, to show that the callback runs
 /// without the lock and that a task is handed back only once.
+#[cfg(feature = "capi")]
 struct Drained {
     sched: *mut tardy_scheduler,
     tasks: Vec<tardy_task>,
@@ -545,6 +642,7 @@ struct Drained {
     inner_schedule: Vec<tardy_status>,
 }
 
+#[cfg(feature = "capi")]
 unsafe extern "C" fn drained(user: *mut c_void, task: *const tardy_task) {
     // SAFETY: the tests pass a live Drained; `task` is valid for the call.
     let (d, task) = unsafe { (&mut *user.cast::<Drained>(), *task) };
@@ -560,6 +658,7 @@ unsafe extern "C" fn drained(user: *mut c_void, task: *const tardy_task) {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
     let clock = AtomicU64::new(0);
     let s = Sched::new(&clock);
@@ -702,6 +801,7 @@ fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn stopping_an_empty_scheduler_sets_nothing_aside() {
     let clock = AtomicU64::new(0);
     let s = Sched::new(&clock);
@@ -718,11 +818,14 @@ fn stopping_an_empty_scheduler_sets_nothing_aside() {
 }
 
 /// A scheduler pointer moved to a worker thread, as C hosts do.
+#[cfg(feature = "capi")]
 struct SendPtr(*mut tardy_scheduler);
 
 // SAFETY: every tardy function may be called from any thread.
+#[cfg(feature = "capi")]
 unsafe impl Send for SendPtr {}
 
+#[cfg(feature = "capi")]
 impl SendPtr {
     fn get(&self) -> *mut tardy_scheduler {
         self.0
@@ -730,6 +833,7 @@ impl SendPtr {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn background_thread_delivers_to_waiting_workers() {
     let tasks: u64 = if cfg!(miri) { 8 } else { 500 };
     let mut s = ptr::null_mut();
@@ -779,6 +883,7 @@ fn background_thread_delivers_to_waiting_workers() {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn removing_a_queue_wakes_its_waiting_worker() {
     let mut s = ptr::null_mut();
     // SAFETY: valid pointers.
@@ -808,6 +913,7 @@ fn removing_a_queue_wakes_its_waiting_worker() {
 }
 
 #[test]
+#[cfg(feature = "capi")]
 fn stop_wakes_waiting_workers_and_keeps_the_tasks_they_did_not_get() {
     let mut s = ptr::null_mut();
     let mut x = 0u8;
@@ -869,7 +975,7 @@ fn max_size_zero_means_as_large_as_the_store() {
     // SAFETY (every call below): `s.0` is live, names are NUL-terminated,
     // out-pointers are NULL or valid.
     assert_eq!(unsafe { tardy_add_queue(s.0, c!("q"), 0) }, TARDY_OK);
-    for i in 0..TARDY_CAPACITY {
+    for i in 0..TARDY_MAX_QUEUE_SIZE {
         let status =
             unsafe { tardy_schedule_now(s.0, c!("q"), i as u64, ptr::null_mut(), ptr::null_mut()) };
         assert_eq!(status, TARDY_OK, "task {i}");
@@ -878,4 +984,295 @@ fn max_size_zero_means_as_large_as_the_store() {
     let status = unsafe { tardy_schedule_now(s.0, c!("q"), 0, ptr::null_mut(), &mut id) };
     assert_eq!(status, TARDY_ERR_QUEUE_FULL);
     assert_eq!(id, 0, "out-parameter untouched");
+}
+
+/// One row of the README's C "Bad input" table each: every size, length,
+/// duration and count a C caller passes gets its documented answer.
+#[test]
+fn numbers_from_c_get_their_documented_answer() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    let mut moved = 0;
+    let long_name = [[b'n'; TARDY_MAX_NAME_LEN + 1].as_slice(), b"\0"].concat();
+    // SAFETY: a live scheduler, NUL-terminated names, valid out-pointers.
+    unsafe {
+        // Queue names: 1 to TARDY_MAX_NAME_LEN bytes.
+        assert_eq!(tardy_add_queue(s.0, c!(""), 1), TARDY_ERR_INVALID_ARG);
+        assert_eq!(
+            tardy_add_queue(s.0, long_name.as_ptr().cast(), 1),
+            TARDY_ERR_INVALID_ARG
+        );
+        // max_size: 0 (the most) to TARDY_MAX_QUEUE_SIZE.
+        assert_eq!(
+            tardy_add_queue(s.0, c!("q"), usize::MAX),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_add_queue(s.0, c!("q"), TARDY_MAX_QUEUE_SIZE + 1),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        // Queues: at most TARDY_MAX_QUEUES.
+        for i in 1..TARDY_MAX_QUEUES {
+            let name = format!("q{i}\0");
+            assert_eq!(tardy_add_queue(s.0, name.as_ptr().cast(), 1), TARDY_OK);
+        }
+        assert_eq!(tardy_add_queue(s.0, c!("one-more"), 1), TARDY_ERR_CAPACITY);
+        // Delays and deadlines: any value; a delay saturates at UINT64_MAX,
+        // which is due only for tardy_run_all.
+        clock.store(10, Ordering::SeqCst);
+        assert_eq!(
+            tardy_schedule_after(s.0, c!("q"), 1, ptr::null_mut(), u64::MAX, ptr::null_mut()),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_at(s.0, c!("q"), 1, ptr::null_mut(), 0, ptr::null_mut()),
+            TARDY_OK
+        );
+        let mut next = 0;
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 0);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, u64::MAX);
+        // Task ids: 0 and ids never handed out name no task.
+        assert_eq!(tardy_reschedule_at(s.0, 0, 1), TARDY_ERR_NOT_SCHEDULED);
+        assert_eq!(
+            tardy_cancel(s.0, u64::MAX, ptr::null_mut()),
+            TARDY_ERR_NOT_SCHEDULED
+        );
+        // timeout_ms: 0 takes without waiting (bare metal: only 0).
+        assert_eq!(tardy_get_task(s.0, c!("q"), 0, &mut task), TARDY_OK);
+        assert_eq!(tardy_get_task(s.0, c!("q"), 0, &mut task), TARDY_ERR_EMPTY);
+        #[cfg(not(feature = "capi"))]
+        assert_eq!(
+            tardy_get_task(s.0, c!("q"), 1, &mut task),
+            TARDY_ERR_INVALID_ARG
+        );
+        #[cfg(feature = "capi")]
+        assert_eq!(tardy_get_task(s.0, c!("q"), 1, &mut task), TARDY_ERR_EMPTY);
+        // tardy_task_done: at most once per task taken.
+        assert_eq!(tardy_task_done(s.0, c!("q")), TARDY_OK);
+        assert_eq!(tardy_task_done(s.0, c!("q")), TARDY_ERR_INVALID_ARG);
+    }
+}
+
+/// The tick length of `tardy_new_with_tick`: not 0, and with the built-in
+/// nanosecond clock only 1 (a millisecond tick there made a 10 ms task
+/// wait hours).
+#[test]
+#[cfg(feature = "capi")]
+fn a_tick_length_that_contradicts_the_clock_is_refused() {
+    let mut s = ptr::null_mut();
+    // SAFETY: valid out-pointer; the clock is a static.
+    unsafe {
+        for (clock, tick) in [
+            (None, 0),
+            (None, 1_000_000),
+            (None, u64::MAX),
+            (
+                Some(sim_clock as unsafe extern "C" fn(*mut c_void) -> u64),
+                0,
+            ),
+        ] {
+            assert_eq!(
+                tardy_new_with_tick(clock, ptr::null_mut(), tick, &mut s),
+                TARDY_ERR_INVALID_ARG,
+                "tick {tick}"
+            );
+            assert!(s.is_null());
+        }
+        static CLOCK: AtomicU64 = AtomicU64::new(0);
+        let user = ptr::from_ref(&CLOCK).cast_mut().cast();
+        for tick in [1, 1_000_000, u64::MAX] {
+            assert_eq!(
+                tardy_new_with_tick(Some(sim_clock), user, tick, &mut s),
+                TARDY_OK
+            );
+            tardy_free(s);
+        }
+        assert_eq!(
+            tardy_new_with_tick(None, ptr::null_mut(), 1, &mut s),
+            TARDY_OK
+        );
+        tardy_free(s);
+    }
+}
+
+#[cfg(not(feature = "capi"))]
+#[test]
+fn caller_storage_is_checked() {
+    let storage = Storage::new();
+    let mut s = ptr::null_mut();
+    let clock = AtomicU64::new(0);
+    let user = ptr::from_ref(&clock).cast_mut().cast();
+    let len = storage.1.size();
+    // SAFETY: `storage` is writable for `len` bytes; `s` is valid.
+    unsafe {
+        assert_eq!(
+            tardy_init(storage.0.cast(), len - 1, Some(sim_clock), user, &mut s),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_init(
+                storage.0.add(1).cast(),
+                len - 1,
+                Some(sim_clock),
+                user,
+                &mut s
+            ),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_init(storage.0.cast(), len, None, user, &mut s),
+            TARDY_ERR_NULL
+        );
+        assert!(s.is_null());
+        assert_eq!(
+            tardy_init(storage.0.cast(), len, Some(sim_clock), user, &mut s),
+            TARDY_OK
+        );
+        tardy_free(s);
+    }
+}
+
+/// One link of a chain of schedulers whose clocks call the next one's
+/// `tardy_now`; the last calls back into `target`, an earlier link.
+struct Link {
+    /// The scheduler this clock belongs to.
+    own: *mut tardy_scheduler,
+    /// The scheduler whose `tardy_now` this clock calls (NULL: none).
+    next: *mut tardy_scheduler,
+    /// What the call answered, the first time.
+    answer: Option<tardy_status>,
+    /// Whether the clock is being read from inside itself (never).
+    running: bool,
+}
+
+unsafe extern "C" fn link_clock(user: *mut c_void) -> u64 {
+    // SAFETY: the test passes a live Link, read through this pointer only
+    // while this clock runs (nothing else reads it meanwhile).
+    let link = unsafe { &mut *user.cast::<Link>() };
+    assert!(!link.running, "a clock was entered twice");
+    if !link.next.is_null() && link.answer.is_none() {
+        link.running = true;
+        let mut now = 0;
+        // SAFETY: a live scheduler and a valid out-pointer.
+        let status = unsafe { tardy_now(link.next, &mut now) };
+        // SAFETY: as above; the inner call has returned.
+        let link = unsafe { &mut *user.cast::<Link>() };
+        link.running = false;
+        link.answer = Some(status);
+    }
+    7
+}
+
+/// A ring of `n` schedulers, each clock calling the next; the last calls
+/// the first. Reading the first clock goes round the ring once: every call
+/// succeeds but the one that closes the ring, which is refused with
+/// `TARDY_ERR_INVALID_ARG` instead of waiting for a lock (or critical
+/// section) this thread holds.
+fn clock_ring(n: usize) {
+    let links: Vec<*mut Link> = (0..n)
+        .map(|_| {
+            Box::into_raw(Box::new(Link {
+                own: ptr::null_mut(),
+                next: ptr::null_mut(),
+                answer: None,
+                running: false,
+            }))
+        })
+        .collect();
+    // SAFETY: the links outlive the schedulers (freed after them).
+    let scheds: Vec<Sched> = links
+        .iter()
+        .map(|&l| unsafe { Sched::on(link_clock, l.cast()) })
+        .collect();
+    // SAFETY: the links are only used through these pointers, and no clock
+    // runs while they are set up or read here.
+    unsafe {
+        for (i, &l) in links.iter().enumerate() {
+            (*l).own = scheds[i].0;
+            (*l).next = scheds[(i + 1) % n].0;
+        }
+        let mut now = 0;
+        assert_eq!(tardy_now(scheds[0].0, &mut now), TARDY_OK);
+        assert_eq!(now, 7);
+        for (i, &l) in links.iter().enumerate() {
+            let want = if i == n - 1 {
+                TARDY_ERR_INVALID_ARG
+            } else {
+                TARDY_OK
+            };
+            assert_eq!((*l).answer, Some(want), "ring of {n}, link {i}");
+            (*l).next = ptr::null_mut();
+        }
+        // Refused, not broken: every scheduler still answers.
+        for s in &scheds {
+            assert_eq!(tardy_add_queue(s.0, c!("alive"), 0), TARDY_OK);
+            assert_eq!(tardy_now(s.0, &mut now), TARDY_OK);
+        }
+    }
+    drop(scheds);
+    for l in links {
+        // SAFETY: from Box::into_raw above, freed once, after the schedulers.
+        drop(unsafe { Box::from_raw(l) });
+    }
+}
+
+#[test]
+fn a_clock_calling_its_own_scheduler_is_refused() {
+    clock_ring(1);
+}
+
+#[test]
+fn clocks_calling_each_other_in_a_ring_are_refused_not_deadlocked() {
+    clock_ring(2); // A -> B -> A
+    clock_ring(3); // A -> B -> C -> A
+    clock_ring(5);
+}
+
+/// A ring that closes on a middle link: A -> B -> C -> B. The call into B
+/// from C's clock is refused; A's call into B succeeds.
+#[test]
+fn a_ring_closing_on_a_middle_scheduler_is_refused() {
+    let links: Vec<*mut Link> = (0..3)
+        .map(|_| {
+            Box::into_raw(Box::new(Link {
+                own: ptr::null_mut(),
+                next: ptr::null_mut(),
+                answer: None,
+                running: false,
+            }))
+        })
+        .collect();
+    // SAFETY: the links outlive the schedulers.
+    let scheds: Vec<Sched> = links
+        .iter()
+        .map(|&l| unsafe { Sched::on(link_clock, l.cast()) })
+        .collect();
+    // SAFETY: as in `clock_ring`.
+    unsafe {
+        let (a, b, c) = (links[0], links[1], links[2]);
+        (*a).next = scheds[1].0;
+        (*b).next = scheds[2].0;
+        (*c).next = scheds[1].0;
+        let mut now = 0;
+        assert_eq!(tardy_now(scheds[0].0, &mut now), TARDY_OK);
+        assert_eq!((*a).answer, Some(TARDY_OK));
+        assert_eq!((*b).answer, Some(TARDY_OK));
+        assert_eq!((*c).answer, Some(TARDY_ERR_INVALID_ARG));
+    }
+    drop(scheds);
+    for l in links {
+        // SAFETY: from Box::into_raw above, freed once.
+        drop(unsafe { Box::from_raw(l) });
+    }
 }

@@ -5,10 +5,10 @@
 //! bare-metal build of the same ABI (built with `panic = "abort"`, where
 //! nothing can be caught) reuses it unchanged.
 
-use core::ffi::c_char;
+use core::ffi::{c_char, c_void};
 
 use super::status::tardy_status::{self, *};
-use super::types::TARDY_MAX_NAME_LEN;
+use super::types::{tardy_task, tardy_task_fn, TARDY_MAX_NAME_LEN};
 
 /// Runs the body, a block evaluating to `Result<(), tardy_status>`, and
 /// turns it into a `tardy_status`; a panic inside becomes
@@ -127,6 +127,39 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
         // SAFETY: non-NULL, aligned (checked before) and writable by the
         // caller's promise.
         unsafe { out.write(value) };
+    }
+}
+
+/// The scheduler behind `s`.
+///
+/// # Errors
+///
+/// `TARDY_ERR_NULL` for NULL.
+///
+/// # Safety
+///
+/// - `s` is NULL or points to a live scheduler, made by the backend's
+///   constructor and not yet freed, for as long as the reference is used.
+pub(crate) unsafe fn sched<'a, T>(s: *mut T) -> Result<&'a T, tardy_status> {
+    // SAFETY: by the caller's promise, a non-NULL `s` points to a live
+    // scheduler; every use goes through its own locks (or critical
+    // section), so a shared reference is enough, also while other threads
+    // hold one.
+    unsafe { s.cast_const().as_ref() }.ok_or(TARDY_ERR_NULL)
+}
+
+/// Hands `tasks` to `f`, one call each; the caller holds no lock.
+///
+/// # Safety
+///
+/// - `f`, if not NULL, is safe to call with `user` and a valid task.
+pub(crate) unsafe fn hand_back(f: tardy_task_fn, user: *mut c_void, tasks: &[tardy_task]) {
+    if let Some(f) = f {
+        for task in tasks {
+            // SAFETY: `task` is valid for the call; `f` and `user` are the
+            // caller's, who promised they may be called this way.
+            unsafe { f(user, task) };
+        }
     }
 }
 

@@ -20,9 +20,12 @@ pub enum tardy_status {
     TARDY_ERR_NULL = -1,
     /// An argument is invalid: a queue name that is empty, not UTF-8 or
     /// longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
-    /// `TARDY_CAPACITY`, `tardy_task_done` called more often than tasks were
-    /// taken, a tick length of 0, a misaligned out-pointer, or a call from
-    /// inside the scheduler's own clock callback.
+    /// `TARDY_MAX_QUEUE_SIZE`, `tardy_task_done` called more often than
+    /// tasks were taken, a tick length of 0 (or not 1 with the built-in
+    /// clock), a `timeout_ms` other than 0 on bare metal, storage too small
+    /// or misaligned for `tardy_init`, a misaligned out-pointer, or a call
+    /// into a scheduler whose clock callback runs on this thread (also
+    /// through other schedulers' clocks).
     TARDY_ERR_INVALID_ARG = -2,
     /// No queue has that name.
     TARDY_ERR_NO_QUEUE = -3,
@@ -175,7 +178,7 @@ impl From<TaskDoneError> for tardy_status {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "capi")]
 mod threaded {
     use super::tardy_status::{self, *};
     use crate::thread::{

@@ -4,21 +4,12 @@
 use core::ffi::c_void;
 
 use crate::clock::{Clock, Ticks};
-use crate::task::Task;
-
-/// Task slots per scheduler: at most this many tasks are scheduled (not yet
-/// delivered) at once. Also the largest `max_size` of a queue.
-pub const TARDY_CAPACITY: usize = 4096;
-
-/// The most queues a scheduler has at once.
-pub const TARDY_MAX_QUEUES: usize = 16;
+use crate::task::{QueueId, Task, When};
 
 /// The longest queue name, in bytes of UTF-8, without the terminating NUL.
 pub const TARDY_MAX_NAME_LEN: usize = 31;
 
 const _: () = assert!(TARDY_MAX_NAME_LEN == crate::MAX_NAME_LEN);
-const _: () = assert!(TARDY_CAPACITY.is_power_of_two() && TARDY_CAPACITY <= crate::MAX_CAPACITY);
-const _: () = assert!(TARDY_MAX_QUEUES.is_power_of_two() && TARDY_MAX_QUEUES <= 256);
 
 /// The id of one scheduling of one task. 0 never names a task; an id that
 /// is no longer scheduled is harmless (every call given it answers
@@ -48,14 +39,20 @@ pub struct tardy_task {
 /// A clock: returns monotonic ticks, in a unit the host chooses, given the
 /// `clock_user` pointer passed to `tardy_new`.
 ///
-/// It is called with the scheduler's lock held, by any thread that calls a
-/// tardy function needing the time and by the background thread. It must
-/// not call any tardy function on the same scheduler (such a call returns
-/// `TARDY_ERR_INVALID_ARG`), must not block for long, must be safe to call
-/// from every thread that uses the scheduler, and should never go
-/// backwards (if it does, nothing is delivered early: tasks wait until the
-/// clock reaches their deadline again). It must return normally: a C++
-/// exception or a `longjmp` out of it is undefined behaviour.
+/// It is called with the scheduler's lock held (bare metal: inside the
+/// critical section), by any thread that calls a tardy function needing the
+/// time and by the background thread. It must not call any tardy function
+/// on the same scheduler: such a call returns `TARDY_ERR_INVALID_ARG`, also
+/// when it comes through other schedulers' clocks (A's clock calls B, whose
+/// clock calls A), never a deadlock on the calling thread. A clock that
+/// calls another scheduler must not be part of a cycle of clocks running on
+/// different threads at once (A's clock calling B on one thread while B's
+/// clock calls A on another), which would deadlock. It must not block for
+/// long, must be safe to call from every thread that uses the scheduler,
+/// and should never go backwards (if it does, nothing is delivered early:
+/// tasks wait until the clock reaches their deadline again). It must return
+/// normally: a C++ exception or a `longjmp` out of it is undefined
+/// behaviour.
 pub type tardy_clock_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
 
 /// A callback receiving a task that is handed back (cancelled by subject,
@@ -82,6 +79,22 @@ unsafe impl Send for UserData {}
 /// The task type of the C scheduler: subject `u64`, payload the host's
 /// pointer.
 pub(crate) type CTask = Task<u64, UserData>;
+
+/// A task a C caller asks to schedule, and when, before its queue name is
+/// resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewTask {
+    pub(crate) subject: u64,
+    pub(crate) user_data: UserData,
+    pub(crate) when: When,
+}
+
+impl NewTask {
+    /// The task for the queue `queue`.
+    pub(crate) fn into_task(self, queue: QueueId) -> CTask {
+        Task::new(queue, self.subject, self.user_data)
+    }
+}
 
 impl From<&CTask> for tardy_task {
     fn from(t: &CTask) -> Self {

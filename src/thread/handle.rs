@@ -10,9 +10,11 @@ use super::clock::MonotonicClock;
 use super::error::{
     CancelError, DoneError, Halted, NewQueueError, QueueError, SubmitError, TakeError,
 };
-use super::loom::Arc;
+use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
-use super::wakeup::{slot, Lead, Phase, Shared, Wake};
+#[cfg(feature = "capi")]
+use super::wakeup::Core;
+use super::wakeup::{slot, Lead, Phase, Shared, State, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::error::GetTaskError;
 use crate::scheduler::QueueStats;
@@ -73,10 +75,36 @@ where
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
-        let mut st = match self.shared.lock_open() {
+        let st = match self.shared.lock_open() {
             Ok(st) => st,
             Err(halted) => return Err(SubmitError::halted(halted, task)),
         };
+        self.submit_locked(st, task, when)
+    }
+
+    /// As [`schedule`](Self::schedule), with the task made by `make` from
+    /// the core under the same lock hold (the C ABI resolves a queue name
+    /// this way); `make` is not called when the scheduler is halted.
+    #[cfg(feature = "capi")]
+    pub(crate) fn schedule_made<E>(
+        &self,
+        make: impl FnOnce(&Core<S, P, C, N, QN>) -> Result<Task<S, P>, E>,
+        when: When,
+    ) -> Result<TaskId, E>
+    where
+        E: From<SubmitError<Task<S, P>>> + From<Halted>,
+    {
+        let st = self.shared.lock_open()?;
+        let task = make(&st.core)?;
+        Ok(self.submit_locked(st, task, |_| when)?)
+    }
+
+    fn submit_locked(
+        &self,
+        mut st: MutexGuard<'_, State<S, P, C, N, QN>>,
+        task: Task<S, P>,
+        when: impl FnOnce(&C) -> When,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         let when = when(st.core.clock());
         let queue = task.queue();
         let id = st.core.schedule(task, when)?;

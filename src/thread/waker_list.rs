@@ -290,7 +290,7 @@ impl WakerList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::num::NonZeroU16;
+    use crate::thread::wakeup::slot;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::task::Wake;
@@ -307,16 +307,21 @@ mod tests {
         (Arc::clone(&c), Waker::from(c))
     }
 
-    fn queue(generation: u16) -> QueueId {
-        QueueId {
-            index: 0,
-            generation: NonZeroU16::new(generation).unwrap(),
-        }
+    /// Two queues that use slot 0 one after the other.
+    fn queues() -> (QueueId, QueueId) {
+        let s: crate::thread::SchedulerThread<u32, u32> =
+            crate::thread::SchedulerThread::new(&[("q", 0)], crate::thread::Options::new())
+                .unwrap();
+        let old = s.queue_id("q").unwrap();
+        s.remove_queue(old).unwrap();
+        let new = s.add_queue("q", 0).unwrap();
+        assert!(old != new && slot(old) == slot(new));
+        (old, new)
     }
 
     #[test]
     fn notifies_in_fifo_order_counting_those_in_flight() {
-        let q = queue(1);
+        let (q, _) = queues();
         let mut list = WakerList::new();
         let (counts, keys): (Vec<_>, Vec<_>) = (0..4)
             .map(|_| {
@@ -352,7 +357,7 @@ mod tests {
 
     #[test]
     fn a_stale_key_after_a_drain_names_no_newer_entry() {
-        let (old, new) = (queue(1), queue(2));
+        let (old, new) = queues();
         let mut list = WakerList::new();
         let (_, w) = waker();
         let stale = list.register(old, w.clone());

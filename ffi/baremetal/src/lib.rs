@@ -13,7 +13,8 @@
 //!   `void tardy_host_panic(const char *file, size_t file_len, uint32_t line)`;
 //!   if it returns, the library spins forever.
 //!
-//! `tardy_baremetal.h` declares the extra functions and the hooks.
+//! `include/tardy_baremetal.h` (generated with the crate's build script)
+//! declares the functions and the hooks.
 
 #![no_std]
 

@@ -1,46 +1,23 @@
-//! The exported functions of the threaded C ABI.
+//! The exported functions of the C ABI, written once for both C
+//! libraries: each checks its pointers and names, calls the backend chosen
+//! by feature (`threaded.rs` for `capi`, `baremetal.rs` for
+//! `capi-baremetal` without `std`, the same `pub(crate)` methods in both),
+//! and writes its out-parameters only when it returns `TARDY_OK`. Every one
+//! runs inside [`ffi_panic_boundary!`].
 //!
-//! Each one runs inside [`ffi_panic_boundary!`], checks its pointers and
-//! names before doing anything, and writes its out-parameters only when it
-//! returns `TARDY_OK`.
+//! Where the two libraries answer differently, the doc says so ("bare
+//! metal: ..."); what only one of them has is exported by its backend.
 
 use core::ffi::{c_char, c_void};
-use std::boxed::Box;
 
 use crate::task::When;
 
-use super::boundary::{self, check_opt_out, check_out, ffi_panic_boundary, write_out};
-use super::status::tardy_status::{self, *};
-use super::threaded::tardy_scheduler;
-use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, HostClock, UserData};
-
-/// The scheduler behind `s`.
-///
-/// # Safety
-///
-/// - `s` is NULL or a pointer returned by `tardy_new` and not yet given to
-///   `tardy_free`, for as long as the returned reference is used.
-unsafe fn sched<'a>(s: *mut tardy_scheduler) -> Result<&'a tardy_scheduler, tardy_status> {
-    // SAFETY: by the caller's promise, a non-NULL `s` points to a live
-    // scheduler; every use goes through its own locks, so a shared
-    // reference is enough, also while other threads hold one.
-    unsafe { s.cast_const().as_ref() }.ok_or(TARDY_ERR_NULL)
-}
-
-/// Hands `tasks` to `f`, one call each, with no lock held.
-///
-/// # Safety
-///
-/// - `f`, if not NULL, is safe to call with `user` and a valid task.
-unsafe fn hand_back(f: tardy_task_fn, user: *mut c_void, tasks: &[tardy_task]) {
-    if let Some(f) = f {
-        for task in tasks {
-            // SAFETY: `task` is valid for the call; `f` and `user` are the
-            // caller's, who promised they may be called this way.
-            unsafe { f(user, task) };
-        }
-    }
-}
+use super::backend::{tardy_scheduler, Tasks};
+use super::boundary::{
+    self, check_opt_out, check_out, ffi_panic_boundary, hand_back, sched, write_out,
+};
+use super::status::tardy_status;
+use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, NewTask, UserData};
 
 /// Creates a scheduler with no queue and writes it to `*out`.
 ///
@@ -52,58 +29,31 @@ unsafe fn hand_back(f: tardy_task_fn, user: *mut c_void, tasks: &[tardy_task]) {
 /// another unit, use `tardy_new_with_tick`. Free the scheduler with
 /// `tardy_free`.
 ///
+/// Bare metal: the clock is required (there is no built-in one), and
+/// `tardy_new` hands out the one static scheduler until `tardy_free` gives
+/// it back; `tardy_init` builds more in memory the caller provides.
+///
 /// # Errors
 ///
-/// `TARDY_ERR_NULL` when `out` is NULL.
+/// `TARDY_ERR_NULL` when `out` is NULL (bare metal: also `clock`);
+/// bare metal: `TARDY_ERR_CAPACITY` while the static scheduler is taken.
 ///
 /// # Safety
 ///
 /// - `out` is NULL or valid for writing a pointer;
 /// - `clock`, if not NULL, may be called with `clock_user` from any thread
-///   that uses the scheduler, until `tardy_free` returns, and follows the
-///   rules of `tardy_clock_fn`.
+///   (bare metal: any context, with interrupts masked) that uses the
+///   scheduler, until `tardy_free` returns, and follows the rules of
+///   `tardy_clock_fn`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tardy_new(
     clock: tardy_clock_fn,
     clock_user: *mut c_void,
     out: *mut *mut tardy_scheduler,
 ) -> tardy_status {
-    // SAFETY: the same obligations, passed on.
-    unsafe { tardy_new_with_tick(clock, clock_user, 1, out) }
-}
-
-/// As `tardy_new`, and declares that one tick of `clock` lasts
-/// `ns_per_tick` nanoseconds (1000000 for a millisecond clock).
-///
-/// Only the background thread of `tardy_start` uses the tick length, to
-/// turn "the next deadline is N ticks away" into a sleep; after it, it
-/// reads the clock again, so a wrong tick length never delivers a task
-/// early: too long makes deliveries late, too short wakes the thread early
-/// for nothing.
-///
-/// # Errors
-///
-/// `TARDY_ERR_NULL` when `out` is NULL, `TARDY_ERR_INVALID_ARG` when
-/// `ns_per_tick` is 0.
-///
-/// # Safety
-///
-/// As for `tardy_new`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tardy_new_with_tick(
-    clock: tardy_clock_fn,
-    clock_user: *mut c_void,
-    ns_per_tick: u64,
-    out: *mut *mut tardy_scheduler,
-) -> tardy_status {
     ffi_panic_boundary! {
         check_out(out)?;
-        if ns_per_tick == 0 {
-            return Err(TARDY_ERR_INVALID_ARG);
-        }
-        let host = clock.map(|func| HostClock { func, user: clock_user });
-        let tick = std::time::Duration::from_nanos(ns_per_tick);
-        let s = Box::into_raw(Box::new(tardy_scheduler::new(host, tick)?));
+        let s = tardy_scheduler::create(clock, clock_user)?;
         // SAFETY: `out` was checked and is writable by the caller's promise.
         unsafe { write_out(out, s) };
         Ok(())
@@ -120,36 +70,37 @@ pub unsafe extern "C" fn tardy_new_with_tick(
 /// it elsewhere). To get every task back, call `tardy_stop`, then
 /// `tardy_drain`, then `tardy_free`.
 ///
-/// Called from inside the scheduler's own clock callback it does nothing.
+/// Bare metal: empties the scheduler (its tasks are dropped, its queues
+/// removed); the static scheduler can then be taken again by `tardy_new`,
+/// and memory given to `tardy_init` is the caller's again.
+///
+/// Called from inside a clock callback of the scheduler it does nothing.
 ///
 /// # Safety
 ///
-/// - `s` is NULL or a pointer returned by `tardy_new` and not yet freed;
+/// - `s` is NULL or a pointer returned by `tardy_new` (or `tardy_init`)
+///   and not yet freed;
 /// - no other thread uses `s` during or after the call (workers waiting in
 ///   `tardy_get_task` included: stop the scheduler and join them first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tardy_free(s: *mut tardy_scheduler) {
     let _ = ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or a live scheduler, by the caller's promise.
-        let sched = unsafe { sched(s) }?;
-        if sched.in_own_clock() {
-            return Err(TARDY_ERR_INVALID_ARG);
+        if s.is_null() {
+            return Ok(());
         }
-        // SAFETY: `s` came from `Box::into_raw` in `tardy_new`, and nobody
-        // else uses it any more (caller's promise).
-        drop(unsafe { Box::from_raw(s) });
-        Ok(())
+        // SAFETY: a live scheduler nobody else uses (caller's promise).
+        unsafe { tardy_scheduler::free(s) }
     };
 }
 
-/// Adds a queue named `name` holding at most `max_size` tasks (0: as many
-/// as the store allows, `TARDY_CAPACITY`). The queue reserves room for
-/// `max_size` tasks at once.
+/// Adds a queue named `name` holding at most `max_size` tasks (0: the
+/// most a queue holds, `TARDY_MAX_QUEUE_SIZE`). The queue reserves room
+/// for `max_size` tasks at once.
 ///
 /// # Errors
 ///
 /// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (a name that is empty, too
-/// long or not UTF-8; `max_size > TARDY_CAPACITY`),
+/// long or not UTF-8; `max_size > TARDY_MAX_QUEUE_SIZE`),
 /// `TARDY_ERR_QUEUE_EXISTS`, `TARDY_ERR_CAPACITY` (`TARDY_MAX_QUEUES`
 /// queues exist).
 ///
@@ -229,7 +180,12 @@ unsafe fn schedule(
         // SAFETY: `queue` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(queue) }?;
         check_opt_out(out_id)?;
-        let id = s.schedule(name, subject, UserData(user_data), when)?;
+        let new = NewTask {
+            subject,
+            user_data: UserData(user_data),
+            when,
+        };
+        let id = s.schedule(name, new)?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_id, id) };
         Ok(())
@@ -398,14 +354,38 @@ pub unsafe extern "C" fn tardy_cancel_subject(
     user: *mut c_void,
     out_count: *mut usize,
 ) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe {
+        hand_back_counted(s, on_cancelled, user, out_count, |s| {
+            s.cancel_subject(subject)
+        })
+    }
+}
+
+/// The body of the functions that hand tasks back with a count
+/// (`tardy_cancel_subject`, `tardy_drain`): takes the tasks with `take`,
+/// hands each to `f(user, task)` with no lock held, writes how many to
+/// `*out_count` unless that is NULL.
+///
+/// # Safety
+///
+/// - `s` is NULL or a live scheduler;
+/// - `f`, if not NULL, is safe to call with `user`;
+/// - `out_count` is NULL or valid for writing a `size_t`.
+pub(crate) unsafe fn hand_back_counted(
+    s: *mut tardy_scheduler,
+    f: tardy_task_fn,
+    user: *mut c_void,
+    out_count: *mut usize,
+    take: impl FnOnce(&tardy_scheduler) -> Result<Tasks, tardy_status>,
+) -> tardy_status {
     ffi_panic_boundary! {
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_count)?;
-        let tasks = s.cancel_subject(subject)?;
-        // SAFETY: `on_cancelled` may be called with `user` (caller's
-        // promise).
-        unsafe { hand_back(on_cancelled, user, &tasks) };
+        let tasks = take(s)?;
+        // SAFETY: `f` may be called with `user` (caller's promise).
+        unsafe { hand_back(f, user, &tasks) };
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_count, tasks.len()) };
         Ok(())
@@ -414,7 +394,8 @@ pub unsafe extern "C" fn tardy_cancel_subject(
 
 /// Takes the oldest task of the queue `queue` into `*out`, waiting up to
 /// `timeout_ms` milliseconds for one to arrive: 0 does not wait,
-/// `UINT64_MAX` waits for ever.
+/// `UINT64_MAX` waits for ever. Bare metal: nothing blocks, and a
+/// `timeout_ms` other than 0 is `TARDY_ERR_INVALID_ARG`.
 ///
 /// Tasks arrive when they are scheduled with `tardy_schedule_now`, when the
 /// background thread (`tardy_start`) or a call of `tardy_run_pending` /
@@ -424,8 +405,9 @@ pub unsafe extern "C" fn tardy_cancel_subject(
 ///
 /// # Errors
 ///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name),
-/// `TARDY_ERR_NO_QUEUE` (also when the queue is removed while waiting),
+/// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name; bare metal: a
+/// `timeout_ms` other than 0), `TARDY_ERR_NO_QUEUE` (also when the queue
+/// is removed while waiting),
 /// `TARDY_ERR_EMPTY` when no task came in time.
 ///
 /// # Safety
@@ -484,7 +466,8 @@ pub unsafe extern "C" fn tardy_task_done(
 /// queue, in deadline order (ties in scheduling order), and writes how many
 /// entered their queues to `*out_moved` unless that is NULL. Due tasks for
 /// a full queue wait, in order, for room. For hosts that drive time
-/// themselves; with `tardy_start` the background thread does this.
+/// themselves (bare metal: from the main loop or a timer interrupt); with
+/// `tardy_start` the background thread does this.
 ///
 /// # Errors
 ///
@@ -499,15 +482,8 @@ pub unsafe extern "C" fn tardy_run_pending(
     s: *mut tardy_scheduler,
     out_moved: *mut usize,
 ) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        check_opt_out(out_moved)?;
-        let moved = s.run_pending()?;
-        // SAFETY: checked above; writable by the caller's promise.
-        unsafe { write_out(out_moved, moved) };
-        Ok(())
-    }
+    // SAFETY: the same obligations, passed on.
+    unsafe { run(s, false, out_moved) }
 }
 
 /// Delivers every scheduled task now, whatever its deadline, in deadline
@@ -526,11 +502,21 @@ pub unsafe extern "C" fn tardy_run_all(
     s: *mut tardy_scheduler,
     out_moved: *mut usize,
 ) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe { run(s, true, out_moved) }
+}
+
+/// The body of `tardy_run_pending` (`all` false) and `tardy_run_all`.
+///
+/// # Safety
+///
+/// As for `tardy_run_pending`.
+unsafe fn run(s: *mut tardy_scheduler, all: bool, out_moved: *mut usize) -> tardy_status {
     ffi_panic_boundary! {
         // SAFETY: `s` is NULL or live (caller's promise).
         let s = unsafe { sched(s) }?;
         check_opt_out(out_moved)?;
-        let moved = s.run_all()?;
+        let moved = if all { s.run_all() } else { s.run_pending() }?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out_moved, moved) };
         Ok(())
@@ -586,118 +572,6 @@ pub unsafe extern "C" fn tardy_now(s: *mut tardy_scheduler, out: *mut u64) -> ta
         let now = s.now()?;
         // SAFETY: checked above; writable by the caller's promise.
         unsafe { write_out(out, now) };
-        Ok(())
-    }
-}
-
-/// Starts the background thread, which delivers every due task into its
-/// queue as its deadline passes: it sleeps until the next deadline and is
-/// woken early when an earlier task is scheduled. Workers then only call
-/// `tardy_get_task` / `tardy_task_done`.
-///
-/// The thread only moves tasks: it never calls a `tardy_task_fn`. It calls
-/// the clock. With a custom clock it sleeps for (deadline - now) ticks,
-/// converted with the tick length of `tardy_new_with_tick` (`tardy_new`:
-/// ticks are nanoseconds), then reads the clock again, so nothing is
-/// delivered early; ticks longer than declared make deliveries late,
-/// shorter ones wake it early for nothing. A simulated clock that the host
-/// moves by hand is a poor match for the thread: such hosts call
-/// `tardy_run_pending` themselves instead.
-///
-/// # Errors
-///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it runs already or after
-/// `tardy_stop`, `TARDY_ERR_SYSTEM` when no thread could be started.
-///
-/// # Safety
-///
-/// - `s` is NULL or a live scheduler from `tardy_new`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tardy_start(s: *mut tardy_scheduler) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        s.start()
-    }
-}
-
-/// Stops the scheduler for good: stops the background thread if it runs
-/// (waiting for it), wakes every worker waiting in `tardy_get_task` (they
-/// return `TARDY_ERR_STATE`), and sets aside every task still scheduled,
-/// waiting for room in a full queue, or queued. Nothing is dropped and no
-/// callback runs: `tardy_drain` then hands the tasks set aside to the host.
-/// Tasks that workers already took are theirs.
-///
-/// Every later call but `tardy_drain` and `tardy_free` returns
-/// `TARDY_ERR_STATE`. Call `tardy_drain` before `tardy_free`: `tardy_free`
-/// drops what is still set aside.
-///
-/// # Errors
-///
-/// `TARDY_ERR_NULL`, `TARDY_ERR_STATE` when it was already stopped (the
-/// tasks set aside by the first stop stay set aside),
-/// `TARDY_ERR_INVALID_ARG` from inside the scheduler's own clock.
-///
-/// # Safety
-///
-/// - `s` is NULL or a live scheduler from `tardy_new`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tardy_stop(s: *mut tardy_scheduler) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        s.stop()
-    }
-}
-
-/// Hands every task that `tardy_stop` set aside to `on_task(user, task)`,
-/// once each, and writes how many to `*out_count` unless that is NULL. The
-/// tasks come queue by queue, in no order to rely on within a queue. Each
-/// task is handed back by exactly one call of `tardy_drain`: a second call,
-/// or a call made from `on_task`, finds nothing (count 0).
-///
-/// `on_task` may be NULL only when nothing is set aside (the call then
-/// just reports 0); with tasks set aside a NULL `on_task` is
-/// `TARDY_ERR_NULL` and they stay set aside, since dropping them is what
-/// `tardy_stop` avoids.
-///
-/// Only a stopped scheduler can be drained: before `tardy_stop`, take
-/// tasks back with `tardy_cancel`, `tardy_cancel_subject` or
-/// `tardy_remove_queue` instead (the threaded layer has no way to empty a
-/// running scheduler at once without stopping it).
-///
-/// `on_task` runs on the calling thread, with no lock held, before this
-/// function returns; it may call tardy functions on `s` (they answer as
-/// after `tardy_stop`), but not `tardy_free`.
-///
-/// # Errors
-///
-/// `TARDY_ERR_NULL` (`s`, or `on_task` with tasks set aside),
-/// `TARDY_ERR_STATE` before `tardy_stop`, `TARDY_ERR_INVALID_ARG` from
-/// inside the scheduler's own clock.
-///
-/// # Safety
-///
-/// - `s` is NULL or a live scheduler from `tardy_new`;
-/// - `on_task`, if not NULL, is safe to call with `user` and follows the
-///   rules of `tardy_task_fn`;
-/// - `out_count` is NULL or valid for writing a `size_t`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tardy_drain(
-    s: *mut tardy_scheduler,
-    on_task: tardy_task_fn,
-    user: *mut c_void,
-    out_count: *mut usize,
-) -> tardy_status {
-    ffi_panic_boundary! {
-        // SAFETY: `s` is NULL or live (caller's promise).
-        let s = unsafe { sched(s) }?;
-        check_opt_out(out_count)?;
-        let tasks = s.drain(on_task.is_some())?;
-        // SAFETY: `on_task` may be called with `user` (caller's promise).
-        unsafe { hand_back(on_task, user, &tasks) };
-        // SAFETY: checked above; writable by the caller's promise.
-        unsafe { write_out(out_count, tasks.len()) };
         Ok(())
     }
 }

@@ -1,0 +1,163 @@
+//! [`AllocScheduler`]: the core over growing storage (feature `alloc`).
+
+use super::storage::{AllocStorage, Array, Storage};
+use super::SchedulerInner;
+use crate::clock::Clock;
+use crate::error::ReserveError;
+use crate::queue::TaskQueue;
+use crate::subject::Subject;
+use crate::task::Task;
+
+/// A [`SchedulerInner`] in growing storage: the capacity is chosen at run
+/// time and grows on demand, up to an optional maximum.
+///
+/// - Slot numbers are `u32`: up to 2^32 - 2 tasks at once.
+/// - Arrays grow in segments of 4 096 entries that never move, so a
+///   `schedule` that grows the storage allocates one segment and copies no
+///   task: no call stalls for a copy of everything.
+/// - Allocation is fallible: when the maximum is reached or an allocation
+///   fails, [`schedule`](SchedulerInner::schedule) answers
+///   [`ScheduleError::Capacity`](crate::ScheduleError::Capacity) with the
+///   task handed back. Nothing aborts.
+/// - Memory is given back only when asked, by
+///   [`shrink_to_fit`](Self::shrink_to_fit).
+/// - Subjects hash with keyed foldhash into buckets that split one at a
+///   time as tasks are added (linear hashing): with `std`,
+///   [`new`](Self::new) draws a random key, so subjects chosen by an
+///   outsider cannot be made to share a bucket; without `std`, give a
+///   secret key with [`with_subject_seed`](Self::with_subject_seed).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue, When};
+///
+/// type Ctx = Task<u32, ()>;
+/// let clock = ManualClock::new(0);
+/// let mut s: AllocScheduler<&ManualClock, VecDequeQueue<Ctx>, u32, ()> =
+///     AllocScheduler::new(&clock);
+/// s.set_max_capacity(Some(100_000));
+/// let q = s.add_queue("work", 0)?;
+/// for i in 0..10_000 {
+///     s.schedule(Task::new(q, i, ()), When::At(u64::from(i)))?;
+/// }
+/// assert!(s.capacity() >= 10_000);
+/// assert_eq!(s.cancel_by_subject(&42, |_| {}), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type AllocScheduler<C, Q, S, P, const QN: usize = 16> =
+    SchedulerInner<C, Q, S, P, AllocStorage, QN>;
+
+impl<C, Q, S, P, const QN: usize> SchedulerInner<C, Q, S, P, AllocStorage, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// An empty scheduler reading `clock`, with no queue and nothing
+    /// allocated. With `std`, subjects hash under a random key; without,
+    /// under a fixed one (use [`with_subject_seed`](Self::with_subject_seed)).
+    pub fn new(clock: C) -> Self {
+        Self::with_subject_seed(clock, random_seed())
+    }
+
+    /// Like [`new`](Self::new), with subjects hashed under `seed` (keep it
+    /// secret from those who choose subjects).
+    pub fn with_subject_seed(clock: C, seed: u64) -> Self {
+        Self::empty(clock, foldhash::fast::FixedState::with_seed(seed))
+    }
+
+    /// Like [`new`](Self::new), with room for `capacity` tasks allocated
+    /// now, as far as the allocator gives it (see [`reserve`](Self::reserve)
+    /// to learn whether it did).
+    pub fn with_capacity(clock: C, capacity: usize) -> Self {
+        let mut s = Self::new(clock);
+        let _ = s.reserve(capacity);
+        s
+    }
+
+    /// Tasks the scheduler holds without allocating.
+    pub fn capacity(&self) -> usize {
+        self.slots.array.capacity().min(self.slots.limit)
+    }
+
+    /// The most tasks it will hold; `None`: no bound but the slot numbers'
+    /// (2^32 - 2).
+    pub fn max_capacity(&self) -> Option<usize> {
+        (self.slots.limit < AllocStorage::MAX_SLOTS).then_some(self.slots.limit)
+    }
+
+    /// Bounds the tasks it holds at once: past `max`, `schedule` answers
+    /// [`ScheduleError::Capacity`](crate::ScheduleError::Capacity). `None`
+    /// lifts the bound. A bound below the slots already in use keeps those
+    /// (no task is dropped) and lets no new slot be added.
+    pub fn set_max_capacity(&mut self, max: Option<usize>) {
+        self.slots.limit = max.map_or(AllocStorage::MAX_SLOTS, |m| m.min(AllocStorage::MAX_SLOTS));
+    }
+
+    /// Allocates room for `additional` more tasks than are scheduled now.
+    ///
+    /// # Errors
+    ///
+    /// [`ReserveError::MaxCapacity`] when that is beyond the maximum (see
+    /// [`set_max_capacity`](Self::set_max_capacity)), nothing allocated;
+    /// [`ReserveError::Alloc`] when the allocator refused (what it gave
+    /// stays allocated).
+    pub fn reserve(&mut self, additional: usize) -> Result<(), ReserveError> {
+        let total = self
+            .len()
+            .checked_add(additional)
+            .filter(|&t| t <= self.slots.limit)
+            .ok_or(ReserveError::MaxCapacity)?;
+        let ok = self.slots.reserve_total(total)
+            && self.heap.reserve(total)
+            && self.subjects.reserve(0)
+            && self.subjects.links.reserve(total);
+        if ok {
+            Ok(())
+        } else {
+            Err(ReserveError::Alloc)
+        }
+    }
+
+    /// Gives memory back after a burst: the trailing segments of task
+    /// slots that hold no task (only whole segments past the last occupied
+    /// slot), the heap's and the subject links' segments beyond what the
+    /// tasks still scheduled need, and spare room in the segment tables.
+    /// The subject buckets stay (one 4-byte head per task at the peak).
+    /// O(slots): it rebuilds the free list. Task ids of the released slots
+    /// stay stale: slots added later start at a higher generation.
+    pub fn shrink_to_fit(&mut self) {
+        self.slots.shrink_to_fit();
+        let keep = self.slots.array.len();
+        self.subjects.truncate_links(keep);
+        self.subjects.links.shrink_to(keep);
+        let used = self.slots.used();
+        self.heap.entries.shrink_to(used);
+        self.heap.keys.shrink_to(used);
+    }
+
+    /// Bytes allocated for the per-task arrays (slots, heap, subject links
+    /// and buckets); the queues are not counted.
+    pub fn allocated_bytes(&self) -> usize {
+        self.slots.allocated_bytes()
+            + self.heap.entries.allocated_bytes()
+            + self.heap.keys.allocated_bytes()
+            + self.subjects.links.allocated_bytes()
+            + self.subjects.buckets.allocated_bytes()
+    }
+}
+
+/// A random key under `std` (std's `RandomState`, seeded by the OS), a
+/// fixed one without.
+fn random_seed() -> u64 {
+    #[cfg(feature = "std")]
+    {
+        use core::hash::BuildHasher;
+        std::hash::RandomState::new().hash_one(0x7461_7264_795f_7365_u64)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        0x7461_7264_795f_7365
+    }
+}

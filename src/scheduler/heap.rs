@@ -1,0 +1,227 @@
+//! The indexed 4-ary min-heap of slot numbers, with cached keys.
+//!
+//! Ordered by [`Key`] `(deadline, order)`, where `order` grows with every
+//! scheduling, so equal deadlines leave in scheduling order. Each slot
+//! knows its heap position (`Slot::heap_pos`), so cancelling or
+//! rescheduling removes or moves it in O(log n). Neither
+//! [`heapless::BinaryHeap`] nor `std`'s heap can remove an arbitrary
+//! element without a linear scan, which is why this heap is written here.
+//! The keys are kept beside the slot numbers so that sifting compares
+//! within one array instead of reading scattered slots; a node's four
+//! children's keys are adjacent.
+
+use super::slots::Slot;
+use super::storage::{Array, Index, Storage};
+use crate::clock::Ticks;
+
+/// `(deadline, order)` of a heap entry.
+pub(crate) type Key = (Ticks, u64);
+
+/// Children per heap node: half the levels of a binary heap.
+const ARITY: usize = 4;
+
+/// Heap order: `a` leaves before `b`. One 128-bit comparison instead of a
+/// branch per tuple field.
+#[inline]
+pub(crate) fn before(a: Key, b: Key) -> bool {
+    (u128::from(a.0) << 64 | u128::from(a.1)) < (u128::from(b.0) << 64 | u128::from(b.1))
+}
+
+/// The heap: slot numbers and their keys, position for position.
+#[derive(Debug)]
+pub(crate) struct Heap<St: Storage> {
+    pub(crate) entries: St::Array<St::Index>,
+    pub(crate) keys: St::Array<Key>,
+}
+
+/// The heap with the slots it links, borrowed together for one operation.
+pub(crate) struct HeapView<'a, S, P, St: Storage> {
+    heap: &'a mut Heap<St>,
+    slots: &'a mut St::Array<Slot<S, P, St::Index>>,
+}
+
+impl<St: Storage> Heap<St> {
+    pub(crate) const EMPTY: Self = Self {
+        entries: <St::Array<St::Index> as Array<_>>::EMPTY,
+        keys: <St::Array<Key> as Array<_>>::EMPTY,
+    };
+
+    /// The slot and key at the top.
+    #[inline]
+    pub(crate) fn first(&self) -> Option<(St::Index, Key)> {
+        Some((*self.entries.get(0)?, *self.keys.get(0)?))
+    }
+
+    /// `true` when the heap can hold `total` entries without a failing
+    /// push.
+    pub(crate) fn reserve(&mut self, total: usize) -> bool {
+        self.entries.reserve(total) && self.keys.reserve(total)
+    }
+
+    /// This heap with `slots`, for one operation.
+    #[inline]
+    pub(crate) fn with<'a, S, P>(
+        &'a mut self,
+        slots: &'a mut St::Array<Slot<S, P, St::Index>>,
+    ) -> HeapView<'a, S, P, St> {
+        HeapView { heap: self, slots }
+    }
+}
+
+impl<S, P, St: Storage> HeapView<'_, S, P, St> {
+    /// Adds slot `index` under `key`. Call [`Heap::reserve`] first:
+    /// without room nothing is added.
+    pub(crate) fn push(&mut self, index: St::Index, key: Key) {
+        let pos = self.heap.entries.len();
+        if self.heap.entries.push(index).is_err() {
+            return;
+        }
+        if self.heap.keys.push(key).is_err() {
+            self.heap.entries.pop();
+            return;
+        }
+        self.set(pos, index, key);
+        self.sift_up(pos);
+    }
+
+    /// Takes slot `index` out of the heap.
+    ///
+    /// Floyd's method: the hole left at its position sinks to a leaf along
+    /// the smallest children (three comparisons per level, among adjacent
+    /// cached keys), the last entry fills it and rises to its place,
+    /// usually not far.
+    pub(crate) fn remove(&mut self, index: St::Index) {
+        let Some(slot) = self.slots.get_mut(index.to_usize()) else {
+            return;
+        };
+        let pos = slot.heap_pos.to_usize();
+        if pos >= self.heap.entries.len() {
+            return;
+        }
+        slot.heap_pos = St::Index::NIL;
+        let (Some(last), Some(last_key)) = (self.heap.entries.pop(), self.heap.keys.pop()) else {
+            return;
+        };
+        if pos >= self.heap.entries.len() {
+            return; // it was the last entry
+        }
+        let hole = self.sink_hole(pos);
+        self.set(hole, last, last_key);
+        self.sift_up(hole);
+    }
+
+    /// Gives slot `index`, in the heap, a new key and moves it to its place.
+    pub(crate) fn rekey(&mut self, index: St::Index, key: Key) {
+        let Some(pos) = self
+            .slots
+            .get(index.to_usize())
+            .map(|s| s.heap_pos.to_usize())
+        else {
+            return;
+        };
+        let Some(k) = self.heap.keys.get_mut(pos) else {
+            return;
+        };
+        *k = key;
+        self.sift_up(pos);
+        if let Some(pos) = self.slots.get(index.to_usize()).map(|s| s.heap_pos) {
+            self.sift_down(pos.to_usize());
+        }
+    }
+
+    /// Puts slot `index`, whose key is `key`, at heap position `pos`.
+    #[inline]
+    fn set(&mut self, pos: usize, index: St::Index, key: Key) {
+        if let Some(h) = self.heap.entries.get_mut(pos) {
+            *h = index;
+        }
+        if let Some(k) = self.heap.keys.get_mut(pos) {
+            *k = key;
+        }
+        if let Some(s) = self.slots.get_mut(index.to_usize()) {
+            s.heap_pos = St::Index::from_usize(pos).unwrap_or(St::Index::NIL);
+        }
+    }
+
+    /// The smallest child of `pos` and its key, `None` for a leaf.
+    #[inline]
+    fn min_child(&self, pos: usize) -> Option<(usize, Key)> {
+        let first = ARITY * pos + 1;
+        if let Some([k0, k1, k2, k3]) = self.heap.keys.group4(first) {
+            // All four children: a tournament, two pairs then their winners.
+            let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
+            let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
+            let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
+            return Some((first + c, kc));
+        }
+        // Fewer than four: the last inner node of the heap.
+        let (mut best, mut best_key) = (first, *self.heap.keys.get(first)?);
+        for i in first + 1..first + ARITY {
+            let Some(&k) = self.heap.keys.get(i) else {
+                break;
+            };
+            if before(k, best_key) {
+                (best, best_key) = (i, k);
+            }
+        }
+        Some((best, best_key))
+    }
+
+    /// Moves the smallest child up into the hole at `pos`, level by level,
+    /// down to a leaf; returns the leaf position, now the hole.
+    fn sink_hole(&mut self, mut pos: usize) -> usize {
+        while let Some((child, child_key)) = self.min_child(pos) {
+            let Some(&c) = self.heap.entries.get(child) else {
+                break;
+            };
+            self.set(pos, c, child_key);
+            pos = child;
+        }
+        pos
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        let (Some(&item), Some(&key)) = (self.heap.entries.get(pos), self.heap.keys.get(pos))
+        else {
+            return;
+        };
+        while pos > 0 {
+            let parent = (pos - 1) / ARITY;
+            let (Some(&up), Some(&up_key)) =
+                (self.heap.entries.get(parent), self.heap.keys.get(parent))
+            else {
+                break;
+            };
+            if !before(key, up_key) {
+                break;
+            }
+            self.set(pos, up, up_key);
+            pos = parent;
+        }
+        self.set(pos, item, key);
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        let (Some(&item), Some(&key)) = (self.heap.entries.get(pos), self.heap.keys.get(pos))
+        else {
+            return;
+        };
+        while let Some((child, child_key)) = self.min_child(pos) {
+            if !before(child_key, key) {
+                break;
+            }
+            let Some(&c) = self.heap.entries.get(child) else {
+                break;
+            };
+            self.set(pos, c, child_key);
+            pos = child;
+        }
+        self.set(pos, item, key);
+    }
+}
+
+/// The parent position of `pos` (tests).
+#[cfg(test)]
+pub(crate) const fn parent(pos: usize) -> usize {
+    (pos - 1) / ARITY
+}

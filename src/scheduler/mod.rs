@@ -1,0 +1,875 @@
+//! The no_std deadline scheduler core: [`SchedulerInner`] over a storage,
+//! [`Scheduler`] (fixed storage) and `AllocScheduler` (growing storage).
+//!
+//! # How it is built
+//!
+//! Every scheduled task lives in a task slot ([`slots`]). Three indexes
+//! point into the slots by slot number, each O(1) or O(log n) per task, and
+//! each is handed the slots it links:
+//!
+//! - [`heap`]: a 4-ary min-heap of slot numbers ordered by
+//!   `(deadline, order)`, with each slot's heap position in the slot;
+//! - [`queue_lists`]: per queue, two lines through the slots, the tasks
+//!   still in the heap ([`Line::Pending`](queue_lists::Line)) and the due
+//!   tasks waiting, in order, for room in a full queue (`Line::Waiting`);
+//! - [`subject_index`]: hash buckets, each the head of a circular chain of
+//!   the tasks whose subject falls in it, for `cancel_by_subject`.
+//!
+//! Queues live in queue slots ([`registry`]). Where the arrays live is the
+//! [`storage`] seam: fixed arrays of `N` entries, or segments that grow.
+//!
+//! # Invariants
+//!
+//! Between public calls (and whenever user code runs: a `hand_back`
+//! closure, a [`TaskQueue`] method, a [`Subject`]'s `hash`/`eq`):
+//!
+//! - a slot is occupied exactly when it holds a scheduled task, whose id
+//!   names the slot and its current generation;
+//! - an occupied slot is in exactly one line of its task's queue, which
+//!   exists: `Pending` exactly when it is in the heap;
+//! - an occupied slot is in the chain of its subject's bucket; vacant slots
+//!   are in no index; the free list holds every vacant slot not retired;
+//! - a queue's `Waiting` line is non-empty only while its queue is full,
+//!   and `waiting` counts the tasks in every `Waiting` line;
+//! - heap keys are unique (`order` grows with every scheduling).
+
+mod heap;
+mod queue_lists;
+mod registry;
+mod slots;
+mod storage;
+mod subject_index;
+#[cfg(test)]
+mod tests;
+
+use core::num::NonZeroU64;
+
+use self::heap::Heap;
+use self::queue_lists::{Line, Lines};
+use self::registry::{Name, QueueEntry, Registry};
+use self::slots::{Slot, Slots};
+#[cfg(feature = "alloc")]
+pub use self::storage::AllocStorage;
+use self::storage::{Array, Index, SeededFnv};
+pub use self::storage::{FixedStorage, Storage};
+use self::subject_index::SubjectIndex;
+use crate::clock::{Clock, Ticks};
+use crate::error::{
+    AddQueueError, GetTaskError, NotScheduled, ScheduleError, TaskDoneError, UnknownQueue,
+};
+use crate::queue::TaskQueue;
+use crate::subject::Subject;
+use crate::task::{QueueId, Task, TaskId, When};
+
+/// The longest queue name, in bytes.
+pub const MAX_NAME_LEN: usize = 31;
+
+/// The largest task capacity `N` a [`Scheduler`] can have.
+pub const MAX_CAPACITY: usize = 1 << 15;
+
+/// The counters of one queue, from [`Scheduler::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Tasks in the queue, waiting for a worker.
+    pub queued: usize,
+    /// Tasks scheduled for the queue and not yet delivered, including
+    /// `waiting`.
+    pub scheduled: usize,
+    /// Due tasks held back, in order, until the full queue has room.
+    pub waiting: usize,
+    /// Tasks taken from the queue since it was added.
+    pub taken: u64,
+    /// Tasks marked done with [`Scheduler::task_done`].
+    pub done: u64,
+    /// How many more tasks the queue accepts now.
+    pub room: usize,
+    /// The most tasks the queue holds at once.
+    pub max_size: usize,
+}
+
+/// A deadline scheduler that delivers tasks into named, bounded queues,
+/// over the storage `St`; use it through [`Scheduler`] (fixed capacity, no
+/// allocation) or `AllocScheduler` (feature `alloc`: capacity chosen at run
+/// time, growing on demand).
+///
+/// - `C`: the [`Clock`];
+/// - `Q`: the [`TaskQueue`] type of every queue;
+/// - `S`: the [`Subject`] of tasks, the key of [`cancel_by_subject`](Self::cancel_by_subject);
+/// - `P`: the user payload of a [`Task`];
+/// - `St`: the [`Storage`] of the per-task arrays;
+/// - `QN`: queue slots, a power of two from 2 to 256.
+///
+/// Scheduling, cancelling, rescheduling and delivering a task are
+/// O(log n); [`cancel_by_subject`](Self::cancel_by_subject) and
+/// [`remove_queue`](Self::remove_queue) are O(k log n) for their k tasks.
+/// No operation scans the pending tasks, and none panics.
+///
+/// Time moves only when the host says so: [`run_pending`](Self::run_pending)
+/// delivers every task whose deadline the clock has reached, in deadline
+/// order with ties in scheduling order, and
+/// [`next_deadline`](Self::next_deadline) tells the host how long it may
+/// sleep.
+///
+/// # Full queues
+///
+/// A due task whose queue is full is not dropped and does not hold up other
+/// queues: it waits, first in line for its queue, and enters the queue as
+/// soon as [`get_task`](Self::get_task) makes room (or at the next
+/// [`run_pending`](Self::run_pending) if the queue was drained elsewhere).
+pub struct SchedulerInner<C, Q, S, P, St: Storage, const QN: usize> {
+    clock: C,
+    slots: Slots<S, P, St>,
+    heap: Heap<St>,
+    subjects: SubjectIndex<St>,
+    queues: Registry<Q, St::Index, QN>,
+    /// The tie order of the latest scheduling: grows by one per scheduling
+    /// and rescheduling; 2^64 of them take 584 years at one a nanosecond.
+    order: u64,
+    /// Counts the ids of [`When::Now`] tasks, which name no slot.
+    now_ids: u64,
+    /// Tasks in every queue's `Waiting` line together: while 0,
+    /// [`run_pending`](Self::run_pending) looks at no queue before the heap.
+    waiting: usize,
+}
+
+/// A [`SchedulerInner`] in fixed storage: `N` task slots inside the value.
+///
+/// - `N`: task slots, a power of two from 2 to [`MAX_CAPACITY`].
+///
+/// It allocates nothing: its size is fixed by `N` and `QN`, and
+/// [`new`](SchedulerInner::new) is a `const fn`, so a scheduler can live in
+/// a `static`. Subjects hash with FNV into `N` buckets; see [`Subject`] for
+/// the worst case and [`with_subject_seed`](SchedulerInner::with_subject_seed).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// type Ctx = Task<u32, ()>;
+/// let clock = ManualClock::new(0);
+/// let mut s: Scheduler<&ManualClock, HeaplessQueue<Ctx, 8>, u32, (), 16, 2> =
+///     Scheduler::new(&clock);
+/// let q = s.add_queue("work", 0)?;
+/// s.schedule(Task::new(q, 2, ()), When::At(20))?;
+/// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+/// assert_eq!(s.next_deadline(), Some(10));
+///
+/// clock.set(25);
+/// assert_eq!(s.run_pending(), 2);
+/// assert_eq!(s.get_task(q)?.subject(), &1);
+/// assert_eq!(s.get_task(q)?.subject(), &2);
+/// s.task_done(q)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Scheduler<C, Q, S, P, const N: usize, const QN: usize> =
+    SchedulerInner<C, Q, S, P, FixedStorage<N>, QN>;
+
+impl<C, Q, S, P, const N: usize, const QN: usize> SchedulerInner<C, Q, S, P, FixedStorage<N>, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// An empty scheduler reading `clock`, with no queue.
+    ///
+    /// Wrong capacities (`N` or `QN` not a power of two, or out of range)
+    /// fail at compile time.
+    pub const fn new(clock: C) -> Self {
+        Self::with_subject_seed(clock, 0)
+    }
+
+    /// Like [`new`](Self::new), with subjects hashed under `seed`: a secret
+    /// seed (from a hardware random source, say) keeps subjects chosen by
+    /// an outsider from falling into one bucket. 0 is [`new`](Self::new).
+    pub const fn with_subject_seed(clock: C, seed: u64) -> Self {
+        const {
+            assert!(N >= 2 && N <= MAX_CAPACITY && N.is_power_of_two());
+        }
+        Self::empty(clock, SeededFnv(seed))
+    }
+
+    /// The number of task slots, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod growing;
+#[cfg(feature = "alloc")]
+pub use growing::AllocScheduler;
+
+impl<C, Q, S, P, St: Storage, const QN: usize> SchedulerInner<C, Q, S, P, St, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    const fn empty(clock: C, hashing: St::Hashing) -> Self {
+        const {
+            assert!(QN >= 2 && QN <= 256 && QN.is_power_of_two());
+        }
+        Self {
+            clock,
+            slots: Slots::EMPTY,
+            heap: Heap::EMPTY,
+            subjects: SubjectIndex::new(hashing),
+            queues: Registry::EMPTY,
+            order: 0,
+            now_ids: 0,
+            waiting: 0,
+        }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The clock, mutably (to move a simulated clock).
+    pub fn clock_mut(&mut self) -> &mut C {
+        &mut self.clock
+    }
+
+    /// The clock's reading.
+    pub fn now(&self) -> Ticks {
+        self.clock.now()
+    }
+
+    /// The number of scheduled tasks, due ones waiting for room included.
+    pub fn len(&self) -> usize {
+        self.slots.used()
+    }
+
+    /// `true` when no task is scheduled.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Task slots retired because their generation is spent (after 2^48 - 1
+    /// reuses of one slot in fixed storage, 2^32 - 1 in growing storage):
+    /// a retired slot is never used again, so no task id ever repeats.
+    pub fn retired_slots(&self) -> usize {
+        self.slots.retired()
+    }
+
+    // ----- queues -------------------------------------------------------
+
+    /// Adds a queue named `name` that holds at most `max_size` tasks (0: as
+    /// many as `Q` can hold).
+    ///
+    /// # Errors
+    ///
+    /// [`AddQueueError::InvalidName`] for an empty name or one longer than
+    /// [`MAX_NAME_LEN`] bytes, [`AddQueueError::NameTaken`],
+    /// [`AddQueueError::InvalidMaxSize`] when `Q` cannot hold `max_size`
+    /// tasks, [`AddQueueError::NoQueueSlot`] when `QN` queues exist (or the
+    /// free queue slots are retired).
+    pub fn add_queue(&mut self, name: &str, max_size: usize) -> Result<QueueId, AddQueueError> {
+        let key = Name::try_from(name).map_err(|_| AddQueueError::InvalidName)?;
+        if key.is_empty() {
+            return Err(AddQueueError::InvalidName);
+        }
+        if self.queues.names.contains_key(&key) {
+            return Err(AddQueueError::NameTaken);
+        }
+        let index = self.queues.vacant().ok_or(AddQueueError::NoQueueSlot)?;
+        let queue = Q::with_max_size(max_size).ok_or(AddQueueError::InvalidMaxSize)?;
+        self.queues
+            .names
+            .insert(key.clone(), index)
+            .map_err(|_| AddQueueError::NoQueueSlot)?;
+        self.queues
+            .occupy(
+                index,
+                QueueEntry {
+                    name: key,
+                    queue,
+                    lines: Lines::EMPTY,
+                    taken: 0,
+                    done: 0,
+                },
+            )
+            .ok_or(AddQueueError::NoQueueSlot)
+    }
+
+    /// The queue named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when no queue has that name.
+    pub fn queue_id(&self, name: &str) -> Result<QueueId, UnknownQueue> {
+        let key = Name::try_from(name).map_err(|_| UnknownQueue)?;
+        let index = *self.queues.names.get(&key).ok_or(UnknownQueue)?;
+        self.queues.id_at(usize::from(index)).ok_or(UnknownQueue)
+    }
+
+    /// The name of `queue`, `None` if it does not exist.
+    pub fn queue_name(&self, queue: QueueId) -> Option<&str> {
+        self.queues.entry(queue).map(|e| e.name.as_str())
+    }
+
+    /// Removes `queue`, handing every task scheduled for it and every task
+    /// in it to `hand_back`; returns how many. Other queues and their tasks
+    /// are untouched. A worker still holding a task of the removed queue
+    /// gets [`ScheduleError::UnknownQueue`] when it schedules it again.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist; nothing is handed back.
+    pub fn remove_queue(
+        &mut self,
+        queue: QueueId,
+        hand_back: impl FnMut(Task<S, P>),
+    ) -> Result<usize, UnknownQueue> {
+        let count = self.clear_queue(queue, hand_back)?;
+        self.queues.vacate(queue).ok_or(UnknownQueue)?;
+        Ok(count)
+    }
+
+    /// Hands every scheduled and every queued task of `queue` to
+    /// `hand_back` and returns how many; the queue stays, with its counters.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist.
+    pub fn clear_queue(
+        &mut self,
+        queue: QueueId,
+        mut hand_back: impl FnMut(Task<S, P>),
+    ) -> Result<usize, UnknownQueue> {
+        let entry = self.queues.entry(queue).ok_or(UnknownQueue)?;
+        let (pending, waiting) = (entry.lines.pending.head, entry.lines.waiting.head);
+        let mut count = 0;
+        for head in [pending, waiting] {
+            let mut at = head;
+            while at != St::Index::NIL {
+                let next = self.slots.get(at).map_or(St::Index::NIL, |s| s.line_next);
+                if let Some(task) = self.remove_slot(at) {
+                    hand_back(task);
+                    count += 1;
+                }
+                at = next;
+            }
+        }
+        if let Some(entry) = self.queues.entry_mut(queue) {
+            while let Some(task) = entry.queue.pop() {
+                hand_back(task);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Hands every scheduled and every queued task of every queue to
+    /// `hand_back` and returns how many. Queues stay.
+    pub fn clear(&mut self, mut hand_back: impl FnMut(Task<S, P>)) -> usize {
+        let ids: heapless::Vec<QueueId, QN> = self.queue_ids().collect();
+        ids.into_iter()
+            .map(|q| self.clear_queue(q, &mut hand_back).unwrap_or(0))
+            .sum()
+    }
+
+    /// The handles of every queue.
+    pub fn queue_ids(&self) -> impl Iterator<Item = QueueId> + '_ {
+        (0..QN).filter_map(|i| self.queues.id_at(i))
+    }
+
+    /// The counters of `queue`.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownQueue`] when `queue` does not exist.
+    pub fn stats(&self, queue: QueueId) -> Result<QueueStats, UnknownQueue> {
+        let e = self.queues.entry(queue).ok_or(UnknownQueue)?;
+        let len = e.queue.len();
+        let max_size = e.queue.max_size();
+        Ok(QueueStats {
+            queued: len,
+            scheduled: e.lines.pending.len + e.lines.waiting.len,
+            waiting: e.lines.waiting.len,
+            taken: e.taken,
+            done: e.done,
+            room: max_size.saturating_sub(len),
+            max_size,
+        })
+    }
+
+    /// Takes the oldest task from `queue`, without waiting. Taking a task
+    /// makes room, so the first due task waiting for that queue enters it.
+    ///
+    /// # Errors
+    ///
+    /// [`GetTaskError::UnknownQueue`], or [`GetTaskError::Empty`] when the
+    /// queue holds no task.
+    pub fn get_task(&mut self, queue: QueueId) -> Result<Task<S, P>, GetTaskError> {
+        self.refill(queue);
+        let entry = self
+            .queues
+            .entry_mut(queue)
+            .ok_or(GetTaskError::UnknownQueue)?;
+        let task = entry.queue.pop().ok_or(GetTaskError::Empty)?;
+        entry.taken = entry.taken.saturating_add(1);
+        self.refill(queue);
+        Ok(task)
+    }
+
+    /// Marks one task taken from `queue` as done (Python's
+    /// `Queue.task_done`).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError::UnknownQueue`], or [`TaskDoneError::NotTaken`] when
+    /// every task taken from the queue is already done.
+    pub fn task_done(&mut self, queue: QueueId) -> Result<(), TaskDoneError> {
+        let entry = self
+            .queues
+            .entry_mut(queue)
+            .ok_or(TaskDoneError::UnknownQueue)?;
+        if entry.done >= entry.taken {
+            return Err(TaskDoneError::NotTaken);
+        }
+        entry.done += 1;
+        Ok(())
+    }
+
+    // ----- scheduling ---------------------------------------------------
+
+    /// Schedules `task` for its queue: [`When::Now`] puts it straight into
+    /// the queue; [`When::At`] and [`When::After`] put it in the schedule
+    /// until [`run_pending`](Self::run_pending) sees its deadline pass.
+    ///
+    /// The task's [`attempt`](Task::attempt) count grows by one and it gets a
+    /// new [`TaskId`], returned. To move a task that is still scheduled, use
+    /// [`reschedule`](Self::reschedule) with its handle.
+    ///
+    /// # Errors
+    ///
+    /// The task comes back, unchanged, inside
+    /// [`ScheduleError::UnknownQueue`], [`ScheduleError::QueueFull`] (only
+    /// for [`When::Now`]; a scheduled task for a full queue waits instead),
+    /// or [`ScheduleError::Capacity`] when every slot is in use (fixed
+    /// storage), or the maximum capacity is reached or an allocation failed
+    /// (growing storage).
+    pub fn schedule(
+        &mut self,
+        mut task: Task<S, P>,
+        when: When,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        let queue = task.queue;
+        if self.queues.entry(queue).is_none() {
+            return Err(ScheduleError::UnknownQueue(task));
+        }
+        let now = self.clock.now();
+        let deadline = match when {
+            When::Now => return self.push_now(task, now),
+            When::At(t) => t,
+            When::After(d) => now.saturating_add(d),
+        };
+        if !self.reserve_one() {
+            return Err(ScheduleError::Capacity(task));
+        }
+        let saved = (task.id, task.deadline, task.attempt);
+        task.deadline = deadline;
+        task.attempt = task.attempt.saturating_add(1);
+        let (index, id) = match self.slots.take(task) {
+            Ok(taken) => taken,
+            Err(mut task) => {
+                (task.id, task.deadline, task.attempt) = saved;
+                return Err(ScheduleError::Capacity(task));
+            }
+        };
+        self.order = self.order.wrapping_add(1);
+        let order = self.order;
+        self.link_subject(index);
+        self.link_line(queue, index, Line::Pending);
+        self.heap
+            .with(&mut self.slots.array)
+            .push(index, (deadline, order));
+        Ok(id)
+    }
+
+    /// `true` when a scheduling cannot fail for want of room. The heap keeps
+    /// room for every scheduled task, so a waiting task can always go back
+    /// into it ([`Self::reschedule`]).
+    fn reserve_one(&mut self) -> bool {
+        self.slots.can_take()
+            && self.heap.reserve(self.slots.used() + 1)
+            && self.subjects.reserve(self.slots.len_after_take())
+    }
+
+    fn push_now(
+        &mut self,
+        mut task: Task<S, P>,
+        now: Ticks,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        let queue = task.queue;
+        self.refill(queue);
+        let saved = (task.id, task.deadline, task.attempt);
+        let id = self.next_now_id();
+        task.id = Some(id);
+        task.deadline = now;
+        task.attempt = task.attempt.saturating_add(1);
+        let Some(entry) = self.queues.entry_mut(queue) else {
+            (task.id, task.deadline, task.attempt) = saved;
+            return Err(ScheduleError::UnknownQueue(task));
+        };
+        if entry.lines.waiting.len > 0 {
+            (task.id, task.deadline, task.attempt) = saved;
+            return Err(ScheduleError::QueueFull(task));
+        }
+        match entry.queue.try_push(task) {
+            Ok(()) => Ok(id),
+            Err(mut task) => {
+                (task.id, task.deadline, task.attempt) = saved;
+                Err(ScheduleError::QueueFull(task))
+            }
+        }
+    }
+
+    /// Moves the scheduled task `id` to a new time, as if it were cancelled
+    /// and scheduled again: it keeps its handle and its attempt count, and
+    /// goes behind the tasks already scheduled for the same deadline.
+    /// [`When::Now`] makes it due at the clock's reading. A due task that was
+    /// waiting for room goes back into the schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`NotScheduled`] when `id` names no scheduled task.
+    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+        let index = self.slots.find(id).ok_or(NotScheduled)?;
+        let now = self.clock.now();
+        let deadline = match when {
+            When::Now => now,
+            When::At(t) => t,
+            When::After(d) => now.saturating_add(d),
+        };
+        self.order = self.order.wrapping_add(1);
+        let order = self.order;
+        let slot = self.slots.get_mut(index).ok_or(NotScheduled)?;
+        let pos = slot.heap_pos;
+        let task = slot.task_mut().ok_or(NotScheduled)?;
+        task.deadline = deadline;
+        let queue = task.queue;
+        if pos == St::Index::NIL {
+            // Waiting for room: back from the Waiting line into the
+            // schedule. The heap has room for every scheduled task.
+            self.unlink_line(queue, index, Line::Waiting);
+            self.link_line(queue, index, Line::Pending);
+            self.heap
+                .with(&mut self.slots.array)
+                .push(index, (deadline, order));
+        } else {
+            self.heap
+                .with(&mut self.slots.array)
+                .rekey(index, (deadline, order));
+        }
+        Ok(())
+    }
+
+    /// Cancels the scheduled task `id` and hands it back.
+    ///
+    /// # Errors
+    ///
+    /// [`NotScheduled`] when `id` names no scheduled task: it was delivered
+    /// (a task in a queue can no longer be cancelled), cancelled, handed
+    /// back, or never existed. A stale handle never cancels another task.
+    pub fn cancel(&mut self, id: TaskId) -> Result<Task<S, P>, NotScheduled> {
+        let index = self.slots.find(id).ok_or(NotScheduled)?;
+        self.remove_slot(index).ok_or(NotScheduled)
+    }
+
+    /// `true` when `id` names a scheduled task.
+    pub fn is_scheduled(&self, id: TaskId) -> bool {
+        self.slots.find(id).is_some()
+    }
+
+    /// The scheduled task `id`, `None` when it is not scheduled.
+    pub fn scheduled_task(&self, id: TaskId) -> Option<&Task<S, P>> {
+        let index = self.slots.find(id)?;
+        self.slots.get(index)?.task()
+    }
+
+    /// Cancels every scheduled task about `subject`, handing each to
+    /// `hand_back` in the order they were scheduled; returns how many. Tasks
+    /// already in a queue stay there.
+    pub fn cancel_by_subject(
+        &mut self,
+        subject: &S,
+        mut hand_back: impl FnMut(Task<S, P>),
+    ) -> usize {
+        // Walk the subject's chain once round, oldest first, up to the tail
+        // it had when the walk began; tasks about other subjects that share
+        // the bucket are skipped. `next` is read before the slot is freed,
+        // and `hand_back` cannot reach the scheduler, so the chain changes
+        // only by the removals made here.
+        let Some((mut at, last)) = self.subjects.chain(subject) else {
+            return 0;
+        };
+        let mut count = 0;
+        while at != St::Index::NIL {
+            #[cfg(test)]
+            {
+                self.subjects.steps += 1;
+            }
+            let next = self.subjects.next(at);
+            let ours = self
+                .slots
+                .get(at)
+                .and_then(Slot::task)
+                .is_some_and(|t| t.subject == *subject);
+            if ours {
+                if let Some(task) = self.remove_slot(at) {
+                    hand_back(task);
+                    count += 1;
+                }
+            }
+            if at == last {
+                break;
+            }
+            at = next;
+        }
+        count
+    }
+
+    // ----- time ---------------------------------------------------------
+
+    /// Delivers every task whose deadline the clock has reached into its
+    /// queue, in deadline order, ties in scheduling order; returns how many
+    /// entered their queues. Due tasks for a full queue wait, in order.
+    pub fn run_pending(&mut self) -> usize {
+        let now = self.clock.now();
+        self.run_until(now, usize::MAX)
+    }
+
+    /// Like [`run_pending`](Self::run_pending), but takes at most `max` due
+    /// tasks out of the schedule (in the same order) and returns how many
+    /// entered their queues. Due tasks remain while
+    /// [`next_deadline`](Self::next_deadline) is at most the clock's
+    /// reading. Calling it with a small `max` until then bounds each call to
+    /// O(max log n + QN), for example to keep critical sections short.
+    pub fn run_pending_max(&mut self, max: usize) -> usize {
+        let now = self.clock.now();
+        self.run_until(now, max)
+    }
+
+    /// Delivers every scheduled task now, whatever its deadline, in deadline
+    /// order; returns how many entered their queues. Tasks for a full queue
+    /// wait, in order.
+    pub fn run_all(&mut self) -> usize {
+        self.run_until(Ticks::MAX, usize::MAX)
+    }
+
+    /// Refills the queues' Waiting lines, then takes at most `max` tasks
+    /// due at `now` out of the heap.
+    fn run_until(&mut self, now: Ticks, max: usize) -> usize {
+        let mut moved = 0;
+        for index in 0..if self.waiting > 0 { QN } else { 0 } {
+            let queue = self.queues.id_at(index).filter(|&q| {
+                self.queues
+                    .entry(q)
+                    .is_some_and(|e| e.lines.waiting.len > 0)
+            });
+            if let Some(queue) = queue {
+                moved += self.refill(queue);
+            }
+        }
+        let mut taken = 0;
+        while let Some((top, (deadline, _))) = self.heap.first() {
+            if deadline > now || taken >= max {
+                break;
+            }
+            taken += 1;
+            moved += self.deliver(top);
+        }
+        moved
+    }
+
+    /// The earliest deadline in the schedule, so the host knows how long it
+    /// may sleep; `None` when nothing is scheduled. Due tasks that wait for
+    /// room in a full queue are not counted: they move when a task is taken.
+    pub fn next_deadline(&self) -> Option<Ticks> {
+        self.heap.first().map(|(_, k)| k.0)
+    }
+
+    // ----- internals ----------------------------------------------------
+
+    /// The id of a [`When::Now`] task: a count above the `NIL` slot
+    /// number, so it never names a slot (the count may wrap after 2^48 or
+    /// 2^32 such tasks: harmless, those ids are never looked up).
+    fn next_now_id(&mut self) -> TaskId {
+        let mask = u64::MAX >> St::Index::BITS;
+        self.now_ids = self.now_ids.wrapping_add(1);
+        if self.now_ids & mask == 0 {
+            self.now_ids = self.now_ids.wrapping_add(1);
+        }
+        let raw = ((self.now_ids & mask) << St::Index::BITS) | St::Index::NIL.to_usize() as u64;
+        TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
+    }
+
+    /// Links occupied slot `index` into its subject's chain.
+    fn link_subject(&mut self, index: St::Index) {
+        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
+            self.subjects.link(&self.slots.array, &task.subject, index);
+        }
+    }
+
+    /// Moves a due task into its queue, or to the back of its Waiting line
+    /// when the queue is full or others wait before it; returns how many
+    /// tasks entered the queue (waiting ones that went first included).
+    fn deliver(&mut self, index: St::Index) -> usize {
+        self.heap.with(&mut self.slots.array).remove(index);
+        let Some(queue) = self.slots.get(index).and_then(Slot::task).map(|t| t.queue) else {
+            return 0;
+        };
+        self.unlink_line(queue, index, Line::Pending);
+        // Tasks already waiting go first, even when the queue has room
+        // again: it may have been drained elsewhere since they were refused.
+        let moved = self.refill(queue);
+        let waiting = self.waiting > 0
+            && self
+                .queues
+                .entry(queue)
+                .is_some_and(|e| e.lines.waiting.len > 0);
+        if !waiting && self.try_enter(queue, index) {
+            return moved + 1;
+        }
+        self.link_line(queue, index, Line::Waiting);
+        moved
+    }
+
+    /// Moves the first waiting tasks of `queue` into it while it has room.
+    #[inline]
+    fn refill(&mut self, queue: QueueId) -> usize {
+        if self.waiting == 0 {
+            return 0; // no task waits anywhere
+        }
+        self.refill_waiting(queue)
+    }
+
+    /// [`Self::refill`] when some queue has waiting tasks.
+    fn refill_waiting(&mut self, queue: QueueId) -> usize {
+        let mut moved = 0;
+        loop {
+            let Some(head) = self.queues.entry(queue).map(|e| e.lines.waiting.head) else {
+                return moved;
+            };
+            if head == St::Index::NIL {
+                return moved;
+            }
+            self.unlink_line(queue, head, Line::Waiting);
+            if !self.try_enter(queue, head) {
+                // Still full: back to the front of the line.
+                if let Some(e) = self.queues.entry_mut(queue) {
+                    e.lines.waiting.push_front(&mut self.slots.array, head);
+                    self.waiting += 1;
+                }
+                return moved;
+            }
+            moved += 1;
+        }
+    }
+
+    /// Pushes the task of slot `index` (in no line, not in the heap) into
+    /// `queue`, freeing the slot; `false` (the task kept in its slot) if
+    /// the queue is full.
+    ///
+    /// The slot is freed and the subject index updated before the task is
+    /// handed to the queue, so a [`TaskQueue`] that breaks its contract by
+    /// panicking in `try_push` loses only the task it was given: every index
+    /// and counter stays consistent for the caller that catches the panic.
+    fn try_enter(&mut self, queue: QueueId, index: St::Index) -> bool {
+        match self.queues.entry(queue) {
+            Some(entry) if !entry.queue.is_full() => {}
+            _ => return false,
+        }
+        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
+            self.subjects.unlink(&task.subject, index);
+        }
+        let Some(task) = self.slots.release(index) else {
+            return false;
+        };
+        let Some(entry) = self.queues.entry_mut(queue) else {
+            self.restore(index, task);
+            return false;
+        };
+        match entry.queue.try_push(task) {
+            Ok(()) => true,
+            Err(task) => {
+                // The queue said it had room and then refused: take the
+                // task back into the slot just freed.
+                self.restore(index, task);
+                false
+            }
+        }
+    }
+
+    /// Puts `task` back into slot `index`, just released by
+    /// [`Self::try_enter`], and back into its subject's chain.
+    fn restore(&mut self, index: St::Index, task: Task<S, P>) {
+        self.slots.restore(index, task);
+        self.link_subject(index);
+    }
+
+    /// Takes the task out of slot `index`, from every index, and frees it.
+    fn remove_slot(&mut self, index: St::Index) -> Option<Task<S, P>> {
+        let slot = self.slots.get(index)?;
+        let queue = slot.task()?.queue;
+        let in_heap = slot.heap_pos != St::Index::NIL;
+        if in_heap {
+            self.heap.with(&mut self.slots.array).remove(index);
+        }
+        let line = if in_heap {
+            Line::Pending
+        } else {
+            Line::Waiting
+        };
+        self.unlink_line(queue, index, line);
+        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
+            self.subjects.unlink(&task.subject, index);
+        }
+        self.slots.release(index)
+    }
+
+    fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {
+        let Some(e) = self.queues.entry_mut(queue) else {
+            return;
+        };
+        e.lines
+            .get_mut(line)
+            .push_back(&mut self.slots.array, index);
+        if line == Line::Waiting {
+            self.waiting += 1;
+        }
+    }
+
+    fn unlink_line(&mut self, queue: QueueId, index: St::Index, line: Line) {
+        let Some(e) = self.queues.entry_mut(queue) else {
+            return;
+        };
+        let list = e.lines.get_mut(line);
+        let before = list.len;
+        list.unlink(&mut self.slots.array, index);
+        if line == Line::Waiting {
+            self.waiting -= before - list.len;
+        }
+    }
+}
+
+impl<C, Q, S, P, St: Storage, const QN: usize> core::fmt::Debug
+    for SchedulerInner<C, Q, S, P, St, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("now", &self.clock.now())
+            .field("scheduled", &self.len())
+            .field("queues", &self.queues.names.len())
+            .field("slots", &self.slots.array.len())
+            .finish_non_exhaustive()
+    }
+}

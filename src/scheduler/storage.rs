@@ -1,0 +1,397 @@
+//! The storage seam: where the core keeps its per-task arrays.
+//!
+//! Every algorithm of the core (slots, heap, subject index, queue lists) is
+//! written once against [`Storage`]: an index type for slot numbers and an
+//! array type with `get`/`get_mut`/`push`/`pop`/`len`. Two storages exist:
+//!
+//! - [`FixedStorage<N>`]: plain arrays of `N` entries inside the scheduler
+//!   (heapless vectors), `u16` slot numbers, no allocator, const
+//!   construction. [`Scheduler`](crate::Scheduler) uses it.
+//! - `AllocStorage` (feature `alloc`): arrays that grow on demand in
+//!   segments of [`SEGMENT`] entries that never move once allocated, so
+//!   growing never copies the tasks already held; `u32` slot numbers.
+//!   `AllocScheduler` uses it.
+//!
+//! The trait is sealed: the core relies on what each storage promises
+//! (a failed `push` leaves the array unchanged, indexes stay below `NIL`).
+
+use core::fmt::Debug;
+use core::hash::{Hash, Hasher};
+
+use hash32::FnvHasher;
+
+/// A slot number type: `u16` for fixed storage, `u32` for allocated storage.
+/// Its largest value, [`Index::NIL`], names no slot.
+pub trait Index: Copy + Eq + Ord + Debug + sealed::Sealed {
+    /// No slot: the end of a list, "not in the heap", an empty bucket.
+    const NIL: Self;
+    /// Bits of a [`TaskId`](crate::TaskId) that hold the slot number; the
+    /// rest (64 minus these) hold the slot's generation.
+    const BITS: u32;
+    /// The slot number as a `usize`.
+    fn to_usize(self) -> usize;
+    /// `i` as a slot number, `None` when it does not fit below `NIL`.
+    fn from_usize(i: usize) -> Option<Self>;
+}
+
+impl Index for u16 {
+    const NIL: Self = u16::MAX;
+    const BITS: u32 = 16;
+    #[inline]
+    fn to_usize(self) -> usize {
+        usize::from(self)
+    }
+    #[inline]
+    fn from_usize(i: usize) -> Option<Self> {
+        u16::try_from(i).ok().filter(|&v| v != Self::NIL)
+    }
+}
+
+impl Index for u32 {
+    const NIL: Self = u32::MAX;
+    const BITS: u32 = 32;
+    #[inline]
+    fn to_usize(self) -> usize {
+        // usize is at least 32 bits on every target that has `alloc` here.
+        usize::try_from(self).unwrap_or(usize::MAX)
+    }
+    #[inline]
+    fn from_usize(i: usize) -> Option<Self> {
+        u32::try_from(i).ok().filter(|&v| v != Self::NIL)
+    }
+}
+
+/// An array that grows at its end, as far as its storage allows.
+pub trait Array<T>: sealed::Sealed {
+    /// An empty array (const, so a fixed scheduler can be a `static`).
+    const EMPTY: Self;
+    /// The number of entries.
+    fn len(&self) -> usize;
+    /// Entry `i`, `None` at or beyond `len`.
+    fn get(&self, i: usize) -> Option<&T>;
+    /// Entry `i`, mutably.
+    fn get_mut(&mut self, i: usize) -> Option<&mut T>;
+    /// Appends `value`, or hands it back when the storage is full or an
+    /// allocation fails; the array is then unchanged.
+    fn push(&mut self, value: T) -> Result<(), T>;
+    /// Removes the last entry.
+    fn pop(&mut self) -> Option<T>;
+    /// `true` when the array can hold `total` entries without a failing
+    /// [`push`](Array::push) (allocating now what it would need).
+    fn reserve(&mut self, total: usize) -> bool;
+    /// Entries `first..first + 4`, `None` unless all four exist.
+    #[inline]
+    fn group4(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        Some([
+            *self.get(first)?,
+            *self.get(first + 1)?,
+            *self.get(first + 2)?,
+            *self.get(first + 3)?,
+        ])
+    }
+}
+
+/// How subjects are hashed into buckets: FNV with an optional seed for the
+/// fixed storage (cheap on microcontrollers), keyed foldhash for the
+/// allocated storage.
+pub trait SubjectHashing: sealed::Sealed {
+    /// The hash of `subject`.
+    fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64;
+}
+
+/// FNV-1a (32 bits, as heapless uses), seeded by a value written first.
+#[derive(Clone, Copy, Debug)]
+pub struct SeededFnv(pub(crate) u64);
+
+impl SubjectHashing for SeededFnv {
+    #[inline]
+    fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64 {
+        let mut hasher = FnvHasher::default();
+        if self.0 != 0 {
+            hasher.write_u64(self.0);
+        }
+        subject.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// The arrays of one kind of storage; see the module docs.
+pub trait Storage: sealed::Sealed + Sized {
+    /// The slot number type.
+    type Index: Index;
+    /// An array of per-task entries.
+    type Array<T>: Array<T>;
+    /// The subject buckets: `FIXED_BUCKETS` entries from the start, or an
+    /// array that grows one bucket at a time (linear hashing).
+    type Buckets: Array<Self::Index>;
+    /// The subject hash.
+    type Hashing: SubjectHashing;
+    /// Buckets the index starts with; with `GROWS` false, the only count.
+    const FIXED_BUCKETS: usize;
+    /// Whether the subject index splits buckets as tasks are added.
+    const GROWS: bool;
+    /// The most task slots the storage can ever have.
+    const MAX_SLOTS: usize;
+}
+
+/// Fixed-capacity storage: arrays of `N` entries inside the scheduler.
+#[derive(Debug)]
+pub struct FixedStorage<const N: usize>;
+
+/// A plain array of at most `N` entries (a heapless vector).
+pub type FixedArray<T, const N: usize> = heapless::Vec<T, N, u16>;
+
+impl<T, const N: usize> sealed::Sealed for FixedArray<T, N> {}
+
+impl<T, const N: usize> Array<T> for FixedArray<T, N> {
+    const EMPTY: Self = heapless::Vec::new();
+    #[inline]
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+    #[inline]
+    fn get(&self, i: usize) -> Option<&T> {
+        self.as_slice().get(i)
+    }
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.as_mut_slice().get_mut(i)
+    }
+    #[inline]
+    fn push(&mut self, value: T) -> Result<(), T> {
+        heapless::Vec::push(self, value)
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        heapless::Vec::pop(self)
+    }
+    #[inline]
+    fn reserve(&mut self, total: usize) -> bool {
+        total <= N
+    }
+    #[inline]
+    fn group4(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        match self.as_slice().get(first..first.checked_add(4)?) {
+            Some(&[a, b, c, d]) => Some([a, b, c, d]),
+            _ => None,
+        }
+    }
+}
+
+/// `N` bucket heads, all present from the start.
+#[derive(Debug)]
+pub struct FixedBuckets<const N: usize>([u16; N]);
+
+impl<const N: usize> sealed::Sealed for FixedBuckets<N> {}
+
+impl<const N: usize> Array<u16> for FixedBuckets<N> {
+    const EMPTY: Self = Self([u16::NIL; N]);
+    #[inline]
+    fn len(&self) -> usize {
+        N
+    }
+    #[inline]
+    fn get(&self, i: usize) -> Option<&u16> {
+        self.0.get(i)
+    }
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> Option<&mut u16> {
+        self.0.get_mut(i)
+    }
+    fn push(&mut self, value: u16) -> Result<(), u16> {
+        Err(value)
+    }
+    fn pop(&mut self) -> Option<u16> {
+        None
+    }
+    fn reserve(&mut self, total: usize) -> bool {
+        total <= N
+    }
+}
+
+impl<const N: usize> sealed::Sealed for FixedStorage<N> {}
+
+impl<const N: usize> Storage for FixedStorage<N> {
+    type Index = u16;
+    type Array<T> = FixedArray<T, N>;
+    type Buckets = FixedBuckets<N>;
+    type Hashing = SeededFnv;
+    const FIXED_BUCKETS: usize = N;
+    const GROWS: bool = false;
+    const MAX_SLOTS: usize = N;
+}
+
+/// Entries per segment of the allocated storage (a multiple of 4, so a
+/// heap node's four children rarely straddle two segments).
+#[cfg(feature = "alloc")]
+pub const SEGMENT: usize = 1 << SEGMENT_BITS;
+#[cfg(feature = "alloc")]
+const SEGMENT_BITS: u32 = 12;
+
+#[cfg(feature = "alloc")]
+pub use self::segmented::AllocStorage;
+
+#[cfg(feature = "alloc")]
+mod segmented {
+    use alloc::vec::Vec;
+    use core::hash::{BuildHasher, Hash};
+
+    use super::{sealed, Array, Storage, SubjectHashing, SEGMENT, SEGMENT_BITS};
+
+    /// Growing storage: arrays of segments that never move.
+    #[derive(Debug)]
+    pub struct AllocStorage;
+
+    impl sealed::Sealed for AllocStorage {}
+
+    impl Storage for AllocStorage {
+        type Index = u32;
+        type Array<T> = SegmentedArray<T>;
+        type Buckets = SegmentedArray<u32>;
+        type Hashing = foldhash::fast::FixedState;
+        const FIXED_BUCKETS: usize = 64;
+        const GROWS: bool = true;
+        // Slot numbers below u32::MAX (NIL), and at least 2^31.
+        const MAX_SLOTS: usize = if usize::BITS >= 32 {
+            (u32::MAX - 1) as usize
+        } else {
+            usize::MAX
+        };
+    }
+
+    impl SubjectHashing for foldhash::fast::FixedState {
+        #[inline]
+        fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64 {
+            self.hash_one(subject)
+        }
+    }
+
+    /// An array in segments of [`SEGMENT`] entries, each allocated once
+    /// (fallibly, with `try_reserve_exact`) and never moved: entry `i` is
+    /// `segments[i >> 12][i & 4095]`. Growing allocates one segment and
+    /// at most doubles the small table of segment pointers; it never copies
+    /// entries, so the slowest push stays short however large the array.
+    #[derive(Debug)]
+    pub struct SegmentedArray<T> {
+        segments: Vec<Vec<T>>,
+        len: usize,
+    }
+
+    impl<T> SegmentedArray<T> {
+        /// Entries it can hold without allocating.
+        pub(crate) fn capacity(&self) -> usize {
+            self.segments.len() * SEGMENT
+        }
+
+        /// Allocates segments until `n` entries fit; `false` when an
+        /// allocation fails (what was allocated stays).
+        pub(crate) fn reserve_total(&mut self, n: usize) -> bool {
+            while self.capacity() < n {
+                if self.segments.try_reserve(1).is_err() {
+                    return false;
+                }
+                let mut segment = Vec::new();
+                if segment.try_reserve_exact(SEGMENT).is_err() {
+                    return false;
+                }
+                self.segments.push(segment);
+            }
+            true
+        }
+
+        /// Frees the segments not needed for `keep` entries (at least
+        /// `len`).
+        pub(crate) fn shrink_to(&mut self, keep: usize) {
+            let keep = keep.max(self.len).div_ceil(SEGMENT);
+            self.segments.truncate(keep);
+            self.segments.shrink_to_fit();
+        }
+
+        /// Bytes allocated for entries.
+        pub(crate) fn allocated_bytes(&self) -> usize {
+            self.capacity() * core::mem::size_of::<T>()
+                + self.segments.capacity() * core::mem::size_of::<Vec<T>>()
+        }
+    }
+
+    impl<T> sealed::Sealed for SegmentedArray<T> {}
+
+    impl<T> Array<T> for SegmentedArray<T> {
+        const EMPTY: Self = Self {
+            segments: Vec::new(),
+            len: 0,
+        };
+        #[inline]
+        fn len(&self) -> usize {
+            self.len
+        }
+        #[inline]
+        fn get(&self, i: usize) -> Option<&T> {
+            self.segments.get(i >> SEGMENT_BITS)?.get(i & (SEGMENT - 1))
+        }
+        #[inline]
+        fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+            self.segments
+                .get_mut(i >> SEGMENT_BITS)?
+                .get_mut(i & (SEGMENT - 1))
+        }
+        fn push(&mut self, value: T) -> Result<(), T> {
+            if !self.reserve(self.len + 1) {
+                return Err(value);
+            }
+            match self.segments.get_mut(self.len >> SEGMENT_BITS) {
+                Some(segment) => {
+                    // Within the capacity reserved: never reallocates.
+                    segment.push(value);
+                    self.len += 1;
+                    Ok(())
+                }
+                None => Err(value),
+            }
+        }
+        fn pop(&mut self) -> Option<T> {
+            let last = self.len.checked_sub(1)?;
+            let value = self.segments.get_mut(last >> SEGMENT_BITS)?.pop()?;
+            self.len = last;
+            Some(value)
+        }
+        #[inline]
+        fn reserve(&mut self, total: usize) -> bool {
+            total <= self.capacity() || self.reserve_total(total)
+        }
+        #[inline]
+        fn group4(&self, first: usize) -> Option<[T; 4]>
+        where
+            T: Copy,
+        {
+            let segment = self.segments.get(first >> SEGMENT_BITS)?;
+            let at = first & (SEGMENT - 1);
+            match segment.get(at..at + 4) {
+                Some(&[a, b, c, d]) => Some([a, b, c, d]),
+                // Straddling two segments (or fewer than four left).
+                _ => Some([
+                    *self.get(first)?,
+                    *self.get(first + 1)?,
+                    *self.get(first + 2)?,
+                    *self.get(first + 3)?,
+                ]),
+            }
+        }
+    }
+}
+
+pub(crate) mod sealed {
+    /// Only the core's own storages and index types.
+    pub trait Sealed {}
+    impl Sealed for u16 {}
+    impl Sealed for u32 {}
+    impl Sealed for super::SeededFnv {}
+    #[cfg(feature = "alloc")]
+    impl Sealed for foldhash::fast::FixedState {}
+}
