@@ -35,7 +35,7 @@ impl Clock for ModelClock {
     }
 }
 
-type Sched = SchedulerThread<u8, u8, ModelClock, 4, 2>;
+type Sched = SchedulerThread<u8, u8, ModelClock, 2>;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -69,7 +69,7 @@ impl<const K: usize> Outcomes<K> {
 
 fn new_sched(now: Ticks) -> (Sched, ModelClock) {
     let clock = ModelClock(Arc::new(AtomicU64::new(now)));
-    let sched = Sched::with_clock(clock.clone(), &[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(clock.clone(), &[("q", 0)], Options::new()).unwrap();
     (sched, clock)
 }
 
