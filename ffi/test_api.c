@@ -8,6 +8,7 @@
  * Prints "test_api: ok (N checks)" and exits 0 when every check passes.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -624,6 +625,38 @@ static void test_start_stop(void) {
     tardy_free(s);
 }
 
+/* The whole life of a scheduler on a thread with a 128 KiB stack (musl's
+ * default): nothing of the scheduler's size is built on the caller's
+ * stack, whatever its capacity. */
+static void *small_stack_body(void *arg) {
+    (void)arg;
+    tardy_scheduler *s = NULL;
+    tardy_options opts;
+    size_t count = 0;
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "q", 0), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "q", 1, NULL, 3600000000000ull, NULL), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_OK);
+    EXPECT(tardy_stop(s), TARDY_OK);
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_ERR_NULL); /* one set aside */
+    tardy_free(s);
+    EXPECT(tardy_options_init(&opts), TARDY_OK);
+    opts.initial_capacity = 100000;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_OK);
+    tardy_free(s);
+    return NULL;
+}
+
+static void test_small_stack(void) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setstacksize(&attr, 128 * 1024) == 0);
+    CHECK(pthread_create(&thread, &attr, small_stack_body, NULL) == 0);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(pthread_attr_destroy(&attr) == 0);
+}
+
 int main(void) {
     test_status_and_version();
     test_new_free();
@@ -635,6 +668,7 @@ int main(void) {
     test_clock_reentrance();
     test_stop_drain();
     test_start_stop();
+    test_small_stack();
     printf("test_api: ok (%d checks)\n", checks);
     return 0;
 }
