@@ -791,6 +791,10 @@ fn bad_capacities_are_refused() {
             assert_eq!(new(o), Err(NewError::CapacityTooLarge));
         }
     }
+    assert_eq!(
+        new(Options::new().thread_name("tar\0dy")),
+        Err(NewError::InvalidThreadName)
+    );
     // The largest maximum is accepted (nothing is allocated for it).
     assert_eq!(
         new(Options::new().max_capacity(u32::MAX as usize - 1)),

@@ -172,6 +172,9 @@ pub enum NewError {
     /// The allocator refused room for
     /// [`Options::capacity`](crate::Options::capacity) tasks.
     Alloc,
+    /// [`Options::thread_name`](crate::Options::thread_name) contains a NUL
+    /// byte, which no thread name can hold.
+    InvalidThreadName,
 }
 
 impl From<AddQueueError> for NewError {
@@ -188,6 +191,7 @@ impl fmt::Display for NewError {
             Self::ZeroMaxCapacity => f.write_str("a maximum capacity of 0 tasks"),
             Self::MaxBelowInitial => f.write_str("a maximum capacity below the initial capacity"),
             Self::Alloc => f.write_str("the allocator refused the initial capacity"),
+            Self::InvalidThreadName => f.write_str("a thread name with a NUL byte"),
         }
     }
 }

@@ -125,7 +125,9 @@ impl Options {
         self
     }
 
-    /// The name of the scheduler thread. Default: `tardy`.
+    /// The name of the scheduler thread. Default: `tardy`. A name with a NUL
+    /// byte is refused by [`SchedulerThread::new`](crate::SchedulerThread::new)
+    /// ([`NewError::InvalidThreadName`](crate::NewError::InvalidThreadName)).
     #[must_use]
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = name.into();

@@ -113,7 +113,8 @@ where
     ///   [`NewError::CapacityTooLarge`] (above 2^32 - 2 tasks) for the
     ///   capacities of `options`;
     /// - [`NewError::Alloc`] when the allocator refused the initial
-    ///   capacity.
+    ///   capacity;
+    /// - [`NewError::InvalidThreadName`] for a thread name with a NUL byte.
     pub fn new(clock: C, queues: &[(&str, usize)], options: Options) -> Result<Self, NewError>
     where
         S: Send,
@@ -127,6 +128,9 @@ where
             capacity,
             max_capacity,
         } = options;
+        if thread_name.contains('\0') {
+            return Err(NewError::InvalidThreadName);
+        }
         match max_capacity {
             _ if capacity > MAX_TASKS => return Err(NewError::CapacityTooLarge),
             Some(max) if max > MAX_TASKS => return Err(NewError::CapacityTooLarge),
