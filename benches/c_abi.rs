@@ -14,7 +14,7 @@ use tardy::ffi::{
     tardy_add_queue, tardy_cancel, tardy_free, tardy_new, tardy_schedule_after, tardy_scheduler,
     tardy_status, tardy_task_id,
 };
-use tardy::{Options, SchedulerThread, Task};
+use tardy::{MonotonicClock, Options, SchedulerThread, Task};
 
 /// An hour in the C scheduler's ticks (nanoseconds): never due here.
 const HOUR_NS: u64 = 3_600_000_000_000;
@@ -46,7 +46,9 @@ fn c_abi(c: &mut Criterion) {
     // SAFETY: `s` came from `tardy_new` and is not used after this.
     unsafe { tardy_free(s) };
 
-    let sched = SchedulerThread::<u64, usize>::new(&[("q", 0)], Options::new()).expect("new");
+    let sched =
+        SchedulerThread::<u64, usize>::new(MonotonicClock::new(), &[("q", 0)], Options::new())
+            .expect("new");
     let h = sched.handle();
     let q = h.queue_id("q").expect("queue");
     g.bench_function("rust/schedule_after+cancel", |b| {

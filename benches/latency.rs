@@ -35,7 +35,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tardy::{HeaplessQueue, ManualClock, Options, Scheduler, SchedulerThread, Task, Wait, When};
+use tardy::{
+    HeaplessQueue, ManualClock, MonotonicClock, Options, Scheduler, SchedulerThread, Task, Wait,
+    When,
+};
 
 // ----- counting allocator -------------------------------------------------
 
@@ -499,7 +502,7 @@ fn gap(rng: &mut Rng) -> Duration {
 }
 
 fn handoff_tardy(samples: usize) -> Vec<i64> {
-    let st = Threaded::new(&[("h", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("h", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("h").expect("queue");
@@ -647,7 +650,7 @@ struct Scenario {
 /// Sequential: schedule one task `ahead`, take it (this thread is the
 /// worker; the scheduler thread delivers it).
 fn late_tardy_seq(ahead: Duration, samples: usize) -> Vec<i64> {
-    let st = Threaded::new(&[("l", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("l", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("l").expect("queue");
@@ -690,7 +693,7 @@ fn late_floor_seq(ahead: Duration, samples: usize) -> Vec<i64> {
 /// Many tasks with their deadlines `offsets` from a common start, taken by
 /// one worker thread.
 fn late_tardy_batch(offsets: &[Duration]) -> Vec<i64> {
-    let st = Threaded::new(&[("b", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("b", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("b").expect("queue");

@@ -15,7 +15,14 @@
 //! ```sh
 //! cargo run --release --example renewal
 //! cargo run --release --example renewal -- --certs 10000 --workers 8 --seconds 20 --fail 20
+//! cargo run --release --example renewal -- --certs 1000000
 //! ```
+//!
+//! The scheduler grows as certificates are added (no capacity to choose);
+//! after the first renewals are scheduled the demo reports the memory they
+//! take per task: the scheduler's own count of the bytes it allocated, and
+//! the growth of the process's resident memory (Linux: `VmRSS` of
+//! `/proc/self/status`).
 //!
 //! Time is compressed: a renewal period is 0.5–2 s instead of hours.
 
@@ -31,9 +38,9 @@ use tardy::{
     Task, TaskId, Wait, When,
 };
 
-/// Task slots: one renewal per certificate, plus retries in flight.
-const CAPACITY: usize = 1 << 14;
-const MAX_CERTS: usize = 15_000;
+/// The most certificates the demo accepts (the scheduler itself holds up
+/// to 2^32 - 2 tasks).
+const MAX_CERTS: usize = 100_000_000;
 /// A fetch that failed this many times is given up until the next period.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -46,8 +53,8 @@ enum Job {
     Store { bytes: usize },
 }
 
-type Sched = SchedulerThread<u64, Job, MonotonicClock, CAPACITY, 4>;
-type Handle = SchedulerHandle<u64, Job, MonotonicClock, CAPACITY, 4>;
+type Sched = SchedulerThread<u64, Job, MonotonicClock, 4>;
+type Handle = SchedulerHandle<u64, Job, MonotonicClock, 4>;
 
 struct Config {
     certs: usize,
@@ -59,7 +66,7 @@ struct Config {
 
 const USAGE: &str =
     "usage: renewal [--certs N] [--workers N] [--seconds N] [--fail PERCENT] [--seed N]
-  --certs    certificates to keep renewed (default 2000, at most 15000)
+  --certs    certificates to keep renewed (default 2000, at most 100000000)
   --workers  fetch worker threads (default 4)
   --seconds  how long the daemon runs (default 6)
   --fail     percent of fetches that fail and are retried (default 10)
@@ -236,15 +243,24 @@ fn store_worker(h: Handle, q: Queues, counters: Arc<Counters>, removed: Arc<Remo
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        if let Job::Store { bytes } = task.payload() {
+        if let Job::Store { bytes } = *task.payload() {
             counters
                 .stored_bytes
-                .fetch_add(*bytes as u64, Ordering::Relaxed);
+                .fetch_add(bytes as u64, Ordering::Relaxed);
         }
         counters.renewed.fetch_add(1, Ordering::Relaxed);
         let next = h.schedule_after(Task::new(q.fetch, cert, Job::Fetch), rng.period());
         put_back(&counters, next);
     }
+}
+
+/// The process's resident memory in bytes (`VmRSS` of
+/// `/proc/self/status`); `None` where there is no such file.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -280,7 +296,7 @@ fn main() -> ExitCode {
 }
 
 fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    let sched = Sched::with_clock(
+    let sched = Sched::new(
         MonotonicClock::new(),
         &[("ocsp-fetch", 256), ("ocsp-store", 0)],
         Options::new().thread_name("ocsp-scheduler"),
@@ -297,10 +313,27 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Every certificate gets its first renewal within the first second.
+    let rss_before = resident_bytes();
     let mut rng = Rng::new(config.seed);
     for cert in 0..config.certs as u64 {
         let first = Duration::from_millis(rng.below(1_000));
         sched.schedule_after(Task::new(fetch, cert, Job::Fetch), first)?;
+    }
+    let tasks = sched.scheduled_len()?.max(1);
+    let allocated = sched.allocated_bytes();
+    let task_size = std::mem::size_of::<Task<u64, Job>>();
+    print!(
+        "memory: {tasks} tasks scheduled, capacity {} task slots; scheduler {allocated} bytes = {:.1} bytes/task (a task record is {task_size} bytes: handle, queue, deadline, attempt, subject, payload)",
+        sched.capacity(),
+        allocated as f64 / tasks as f64,
+    );
+    match (rss_before, resident_bytes()) {
+        (Some(before), Some(after)) => println!(
+            "; resident memory +{} bytes = {:.1} bytes/task",
+            after.saturating_sub(before),
+            after.saturating_sub(before) as f64 / tasks as f64
+        ),
+        _ => println!("; resident memory: unknown here"),
     }
     sched.start()?;
     let started = Instant::now();

@@ -45,8 +45,8 @@ enum Job {
     Store { bytes: u64 },
 }
 
-type Sched = SchedulerThread<u64, Job, MonotonicClock, CAPACITY, 4>;
-type Handle = SchedulerHandle<u64, Job, MonotonicClock, CAPACITY, 4>;
+type Sched = SchedulerThread<u64, Job, MonotonicClock, 4>;
+type Handle = SchedulerHandle<u64, Job, MonotonicClock, 4>;
 
 struct Config {
     certs: u64,
@@ -279,10 +279,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    let sched = Sched::with_clock(
+    let sched = Sched::new(
         MonotonicClock::new(),
         &[("ocsp-fetch", 256), ("ocsp-store", 0)],
-        Options::new().thread_name("ocsp-scheduler"),
+        Options::new()
+            .thread_name("ocsp-scheduler")
+            .max_capacity(CAPACITY),
     )?;
     let shared = Arc::new(Shared {
         counters: Counters::default(),

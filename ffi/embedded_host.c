@@ -53,7 +53,13 @@ static job jobs[NET_JOBS];
 
 int main(void) {
     tardy_scheduler *s = NULL;
-    OK(tardy_new_with_tick(timer_now, NULL, 1000000 /* 1 ms per tick */, &s));
+    /* All the memory up front and no growth, as firmware would have it:
+     * room for every job and sensor task at once, and no more. */
+    tardy_options opts;
+    OK(tardy_options_init(&opts));
+    opts.initial_capacity = NET_JOBS + 8;
+    opts.max_capacity = NET_JOBS + 8;
+    OK(tardy_new_with_options(&opts, timer_now, NULL, 1000000 /* 1 ms per tick */, &s));
     OK(tardy_add_queue(s, "sensor", 4));
     OK(tardy_add_queue(s, "net", 0));
     OK(tardy_add_queue(s, "uart", 2));

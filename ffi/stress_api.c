@@ -238,7 +238,12 @@ int main(void) {
     items = calloc(n_items, sizeof *items);
     CHECK(items != NULL);
 
-    CHECK(tardy_new(NULL, NULL, &s) == TARDY_OK);
+    /* Bounded, so that TARDY_ERR_CAPACITY (the task refused, counted back)
+     * is among the answers under load. */
+    tardy_options opts;
+    CHECK(tardy_options_init(&opts) == TARDY_OK);
+    opts.max_capacity = 1024;
+    CHECK(tardy_new_with_options(&opts, NULL, NULL, 1, &s) == TARDY_OK);
     for (int q = 0; q < QUEUES; q++) {
         CHECK(tardy_add_queue(s, queue_names[q], QUEUE_MAX) == TARDY_OK);
     }

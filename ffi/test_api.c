@@ -8,6 +8,7 @@
  * Prints "test_api: ok (N checks)" and exits 0 when every check passes.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ static void test_status_and_version(void) {
     }
     CHECK(tardy_version() != NULL);
     CHECK(strcmp(tardy_version(), TARDY_VERSION) == 0);
-    CHECK(TARDY_MAX_NAME_LEN == 31 && TARDY_CAPACITY >= 64 && TARDY_MAX_QUEUES >= 2);
+    CHECK(TARDY_MAX_NAME_LEN == 31 && TARDY_MAX_CAPACITY >= 65536 && TARDY_MAX_QUEUES >= 2);
 }
 
 static void test_new_free(void) {
@@ -184,10 +185,12 @@ static void test_names_and_queues(void) {
     EXPECT(tardy_add_queue(s, too_long, 0), TARDY_ERR_INVALID_ARG);
     EXPECT(tardy_add_queue(s, bad_utf8, 0), TARDY_ERR_INVALID_ARG);
     EXPECT(tardy_add_queue(s, truncated_utf8, 0), TARDY_ERR_INVALID_ARG);
-    EXPECT(tardy_add_queue(s, "q", TARDY_CAPACITY + 1), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, "q", (size_t)TARDY_MAX_QUEUE_SIZE + 1), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_add_queue(s, "q", SIZE_MAX), TARDY_ERR_INVALID_ARG);
     EXPECT(tardy_add_queue(s, longest, 0), TARDY_OK);
     EXPECT(tardy_add_queue(s, longest, 0), TARDY_ERR_QUEUE_EXISTS);
-    EXPECT(tardy_add_queue(s, "h\xc3\xa9", TARDY_CAPACITY), TARDY_OK); /* UTF-8 "hé" */
+    /* A large bound allocates nothing. */
+    EXPECT(tardy_add_queue(s, "h\xc3\xa9", (size_t)TARDY_MAX_QUEUE_SIZE), TARDY_OK); /* UTF-8 "hé" */
     for (int i = 2; i < TARDY_MAX_QUEUES; i++) {
         char name[16];
         snprintf(name, sizeof name, "q%d", i);
@@ -344,19 +347,72 @@ static void test_schedule_deliver(void) {
     CHECK(task.id == kept && task.subject == 9);
     EXPECT(tardy_get_task(s, "small", 0, &task), TARDY_ERR_EMPTY);
 
-    /* Capacity: TARDY_CAPACITY scheduled tasks at most. */
-    for (int i = 0; i < TARDY_CAPACITY; i++) {
+    /* tardy_new grows: far more tasks than any fixed size. */
+    enum { MANY = 50000 };
+    for (int i = 0; i < MANY; i++) {
+        EXPECT(tardy_schedule_after(s, "work", 100, NULL, 1000000, NULL), TARDY_OK);
+    }
+    size_t count = 0;
+    EXPECT(tardy_cancel_subject(s, 100, NULL, NULL, &count), TARDY_OK);
+    CHECK(count == MANY);
+    tardy_free(s);
+
+    /* A maximum capacity: one task more is TARDY_ERR_CAPACITY, handed back. */
+    tardy_options opts;
+    EXPECT(tardy_options_init(&opts), TARDY_OK);
+    opts.initial_capacity = 64;
+    opts.max_capacity = 64;
+    EXPECT(tardy_new_with_options(&opts, sim_now, &clock, 1, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "work", 0), TARDY_OK);
+    for (int i = 0; i < 64; i++) {
         EXPECT(tardy_schedule_after(s, "work", 100, NULL, 1000000, NULL), TARDY_OK);
     }
     kept = 4242;
     EXPECT(tardy_schedule_after(s, "work", 101, NULL, 1, &kept), TARDY_ERR_CAPACITY);
     EXPECT(tardy_schedule_at(s, "work", 101, NULL, 1, &kept), TARDY_ERR_CAPACITY);
     CHECK(kept == 4242);
-    size_t count = 0;
+    EXPECT(tardy_schedule_now(s, "work", 101, NULL, NULL), TARDY_OK); /* takes no slot */
     EXPECT(tardy_cancel_subject(s, 100, NULL, NULL, &count), TARDY_OK);
-    CHECK(count == TARDY_CAPACITY);
+    CHECK(count == 64);
     EXPECT(tardy_schedule_after(s, "work", 101, NULL, 1, &kept), TARDY_OK);
     tardy_free(s); /* drops the scheduled task; nothing to free on our side */
+}
+
+static void test_options(void) {
+    tardy_options opts;
+    tardy_scheduler *s = (tardy_scheduler *)&checks; /* must stay untouched */
+    tardy_scheduler *const sentinel = s;
+    EXPECT(tardy_options_init(NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_options_init(&opts), TARDY_OK);
+    CHECK(opts.size == sizeof opts && opts.initial_capacity == 0 && opts.max_capacity == 0 &&
+          opts.max_sleep_ms == 0);
+    EXPECT(tardy_new_with_options(NULL, NULL, NULL, 1, &s), TARDY_ERR_NULL);
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, NULL), TARDY_ERR_NULL);
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 0, &s), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1000, &s), TARDY_ERR_INVALID_ARG);
+    opts.size = sizeof opts + 8; /* a later header's: refused, not ignored */
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_ERR_INVALID_ARG);
+    opts.size = 0;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_options_init(&opts), TARDY_OK);
+    opts.initial_capacity = 100;
+    opts.max_capacity = 99;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_ERR_INVALID_ARG);
+    opts.initial_capacity = SIZE_MAX;
+    opts.max_capacity = 0;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_ERR_INVALID_ARG);
+    opts.initial_capacity = 0;
+    opts.max_capacity = SIZE_MAX;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_ERR_INVALID_ARG);
+    CHECK(s == sentinel);
+    /* Accepted: room for 10 000 tasks now, at most a million, a 20 ms
+     * sleep bound on the built-in clock (which needs none). */
+    opts.initial_capacity = 10000;
+    opts.max_capacity = 1000000;
+    opts.max_sleep_ms = 20;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_OK);
+    CHECK(s != sentinel && s != NULL);
+    tardy_free(s);
 }
 
 static void test_hand_back(void) {
@@ -569,9 +625,42 @@ static void test_start_stop(void) {
     tardy_free(s);
 }
 
+/* The whole life of a scheduler on a thread with a 128 KiB stack (musl's
+ * default): nothing of the scheduler's size is built on the caller's
+ * stack, whatever its capacity. */
+static void *small_stack_body(void *arg) {
+    (void)arg;
+    tardy_scheduler *s = NULL;
+    tardy_options opts;
+    size_t count = 0;
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "q", 0), TARDY_OK);
+    EXPECT(tardy_schedule_after(s, "q", 1, NULL, 3600000000000ull, NULL), TARDY_OK);
+    EXPECT(tardy_start(s), TARDY_OK);
+    EXPECT(tardy_stop(s), TARDY_OK);
+    EXPECT(tardy_drain(s, NULL, NULL, &count), TARDY_ERR_NULL); /* one set aside */
+    tardy_free(s);
+    EXPECT(tardy_options_init(&opts), TARDY_OK);
+    opts.initial_capacity = 100000;
+    EXPECT(tardy_new_with_options(&opts, NULL, NULL, 1, &s), TARDY_OK);
+    tardy_free(s);
+    return NULL;
+}
+
+static void test_small_stack(void) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setstacksize(&attr, 128 * 1024) == 0);
+    CHECK(pthread_create(&thread, &attr, small_stack_body, NULL) == 0);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(pthread_attr_destroy(&attr) == 0);
+}
+
 int main(void) {
     test_status_and_version();
     test_new_free();
+    test_options();
     test_null_scheduler();
     test_names_and_queues();
     test_schedule_deliver();
@@ -579,6 +668,7 @@ int main(void) {
     test_clock_reentrance();
     test_stop_drain();
     test_start_stop();
+    test_small_stack();
     printf("test_api: ok (%d checks)\n", checks);
     return 0;
 }

@@ -48,6 +48,7 @@
 #define WORKERS_PER_QUEUE 2
 #define DOOMED_SUBJECT 42u
 #define MS 1000000ull /* built-in clock: ticks are nanoseconds */
+#define MAX_CAPACITY 1024 /* tasks scheduled at once: producers wait for room */
 
 typedef struct {
     atomic_int delivered;
@@ -63,7 +64,7 @@ static const char *const queues[2] = {"fast", "slow"};
 
 static atomic_int capacity_retries;
 
-/* tardy_schedule_after, waiting for a free slot when all TARDY_CAPACITY
+/* tardy_schedule_after, waiting for a free slot when all MAX_CAPACITY
  * are in use (the workers free them as tasks are delivered). */
 static void schedule_after(const char *queue, item *it, uint64_t delay, tardy_task_id *id) {
     tardy_status st;
@@ -178,7 +179,10 @@ int main(void) {
     for (int i = TASKS; i < ALL; i++) {
         items[i].subject = LEFT_SUBJECT;
     }
-    OK(tardy_new(NULL, NULL, &sched));
+    tardy_options opts;
+    OK(tardy_options_init(&opts));
+    opts.max_capacity = MAX_CAPACITY;
+    OK(tardy_new_with_options(&opts, NULL, NULL, 1, &sched));
     OK(tardy_add_queue(sched, queues[0], 64));
     OK(tardy_add_queue(sched, queues[1], 0));
     OK(tardy_add_queue(sched, "idle", IDLE_MAX));

@@ -32,15 +32,16 @@
 // The longest queue name, in bytes of UTF-8, without the terminating NUL.
 #define TARDY_MAX_NAME_LEN 31
 
-// Task slots per scheduler: at most this many tasks are scheduled (not yet
-// delivered) at once.
-#define TARDY_CAPACITY 4096
-
 // The most queues a scheduler has at once.
 #define TARDY_MAX_QUEUES 16
 
-// The largest `max_size` of a queue (the scheduler's task capacity).
-#define TARDY_MAX_QUEUE_SIZE TARDY_CAPACITY
+// The largest `initial_capacity` and `max_capacity` of `tardy_options`:
+// 2^32 - 2 tasks, the most a scheduler can number.
+#define TARDY_MAX_CAPACITY 4294967294
+
+// The largest `max_size` of a queue other than 0 (unbounded). A queue
+// allocates nothing for its bound: room is taken as tasks arrive.
+#define TARDY_MAX_QUEUE_SIZE TARDY_MAX_CAPACITY
 
 // What a tardy function did: `TARDY_OK` (0) or a negative error.
 //
@@ -55,7 +56,9 @@ typedef enum {
     // longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
     // `TARDY_MAX_QUEUE_SIZE`, `tardy_task_done` called more often than
     // tasks were taken, a tick length of 0 (or not 1 with the built-in
-    // clock), a `timeout_ms` other than 0 on bare metal, storage too small
+    // clock), a `tardy_options` field out of range (its `size`, a capacity
+    // above `TARDY_MAX_CAPACITY`, a maximum below the initial capacity),
+    // a `timeout_ms` other than 0 on bare metal, storage too small
     // or misaligned for `tardy_init`, a misaligned out-pointer, or a call
     // into a scheduler whose clock callback runs on this thread (also
     // through other schedulers' clocks).
@@ -67,8 +70,10 @@ typedef enum {
     // The queue is full: a task scheduled "now" cannot enter it (nothing
     // was scheduled).
     TARDY_ERR_QUEUE_FULL = -5,
-    // No task slot (`TARDY_CAPACITY` tasks are scheduled) or no queue slot
-    // (`TARDY_MAX_QUEUES` queues exist) is left.
+    // No task slot or no queue slot is left: the scheduler holds its
+    // `max_capacity` of tasks or the allocator refused room for one more
+    // (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
+    // `TARDY_MAX_QUEUES` queues exist.
     TARDY_ERR_CAPACITY = -6,
     // The task id names no scheduled task: it was delivered, cancelled,
     // handed back, never existed, or is 0.
@@ -146,6 +151,37 @@ typedef struct {
 // `longjmp` out of it is undefined behaviour.
 typedef void (*tardy_task_fn)(void *user, const tardy_task *task);
 
+// The settings of `tardy_new_with_options`. Fill it with
+// `tardy_options_init` first, then change the fields you want. A program
+// built against an earlier header (a smaller `size`) gets the defaults of
+// the fields it does not know; one built against a later header (a
+// larger `size`) is refused, so that no setting is silently ignored.
+typedef struct {
+    // `sizeof(tardy_options)` as the caller's header declares it, written
+    // by `tardy_options_init`. It lets the structure grow: a library
+    // reads only the fields that fit in `size` bytes (the rest keep their
+    // defaults) and refuses a `size` larger than its own structure, whose
+    // fields it would not know.
+    size_t size;
+    // Room for this many tasks, allocated by `tardy_new_with_options`.
+    // Default 0: room is allocated as tasks come, 4096 task slots at a
+    // time, never moved once allocated. At most `TARDY_MAX_CAPACITY`.
+    size_t initial_capacity;
+    // The most tasks scheduled at once: one more is `TARDY_ERR_CAPACITY`.
+    // Default 0: no maximum but `TARDY_MAX_CAPACITY` and the memory the
+    // allocator gives (a refused allocation is also `TARDY_ERR_CAPACITY`,
+    // never an abort). Otherwise at least `initial_capacity` and at most
+    // `TARDY_MAX_CAPACITY`.
+    size_t max_capacity;
+    // The longest the background thread (and a worker that waits for the
+    // next deadline) sleeps before reading the clock again, in
+    // milliseconds: after a host clock steps back and reads correctly
+    // again, due tasks are delivered within this bound. 0 (the default):
+    // 1000 for a host clock, no bound for the built-in clock, which never
+    // steps back (and is never polled). `UINT64_MAX`: no bound.
+    uint64_t max_sleep_ms;
+} tardy_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -166,6 +202,14 @@ const char *tardy_status_str(tardy_status status);
 // thread of `tardy_start` takes ticks for nanoseconds; for a clock in
 // another unit, use `tardy_new_with_tick`. Free the scheduler with
 // `tardy_free`.
+//
+// The scheduler grows as tasks come, with no maximum but the memory the
+// allocator gives (`TARDY_MAX_CAPACITY` tasks at most); to allocate room
+// up front, bound it, or bound the background thread's sleep, use
+// `tardy_new_with_options`. The background thread's sleep is bounded by
+// 1 s with a host clock (after the clock steps back and reads correctly
+// again, due tasks are delivered within it), and not at all with the
+// built-in clock, which never steps back.
 //
 // Bare metal: the clock is required (there is no built-in one), and
 // `tardy_new` hands out the one static scheduler until `tardy_free` gives
@@ -209,9 +253,10 @@ tardy_status tardy_new(tardy_clock_fn clock, void *clock_user, tardy_scheduler *
 //   `tardy_get_task` included: stop the scheduler and join them first).
 void tardy_free(tardy_scheduler *s);
 
-// Adds a queue named `name` holding at most `max_size` tasks (0: the
-// most a queue holds, `TARDY_MAX_QUEUE_SIZE`). The queue reserves room
-// for `max_size` tasks at once.
+// Adds a queue named `name` holding at most `max_size` tasks. Threads: 0
+// means unbounded, and the queue allocates nothing for its bound (room
+// is taken as tasks arrive). Bare metal: 0 means the most a queue holds,
+// `TARDY_MAX_QUEUE_SIZE`, reserved in the static storage.
 //
 // # Errors
 //
@@ -283,8 +328,10 @@ tardy_status tardy_schedule_now(tardy_scheduler *s,
 // # Errors
 //
 // `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name),
-// `TARDY_ERR_NO_QUEUE`, `TARDY_ERR_CAPACITY` (`TARDY_CAPACITY` tasks are
-// scheduled).
+// `TARDY_ERR_NO_QUEUE`, `TARDY_ERR_CAPACITY` (nothing was scheduled; the
+// host keeps its `user_data`): the scheduler holds the `max_capacity` of
+// its `tardy_options`, or the allocator refused room for one more task
+// (bare metal: `TARDY_CAPACITY` tasks are scheduled).
 //
 // # Safety
 //
@@ -428,7 +475,9 @@ tardy_status tardy_run_pending(tardy_scheduler *s, size_t *out_moved);
 
 // Delivers every scheduled task now, whatever its deadline, in deadline
 // order, and writes how many entered their queues to `*out_moved` unless
-// that is NULL. Tasks for a full queue wait, in order, for room.
+// that is NULL. Tasks for a full queue wait, in order, for room. Threads:
+// it moves the tasks in batches of at most 64, releasing the lock in
+// between.
 //
 // # Errors
 //
@@ -493,6 +542,47 @@ tardy_status tardy_new_with_tick(tardy_clock_fn clock,
                                  void *clock_user,
                                  uint64_t ns_per_tick,
                                  tardy_scheduler **out);
+
+// Fills `*opts` with the defaults of `tardy_new`: `size` set to
+// `sizeof(tardy_options)`, no initial capacity, no maximum, the default
+// sleep bound. Call it before setting fields, so that a field added in a
+// later version gets its default.
+//
+// # Errors
+//
+// `TARDY_ERR_NULL` when `opts` is NULL, `TARDY_ERR_INVALID_ARG` when it is
+// misaligned (nothing written).
+//
+// # Safety
+//
+// - `opts` is NULL or valid for writing a `tardy_options`.
+tardy_status tardy_options_init(tardy_options *opts);
+
+// As `tardy_new_with_tick`, with the settings of `*opts` (filled by
+// `tardy_options_init`, then changed): an initial and a maximum task
+// capacity, and the bound on the background thread's sleep. `*opts` is
+// read during the call only.
+//
+// # Errors
+//
+// - `TARDY_ERR_NULL` when `opts` or `out` is NULL;
+// - `TARDY_ERR_INVALID_ARG`, nothing created, for: `opts->size` smaller
+//   than the first version of `tardy_options` or larger than this
+//   library's (a program built against a later header); `initial_capacity`
+//   or `max_capacity` above `TARDY_MAX_CAPACITY`; a `max_capacity` other
+//   than 0 below `initial_capacity`; `ns_per_tick` 0, or not 1 with
+//   `clock` NULL;
+// - `TARDY_ERR_CAPACITY` when the allocator refused `initial_capacity`.
+//
+// # Safety
+//
+// As for `tardy_new`, and:
+// - `opts` is NULL or readable for `opts->size` bytes.
+tardy_status tardy_new_with_options(const tardy_options *opts,
+                                    tardy_clock_fn clock,
+                                    void *clock_user,
+                                    uint64_t ns_per_tick,
+                                    tardy_scheduler **out);
 
 // Starts the background thread, which delivers every due task into its
 // queue as its deadline passes: it sleeps until the next deadline and is

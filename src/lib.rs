@@ -58,7 +58,7 @@ pub use sync::SpinScheduler;
 pub use task::{QueueId, Task, TaskId, When};
 #[cfg(feature = "std")]
 pub use thread::{
-    CancelError, ChannelQueue, DoneError, GetTaskFuture, Halted, MonotonicClock, NewQueueError,
-    Options, QueueError, SchedulerHandle, SchedulerThread, StartError, Stopped, SubmitError,
-    TakeError, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES,
+    CancelError, ChannelQueue, DoneError, GetTaskFuture, Halted, MonotonicClock, NewError,
+    NewQueueError, Options, QueueError, SchedulerHandle, SchedulerThread, StartError, Stopped,
+    SubmitError, TakeError, Wait, DEFAULT_QUEUES,
 };

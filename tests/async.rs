@@ -86,7 +86,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn a_registered_future_is_woken_by_every_way_a_task_enters_its_queue() {
     let clock = SetClock(Arc::new(AtomicU64::new(0)));
     let sched: SchedulerThread<u32, u64, SetClock> =
-        SchedulerThread::with_clock(clock.clone(), &[("q", 1)], Options::new()).unwrap();
+        SchedulerThread::new(clock.clone(), &[("q", 1)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let (count, waker) = counting_waker();
 
@@ -154,7 +154,7 @@ fn a_registered_future_is_woken_by_every_way_a_task_enters_its_queue() {
 /// dropped without waking anyone.
 #[test]
 fn a_woken_future_dropped_unpolled_hands_its_wake_up_on() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let (ca, wa) = counting_waker();
     let (cb, wb) = counting_waker();
@@ -202,7 +202,7 @@ fn a_woken_future_dropped_unpolled_hands_its_wake_up_on() {
 /// queued for the next taker.
 #[test]
 fn a_dropped_future_takes_nothing() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let (_, waker) = counting_waker();
     let mut f = sched.get_task_async(q);
@@ -220,7 +220,12 @@ fn a_dropped_future_takes_nothing() {
 #[test]
 fn futures_wake_with_unknown_queue_when_their_queue_is_removed() {
     let rt = runtime();
-    let sched = Sched::new(&[("gone", 0), ("kept", 0)], Options::new()).unwrap();
+    let sched = Sched::new(
+        MonotonicClock::new(),
+        &[("gone", 0), ("kept", 0)],
+        Options::new(),
+    )
+    .unwrap();
     sched.start().unwrap();
     let gone = sched.queue_id("gone").unwrap();
     let kept = sched.queue_id("kept").unwrap();
@@ -259,7 +264,7 @@ fn futures_wake_with_unknown_queue_when_their_queue_is_removed() {
 #[test]
 fn futures_wake_with_stopped_when_the_scheduler_stops() {
     let rt = runtime();
-    let sched = Sched::new(&[("a", 0), ("b", 4)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("a", 0), ("b", 4)], Options::new()).unwrap();
     sched.start().unwrap();
     let queues = [sched.queue_id("a").unwrap(), sched.queue_id("b").unwrap()];
     let waiting: Vec<_> = (0..16)
@@ -298,7 +303,7 @@ fn futures_wake_with_failed_when_the_thread_fails() {
     let rt = runtime();
     let options = Options::new().thread_name("panicky-async");
     let sched: SchedulerThread<u32, u64, Panicky> =
-        SchedulerThread::with_clock(Panicky, &[("q", 0)], options).unwrap();
+        SchedulerThread::new(Panicky, &[("q", 0)], options).unwrap();
     let q = sched.queue_id("q").unwrap();
     sched.schedule(Task::new(q, 0, 1), When::At(10)).unwrap();
     let waiting: Vec<_> = (0..4)
@@ -319,7 +324,7 @@ fn futures_wake_with_failed_when_the_thread_fails() {
 #[test]
 fn the_thread_delivers_to_futures_alone() {
     let rt = runtime();
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let workers: Vec<_> = (0..4)
@@ -418,8 +423,10 @@ async fn all_settled(ledger: &Ledger, total: u64) {
     }
 }
 
-type Handle = SchedulerHandle<u32, u64, MonotonicClock, 1024, 4>;
-type SmallSched = SchedulerThread<u32, u64, MonotonicClock, 1024, 4>;
+type Handle = SchedulerHandle<u32, u64, MonotonicClock, 4>;
+type SmallSched = SchedulerThread<u32, u64, MonotonicClock, 4>;
+/// The task slots of `SmallSched`: few enough that producers meet `Capacity`.
+const SMALL: usize = 1024;
 
 /// The longest random delay, in ticks of the monotonic clock (ns).
 const MAX_DELAY: u64 = 500_000;
@@ -521,10 +528,10 @@ fn async_producers_and_workers_lose_and_duplicate_nothing() {
     const WORKERS: u64 = 8;
     let total = tasks_from_env(20_000);
     let rt = runtime();
-    let sched = SmallSched::with_clock(
+    let sched = SmallSched::new(
         MonotonicClock::new(),
         &[("a", 64), ("b", 0)],
-        Options::new(),
+        Options::new().max_capacity(SMALL),
     )
     .unwrap();
     sched.start().unwrap();
@@ -639,7 +646,12 @@ fn async_producers_and_workers_lose_and_duplicate_nothing() {
 fn futures_dropped_at_random_points_lose_nothing() {
     const TASKS: u64 = 4_000;
     let rt = runtime();
-    let sched = SmallSched::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+    let sched = SmallSched::new(
+        MonotonicClock::new(),
+        &[("q", 0)],
+        Options::new().max_capacity(SMALL),
+    )
+    .unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let ledger = Arc::new(Ledger::new(TASKS));
@@ -706,7 +718,7 @@ fn futures_dropped_at_random_points_lose_nothing() {
 fn blocked_workers_and_futures_share_a_queue() {
     const TASKS: u64 = 4_000;
     let rt = runtime();
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let ledger = Arc::new(Ledger::new(TASKS));

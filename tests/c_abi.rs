@@ -4,7 +4,12 @@
 //! header the build generates, compiles the header as C++, and builds and
 //! runs every C host under `ffi/` against both libraries, plainly and under
 //! AddressSanitizer + UndefinedBehaviorSanitizer, and the C stress test
-//! `ffi/stress_api.c` plainly.
+//! `ffi/stress_api.c` plainly. `ffi/certificates.c` takes its count from
+//! `TARDY_CERTS` (default 20 000):
+//!
+//! ```text
+//! TARDY_CERTS=1000000 cargo test --features capi --test c_abi certificates -- --nocapture
+//! ```
 //!
 //! Needs `cc` and `c++` (gcc or clang) with their sanitizer runtimes
 //! (Debian: `gcc g++ libasan8 libubsan1`, pulled in by `gcc`/`g++`); a
@@ -310,6 +315,15 @@ fn embedded_host_drives_time_itself() {
 #[test]
 fn threaded_host_delivers_or_hands_back_everything() {
     host("threaded_host");
+}
+
+/// `ffi/certificates.c`: the renewal of many certificates scheduled
+/// through `tardy_new` with its defaults (a scheduler that grows), each
+/// delivered exactly once; plainly and under the sanitizers. 20 000 by
+/// default; `TARDY_CERTS=1000000` for a million.
+#[test]
+fn certificates_through_the_defaults_are_each_delivered_once() {
+    host("certificates");
 }
 
 /// `ffi/stress_api.c`: many threads call every function at once; every

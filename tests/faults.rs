@@ -416,7 +416,7 @@ mod threaded {
         TakeError, Task, Wait, When,
     };
 
-    type Small = SchedulerThread<u32, u32, MonotonicClock, 64, 4>;
+    type Small = SchedulerThread<u32, u32, MonotonicClock, 4>;
     const HOUR: u64 = 3_600_000_000_000;
 
     /// Workers blocked in `get_task` (forever or with a long timeout) all
@@ -425,7 +425,12 @@ mod threaded {
     /// about to, the answer is the same.
     #[test]
     fn stop_releases_workers_blocked_in_get_task() {
-        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        let sched = Small::new(
+            MonotonicClock::new(),
+            &[("q", 0)],
+            Options::new().max_capacity(64),
+        )
+        .unwrap();
         sched.start().unwrap();
         let q = sched.queue_id("q").unwrap();
         for i in 0..10 {
@@ -465,7 +470,12 @@ mod threaded {
     /// releases it with `Stopped`. The counters show the missing report.
     #[test]
     fn join_on_a_queue_whose_worker_never_reports() {
-        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        let sched = Small::new(
+            MonotonicClock::new(),
+            &[("q", 0)],
+            Options::new().max_capacity(64),
+        )
+        .unwrap();
         sched.start().unwrap();
         let q = sched.queue_id("q").unwrap();
         sched.schedule(Task::new(q, 1, 1), When::Now).unwrap();
@@ -495,7 +505,12 @@ mod threaded {
     /// back the 64. Every task ends in exactly one of the two places.
     #[test]
     fn full_scheduler_under_concurrent_producers_hands_every_task_back() {
-        let sched = Small::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        let sched = Small::new(
+            MonotonicClock::new(),
+            &[("q", 0)],
+            Options::new().max_capacity(64),
+        )
+        .unwrap();
         sched.start().unwrap();
         let q = sched.queue_id("q").unwrap();
         let go = Arc::new(Barrier::new(8));

@@ -566,8 +566,18 @@ fn the_clock_cannot_call_its_own_scheduler() {
 #[test]
 fn capacity_is_reported_and_never_lossy() {
     let clock = AtomicU64::new(0);
-    let s = Sched::new(&clock);
-    let tasks = if cfg!(miri) { 64 } else { TARDY_CAPACITY };
+    // Threads: a scheduler bounded by `max_capacity`; bare metal: the
+    // fixed `TARDY_CAPACITY`.
+    #[cfg(feature = "capi")]
+    let (s, cap) = {
+        let cap = if cfg!(miri) { 64 } else { 4096 };
+        let mut opts = options();
+        opts.max_capacity = cap;
+        (SchedWith::new(&opts, &clock), cap)
+    };
+    #[cfg(not(feature = "capi"))]
+    let (s, cap) = (Sched::new(&clock), TARDY_CAPACITY);
+    let tasks = if cfg!(miri) { cap.min(64) } else { cap };
     let mut count = 0;
     // SAFETY: a live scheduler.
     unsafe {
@@ -578,7 +588,7 @@ fn capacity_is_reported_and_never_lossy() {
                 TARDY_OK
             );
         }
-        if tasks == TARDY_CAPACITY {
+        if tasks == cap {
             let mut id = 5;
             assert_eq!(
                 tardy_schedule_after(s.0, c!("q"), 1, ptr::null_mut(), 1, &mut id),
@@ -592,6 +602,286 @@ fn capacity_is_reported_and_never_lossy() {
         );
         assert_eq!(count, tasks);
     }
+}
+
+/// `tardy_options` filled with the defaults by `tardy_options_init`.
+#[cfg(feature = "capi")]
+fn options() -> tardy_options {
+    let mut opts = std::mem::MaybeUninit::<tardy_options>::uninit();
+    // SAFETY: valid for writing; initialised by the call when it succeeds.
+    unsafe {
+        assert_eq!(tardy_options_init(opts.as_mut_ptr()), TARDY_OK);
+        opts.assume_init()
+    }
+}
+
+/// A threaded scheduler made by `tardy_new_with_options` on the simulated
+/// clock, freed on drop.
+#[cfg(feature = "capi")]
+struct SchedWith(*mut tardy_scheduler);
+
+#[cfg(feature = "capi")]
+impl SchedWith {
+    fn new(opts: &tardy_options, clock: &AtomicU64) -> Self {
+        let user = ptr::from_ref(clock).cast_mut().cast();
+        let mut s = ptr::null_mut();
+        // SAFETY: valid pointers; the clock outlives the scheduler.
+        let status = unsafe { tardy_new_with_options(opts, Some(sim_clock), user, 1, &mut s) };
+        assert_eq!(status, TARDY_OK);
+        Self(s)
+    }
+}
+
+#[cfg(feature = "capi")]
+impl Drop for SchedWith {
+    fn drop(&mut self) {
+        // SAFETY: made by `SchedWith::new`, freed once.
+        unsafe { tardy_free(self.0) };
+    }
+}
+
+/// The defaults of `tardy_options_init`, and the threaded scheduler of
+/// `tardy_new` growing far beyond any fixed size, with queues of
+/// `max_size` 0 unbounded.
+#[test]
+#[cfg(feature = "capi")]
+fn the_default_scheduler_grows_and_queues_of_max_size_zero_are_unbounded() {
+    let opts = options();
+    assert_eq!(opts.size, std::mem::size_of::<tardy_options>());
+    assert_eq!(
+        (opts.initial_capacity, opts.max_capacity, opts.max_sleep_ms),
+        (0, 0, 0)
+    );
+    // SAFETY: NULL is refused without a write.
+    assert_eq!(
+        unsafe { tardy_options_init(ptr::null_mut()) },
+        TARDY_ERR_NULL
+    );
+    let tasks: u64 = if cfg!(miri) { 200 } else { 20_000 };
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let mut count = 0;
+    // SAFETY: a live scheduler, NUL-terminated names, valid out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("later"), 0), TARDY_OK);
+        assert_eq!(tardy_add_queue(s.0, c!("now"), 0), TARDY_OK);
+        for i in 0..tasks {
+            assert_eq!(
+                tardy_schedule_after(s.0, c!("later"), 1, ptr::null_mut(), 1 + i, ptr::null_mut()),
+                TARDY_OK
+            );
+            assert_eq!(
+                tardy_schedule_now(s.0, c!("now"), 2, ptr::null_mut(), ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        assert_eq!(
+            tardy_cancel_subject(s.0, 1, None, ptr::null_mut(), &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count as u64, tasks);
+    }
+}
+
+/// Every field of `tardy_options` is checked: a bad one is
+/// `TARDY_ERR_INVALID_ARG` (or `TARDY_ERR_NULL`) and nothing is created.
+#[test]
+#[cfg(feature = "capi")]
+fn bad_options_are_refused() {
+    let clock = AtomicU64::new(0);
+    let user: *mut c_void = ptr::from_ref(&clock).cast_mut().cast();
+    let new = |opts: *const tardy_options, tick: u64| {
+        let mut s = ptr::null_mut();
+        // SAFETY: `opts` is NULL or a whole `tardy_options`; the clock
+        // outlives the scheduler, freed here.
+        let status = unsafe { tardy_new_with_options(opts, Some(sim_clock), user, tick, &mut s) };
+        assert_eq!(status == TARDY_OK, !s.is_null());
+        // SAFETY: NULL or made above.
+        unsafe { tardy_free(s) };
+        status
+    };
+    let with = |f: &dyn Fn(&mut tardy_options)| {
+        let mut opts = options();
+        f(&mut opts);
+        new(&opts, 1)
+    };
+    assert_eq!(new(ptr::null(), 1), TARDY_ERR_NULL);
+    assert_eq!(new(&options(), 0), TARDY_ERR_INVALID_ARG);
+    // SAFETY: a valid options record; NULL `out` is refused.
+    assert_eq!(
+        unsafe { tardy_new_with_options(&options(), None, ptr::null_mut(), 1, ptr::null_mut()) },
+        TARDY_ERR_NULL
+    );
+    let size = std::mem::size_of::<tardy_options>();
+    for bad in [0, 1, size - 1, size + 1, usize::MAX] {
+        assert_eq!(with(&|o| o.size = bad), TARDY_ERR_INVALID_ARG, "size {bad}");
+    }
+    assert_eq!(
+        with(&|o| o.initial_capacity = TARDY_MAX_CAPACITY + 1),
+        TARDY_ERR_INVALID_ARG
+    );
+    assert_eq!(
+        with(&|o| o.max_capacity = TARDY_MAX_CAPACITY + 1),
+        TARDY_ERR_INVALID_ARG
+    );
+    assert_eq!(
+        with(&|o| o.initial_capacity = usize::MAX),
+        TARDY_ERR_INVALID_ARG
+    );
+    assert_eq!(
+        with(&|o| o.max_capacity = usize::MAX),
+        TARDY_ERR_INVALID_ARG
+    );
+    assert_eq!(
+        with(&|o| {
+            o.initial_capacity = 10;
+            o.max_capacity = 9;
+        }),
+        TARDY_ERR_INVALID_ARG
+    );
+    // Accepted: a maximum equal to the initial capacity, the largest
+    // maximum (nothing is allocated for it), any sleep bound.
+    assert_eq!(
+        with(&|o| {
+            o.initial_capacity = 10;
+            o.max_capacity = 10;
+        }),
+        TARDY_OK
+    );
+    assert_eq!(with(&|o| o.max_capacity = TARDY_MAX_CAPACITY), TARDY_OK);
+    for ms in [0, 1, 1000, u64::MAX] {
+        assert_eq!(
+            with(&|o| o.max_sleep_ms = ms),
+            TARDY_OK,
+            "max_sleep_ms {ms}"
+        );
+    }
+    // The built-in clock still counts nanoseconds.
+    let mut s = ptr::null_mut();
+    // SAFETY: valid pointers.
+    unsafe {
+        assert_eq!(
+            tardy_new_with_options(&options(), None, ptr::null_mut(), 1000, &mut s),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_new_with_options(&options(), None, ptr::null_mut(), 1, &mut s),
+            TARDY_OK
+        );
+        tardy_free(s);
+    }
+}
+
+/// A millisecond host clock that reads `stuck_at` on the thread named
+/// `worker` and counts the reads of the background thread (`tardy`).
+#[cfg(feature = "capi")]
+struct SteppingClock {
+    now: AtomicU64,
+    stuck_at: AtomicU64,
+    thread_reads: AtomicU64,
+}
+
+#[cfg(feature = "capi")]
+unsafe extern "C" fn stepping_clock(user: *mut c_void) -> u64 {
+    // SAFETY: the test passes a `SteppingClock` that outlives the scheduler.
+    let c = unsafe { &*user.cast::<SteppingClock>() };
+    match std::thread::current().name() {
+        Some("tardy") => {
+            c.thread_reads.fetch_add(1, Ordering::SeqCst);
+        }
+        Some("worker") => return c.stuck_at.load(Ordering::SeqCst),
+        _ => {}
+    }
+    c.now.load(Ordering::SeqCst)
+}
+
+/// The host clock steps back by an hour while a worker waits, a task is
+/// scheduled 50 ms ahead of the true time, and once the background thread
+/// has computed its sleep on the stepped-back clock, the clock reads
+/// correctly again. The thread's sleep is bounded (`max_sleep_ms`, 1000 by
+/// default for a host clock), so it delivers the task; the worker reads a
+/// clock still an hour back, so only the thread can find it due. The
+/// worker's 60 s timeout only keeps a failure from hanging.
+#[cfg(feature = "capi")]
+fn c_delivered_after_the_clock_steps_back(max_sleep_ms: u64) {
+    const HOUR_MS: u64 = 3_600_000;
+    let clock = SteppingClock {
+        now: AtomicU64::new(10 * HOUR_MS),
+        stuck_at: AtomicU64::new(9 * HOUR_MS),
+        thread_reads: AtomicU64::new(0),
+    };
+    let mut opts = options();
+    opts.max_sleep_ms = max_sleep_ms;
+    let mut s = ptr::null_mut();
+    let user: *mut c_void = ptr::from_ref(&clock).cast_mut().cast();
+    // SAFETY: valid pointers; the clock outlives the scheduler.
+    unsafe {
+        assert_eq!(
+            tardy_new_with_options(&opts, Some(stepping_clock), user, 1_000_000, &mut s),
+            TARDY_OK
+        );
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+        assert_eq!(tardy_start(s), TARDY_OK);
+    }
+    struct Ptr(*mut tardy_scheduler);
+    // SAFETY: the scheduler may be used from any thread.
+    unsafe impl Send for Ptr {}
+    let shared = Ptr(s);
+    let worker = std::thread::Builder::new()
+        .name("worker".into())
+        .spawn(move || {
+            let s = shared;
+            let mut task = tardy_task {
+                id: 0,
+                subject: 0,
+                user_data: ptr::null_mut(),
+                deadline: 0,
+            };
+            // SAFETY: live until joined below.
+            let status = unsafe { tardy_get_task(s.0, c!("q"), 60_000, &mut task) };
+            (status, task.subject)
+        })
+        .unwrap();
+    clock.now.store(9 * HOUR_MS, Ordering::SeqCst); // steps back an hour
+    let before = clock.thread_reads.load(Ordering::SeqCst);
+    // SAFETY: live.
+    unsafe {
+        assert_eq!(
+            tardy_schedule_at(
+                s,
+                c!("q"),
+                7,
+                ptr::null_mut(),
+                10 * HOUR_MS + 50,
+                ptr::null_mut()
+            ),
+            TARDY_OK
+        );
+    }
+    while clock.thread_reads.load(Ordering::SeqCst) < before + 2 {
+        std::thread::yield_now();
+    }
+    clock.now.store(10 * HOUR_MS + 50, Ordering::SeqCst); // correct again
+    assert_eq!(worker.join().unwrap(), (TARDY_OK, 7));
+    // SAFETY: nobody else uses it any more.
+    unsafe {
+        assert_eq!(tardy_stop(s), TARDY_OK);
+        tardy_free(s);
+    }
+}
+
+#[test]
+#[cfg(feature = "capi")]
+#[cfg_attr(miri, ignore = "waits on real time")]
+fn c_delivered_within_max_sleep_after_the_clock_steps_back() {
+    c_delivered_after_the_clock_steps_back(50);
+}
+
+#[test]
+#[cfg(feature = "capi")]
+#[cfg_attr(miri, ignore = "waits on real time")]
+fn a_c_host_clock_gets_the_default_max_sleep() {
+    c_delivered_after_the_clock_steps_back(0);
 }
 
 #[test]
@@ -967,8 +1257,12 @@ fn stop_wakes_waiting_workers_and_keeps_the_tasks_they_did_not_get() {
     }
 }
 
+/// Bare metal: a queue's `max_size` 0 means the most a queue holds (the
+/// threaded library's is unbounded: see
+/// `the_default_scheduler_grows_and_queues_of_max_size_zero_are_unbounded`).
 #[test]
-#[cfg_attr(miri, ignore = "fills 4096 slots: too slow under Miri")]
+#[cfg(not(feature = "capi"))]
+#[cfg_attr(miri, ignore = "fills every slot: too slow under Miri")]
 fn max_size_zero_means_as_large_as_the_store() {
     let clock = AtomicU64::new(0);
     let s = Sched::new(&clock);

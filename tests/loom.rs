@@ -38,7 +38,7 @@ impl Clock for ModelClock {
     }
 }
 
-type Sched = SchedulerThread<u8, u8, ModelClock, 4, 2>;
+type Sched = SchedulerThread<u8, u8, ModelClock, 2>;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -72,7 +72,7 @@ impl<const K: usize> Outcomes<K> {
 
 fn new_sched(now: Ticks) -> (Sched, ModelClock) {
     let clock = ModelClock(Arc::new(AtomicU64::new(now)));
-    let sched = Sched::with_clock(clock.clone(), &[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(clock.clone(), &[("q", 0)], Options::new()).unwrap();
     (sched, clock)
 }
 
@@ -418,7 +418,7 @@ fn a_re_created_queue_wakes_its_own_worker() {
 /// A future on `h` waiting for `q` on a loom thread (loom's `block_on`):
 /// 1 when it took task 7, 0 when the scheduler stopped.
 fn future_worker(
-    h: tardy::SchedulerHandle<u8, u8, ModelClock, 4, 2>,
+    h: tardy::SchedulerHandle<u8, u8, ModelClock, 2>,
     q: tardy::QueueId,
 ) -> thread::JoinHandle<usize> {
     thread::spawn(move || match loom::future::block_on(h.get_task_async(q)) {

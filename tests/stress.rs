@@ -1,12 +1,13 @@
-//! Stress: 4 producers and 4 workers on a running `SchedulerThread`, with
-//! random delays, cancels (by handle and by subject), reschedules and worker
+//! Stress: 4 producers and 4 workers on a running `SchedulerThread` with
+//! the default options (a core that grows as tasks come), with random
+//! delays, cancels (by handle and by subject), reschedules and worker
 //! retries. Every task number must end delivered exactly once or handed back
 //! exactly once: 0 lost, 0 duplicated.
 //!
 //! The default size is small enough for every `cargo test`; the full run is
 //!
 //! ```text
-//! TARDY_STRESS_TASKS=1000000 cargo test --release --test stress
+//! TARDY_STRESS_TASKS=10000000 cargo test --release --test stress -- --nocapture
 //! ```
 
 #![cfg(feature = "std")]
@@ -17,7 +18,8 @@ use std::thread;
 use std::time::Duration;
 
 use tardy::{
-    CancelError, Options, SchedulerThread, SubmitError, TakeError, Task, TaskId, Wait, When,
+    CancelError, MonotonicClock, Options, SchedulerHandle, SchedulerThread, SubmitError, TakeError,
+    Task, TaskId, Wait, When,
 };
 
 const PRODUCERS: u64 = 4;
@@ -30,7 +32,7 @@ const NEW: u8 = 0;
 const DELIVERED: u8 = 1;
 const HANDED_BACK: u8 = 2;
 
-type Sched = SchedulerThread<u32, u64, tardy::MonotonicClock, 1024, 4>;
+type Sched = SchedulerThread<u32, u64, MonotonicClock, 4>;
 
 /// xorshift64*: a fast, seedable generator, enough for picking operations.
 #[path = "support/rng.rs"]
@@ -78,7 +80,7 @@ fn random_when(rng: &mut Rng) -> When {
 /// Schedules `task`, retrying while the scheduler is full: a full store or
 /// queue hands the task back, never loses it.
 fn submit(
-    sched: &tardy::SchedulerHandle<u32, u64, tardy::MonotonicClock, 1024, 4>,
+    sched: &SchedulerHandle<u32, u64, MonotonicClock, 4>,
     mut task: Task<u32, u64>,
     rng: &mut Rng,
 ) -> TaskId {
@@ -97,8 +99,8 @@ fn submit(
 #[test]
 fn producers_and_workers_lose_and_duplicate_nothing() {
     let total = tasks_from_env();
-    let sched = Sched::with_clock(
-        tardy::MonotonicClock::new(),
+    let sched = Sched::new(
+        MonotonicClock::new(),
         &[("a", 64), ("b", 0)],
         Options::new(),
     )
@@ -114,6 +116,7 @@ fn producers_and_workers_lose_and_duplicate_nothing() {
     });
     let retried = Arc::new(AtomicU64::new(0));
     let rescheduled = Arc::new(AtomicU64::new(0));
+    let by_subject = Arc::new(AtomicU64::new(0));
 
     let workers: Vec<_> = (0..WORKERS)
         .map(|w| {
@@ -148,6 +151,7 @@ fn producers_and_workers_lose_and_duplicate_nothing() {
             let h = sched.handle();
             let ledger = Arc::clone(&ledger);
             let rescheduled = Arc::clone(&rescheduled);
+            let by_subject = Arc::clone(&by_subject);
             thread::spawn(move || {
                 let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (p + 1) << 7);
                 let mut recent: Vec<TaskId> = Vec::with_capacity(64);
@@ -177,6 +181,7 @@ fn producers_and_workers_lose_and_duplicate_nothing() {
                         },
                         5 if rng.below(64) == 0 => {
                             for t in h.cancel_by_subject(&subject).unwrap() {
+                                by_subject.fetch_add(1, Ordering::Relaxed);
                                 ledger.settle(*t.payload(), HANDED_BACK);
                             }
                         }
@@ -203,6 +208,7 @@ fn producers_and_workers_lose_and_duplicate_nothing() {
         );
         last = now;
     }
+    let capacity = sched.capacity();
     let left = sched.stop().unwrap();
     for w in workers {
         w.join().unwrap();
@@ -224,7 +230,8 @@ fn producers_and_workers_lose_and_duplicate_nothing() {
     }
     assert_eq!(delivered + back, total);
     println!(
-        "stress: {total} tasks, {delivered} delivered, {back} handed back, {} retried, {} rescheduled, 0 lost, 0 duplicated",
+        "stress: {total} tasks, {delivered} delivered, {back} handed back ({} by subject), {} retried, {} rescheduled, peak capacity {capacity} task slots, 0 lost, 0 duplicated",
+        by_subject.load(Ordering::Relaxed),
         retried.load(Ordering::Relaxed),
         rescheduled.load(Ordering::Relaxed)
     );

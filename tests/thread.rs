@@ -14,8 +14,9 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use tardy::{
-    AddQueueError, CancelError, Clock, DoneError, Halted, MonotonicClock, NewQueueError, Options,
-    QueueError, SchedulerThread, StartError, Stopped, SubmitError, TakeError, Task, Wait, When,
+    AddQueueError, CancelError, Clock, DoneError, Halted, MonotonicClock, NewError, NewQueueError,
+    Options, QueueError, SchedulerThread, StartError, Stopped, SubmitError, TakeError, Task, Wait,
+    When,
 };
 
 type Sched = SchedulerThread<u32, u64>;
@@ -44,11 +45,16 @@ fn payloads(tasks: &[Task<u32, u64>]) -> Vec<u64> {
 #[test]
 fn stress_every_task_delivered_once_or_handed_back() {
     const PRODUCERS: u64 = 4;
-    const PER_PRODUCER: u64 = 900; // stays below DEFAULT_CAPACITY in flight
+    const PER_PRODUCER: u64 = 900;
     const WORKERS: usize = 4;
     const TOTAL: u64 = PRODUCERS * PER_PRODUCER;
 
-    let sched = Sched::new(&[("a", 32), ("b", 0)], Options::new()).unwrap();
+    let sched = Sched::new(
+        MonotonicClock::new(),
+        &[("a", 32), ("b", 0)],
+        Options::new(),
+    )
+    .unwrap();
     sched.start().unwrap();
     let queues = [sched.queue_id("a").unwrap(), sched.queue_id("b").unwrap()];
 
@@ -180,7 +186,7 @@ fn per_queue_order_across_threads() {
     const PRODUCERS: u64 = 3;
     const PER_PRODUCER: u64 = 1_000;
     const WORKERS: usize = 3;
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
 
@@ -237,7 +243,7 @@ fn per_queue_order_across_threads() {
 /// whatever order they were scheduled in.
 #[test]
 fn deadline_order_with_fifo_ties() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let mut rng = Rng::new(7);
     let mut expected = Vec::new();
@@ -259,7 +265,7 @@ fn deadline_order_with_fifo_ties() {
 
 #[test]
 fn get_task_empty_vs_timed_out() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     assert_eq!(
@@ -300,7 +306,7 @@ fn get_task_empty_vs_timed_out() {
 /// it (otherwise this test would hang for an hour).
 #[test]
 fn earlier_deadline_wakes_the_thread() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let late = sched.schedule_after(Task::new(q, 1, 1), HOUR).unwrap();
@@ -335,7 +341,7 @@ fn earlier_deadline_wakes_the_thread() {
 
 #[test]
 fn instant_and_system_time_deadlines() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let clock: MonotonicClock = sched.clock();
     sched
@@ -372,7 +378,7 @@ fn instant_and_system_time_deadlines() {
 #[test]
 fn join_waits_for_task_done() {
     const TASKS: u64 = 200;
-    let sched = Sched::new(&[("q", 8)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 8)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     // Idle queue: join returns at once.
     sched.join(q).unwrap();
@@ -422,7 +428,12 @@ fn join_waits_for_task_done() {
 /// afterwards every operation reports the stop, handing tasks back.
 #[test]
 fn stop_hands_everything_back_and_use_after_stop_fails() {
-    let sched = Sched::new(&[("small", 2), ("big", 0)], Options::new()).unwrap();
+    let sched = Sched::new(
+        MonotonicClock::new(),
+        &[("small", 2), ("big", 0)],
+        Options::new(),
+    )
+    .unwrap();
     let small = sched.queue_id("small").unwrap();
     let big = sched.queue_id("big").unwrap();
     let mut expected = HashSet::new();
@@ -493,14 +504,19 @@ fn stop_hands_everything_back_and_use_after_stop_fails() {
 
 #[test]
 fn start_twice_and_stop_without_start() {
-    let sched = Sched::new(&[("q", 0)], Options::new().thread_name("tardy-test")).unwrap();
+    let sched = Sched::new(
+        MonotonicClock::new(),
+        &[("q", 0)],
+        Options::new().thread_name("tardy-test"),
+    )
+    .unwrap();
     assert!(!sched.is_running());
     sched.start().unwrap();
     assert!(sched.is_running());
     assert_eq!(sched.start(), Err(StartError::AlreadyStarted));
     assert!(sched.stop().unwrap().is_empty());
 
-    let never_started = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let never_started = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = never_started.queue_id("q").unwrap();
     never_started
         .schedule_after(Task::new(q, 1, 1), HOUR)
@@ -513,7 +529,7 @@ fn start_twice_and_stop_without_start() {
 /// outliving it keep answering `Stopped`.
 #[test]
 fn drop_while_workers_wait() {
-    let sched = Sched::new(&[("a", 0), ("b", 4)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("a", 0), ("b", 4)], Options::new()).unwrap();
     sched.start().unwrap();
     let a = sched.queue_id("a").unwrap();
     let b = sched.queue_id("b").unwrap();
@@ -559,7 +575,7 @@ fn drop_while_workers_wait() {
 /// back its tasks; other queues are untouched.
 #[test]
 fn remove_queue_while_waiting() {
-    let sched = Sched::new(&[("keep", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("keep", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let keep = sched.queue_id("keep").unwrap();
     let gone = sched.add_queue("gone", 0).unwrap();
@@ -600,7 +616,12 @@ fn remove_queue_while_waiting() {
 /// full queue's due tasks enter it in order as room is made.
 #[test]
 fn full_queue_does_not_stall_others() {
-    let sched = Sched::new(&[("full", 1), ("free", 0)], Options::new()).unwrap();
+    let sched = Sched::new(
+        MonotonicClock::new(),
+        &[("full", 1), ("free", 0)],
+        Options::new(),
+    )
+    .unwrap();
     let full = sched.queue_id("full").unwrap();
     let free = sched.queue_id("free").unwrap();
     for p in 0..5 {
@@ -627,7 +648,7 @@ fn full_queue_does_not_stall_others() {
 /// Without the thread, time moves only with `run_pending` / `run_all`.
 #[test]
 fn driven_by_hand_before_start() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     sched.schedule(Task::new(q, 1, 1), When::At(0)).unwrap();
     sched.schedule_after(Task::new(q, 1, 2), HOUR).unwrap();
@@ -648,7 +669,7 @@ fn driven_by_hand_before_start() {
 /// by `run_pending` from another thread.
 #[test]
 fn run_pending_wakes_waiting_worker() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     let worker = {
         let h = sched.handle();
@@ -661,7 +682,7 @@ fn run_pending_wakes_waiting_worker() {
 
 #[test]
 fn cancel_by_subject_and_retry_attempts() {
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     let q = sched.queue_id("q").unwrap();
     for p in 0..30u64 {
         sched
@@ -698,8 +719,12 @@ fn cancel_by_subject_and_retry_attempts() {
 
 #[test]
 fn capacity_and_queue_slots_are_reported() {
-    let sched: SchedulerThread<u32, u64, MonotonicClock, 4, 2> =
-        SchedulerThread::with_clock(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+    let sched: SchedulerThread<u32, u64, MonotonicClock, 2> = SchedulerThread::new(
+        MonotonicClock::new(),
+        &[("q", 0)],
+        Options::new().max_capacity(4),
+    )
+    .unwrap();
     let q = sched.queue_id("q").unwrap();
     for p in 0..4 {
         sched.schedule_after(Task::new(q, 0, p), HOUR).unwrap();
@@ -714,8 +739,67 @@ fn capacity_and_queue_slots_are_reported() {
         sched.add_queue("third", 0),
         Err(NewQueueError::Queue(AddQueueError::NoQueueSlot))
     );
-    let dup = SchedulerThread::<u32, u64>::new(&[("x", 0), ("x", 0)], Options::new());
-    assert_eq!(dup.unwrap_err(), AddQueueError::NameTaken);
+    let dup = Sched::new(MonotonicClock::new(), &[("x", 0), ("x", 0)], Options::new());
+    assert_eq!(dup.unwrap_err(), NewError::Queue(AddQueueError::NameTaken));
+}
+
+/// With the default options the scheduler grows as tasks come, far beyond
+/// any fixed size, and gives memory back only when asked; an initial
+/// capacity is allocated at creation.
+#[test]
+fn the_default_scheduler_grows_and_shrinks_when_asked() {
+    let tasks: u64 = if cfg!(miri) { 300 } else { 40_000 };
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+    assert_eq!((sched.capacity(), sched.allocated_bytes()), (0, 0));
+    let q = sched.queue_id("q").unwrap();
+    let ids: Vec<_> = (0..tasks)
+        .map(|p| sched.schedule_after(Task::new(q, 0, p), HOUR).unwrap())
+        .collect();
+    assert!(sched.capacity() >= tasks as usize);
+    let grown = sched.allocated_bytes();
+    for id in ids {
+        sched.cancel(id).unwrap();
+    }
+    assert_eq!(sched.allocated_bytes(), grown, "nothing given back unasked");
+    sched.shrink_to_fit();
+    assert!(sched.allocated_bytes() < grown);
+
+    let reserved = Sched::new(MonotonicClock::new(), &[], Options::new().capacity(10_000)).unwrap();
+    assert!(reserved.capacity() >= 10_000);
+}
+
+/// Capacities that can never work are refused by name, nothing created.
+#[test]
+fn bad_capacities_are_refused() {
+    let new = |o: Options| Sched::new(MonotonicClock::new(), &[("q", 0)], o).map(drop);
+    assert_eq!(
+        new(Options::new().max_capacity(0)),
+        Err(NewError::ZeroMaxCapacity)
+    );
+    assert_eq!(
+        new(Options::new().capacity(10).max_capacity(9)),
+        Err(NewError::MaxBelowInitial)
+    );
+    assert_eq!(new(Options::new().capacity(10).max_capacity(10)), Ok(()));
+    if usize::BITS > 32 {
+        for o in [
+            Options::new().capacity(usize::MAX),
+            Options::new().max_capacity(usize::MAX),
+            Options::new().capacity(1 << 32),
+            Options::new().max_capacity(1 << 32),
+        ] {
+            assert_eq!(new(o), Err(NewError::CapacityTooLarge));
+        }
+    }
+    assert_eq!(
+        new(Options::new().thread_name("tar\0dy")),
+        Err(NewError::InvalidThreadName)
+    );
+    // The largest maximum is accepted (nothing is allocated for it).
+    assert_eq!(
+        new(Options::new().max_capacity(u32::MAX as usize - 1)),
+        Ok(())
+    );
 }
 
 /// A custom clock: ticks of 1 ms read from an `Instant`; `Options::tick`
@@ -730,7 +814,7 @@ fn custom_clock_with_millisecond_ticks() {
     }
     let options = Options::new().tick(Duration::from_millis(1));
     let sched: SchedulerThread<u32, u64, Millis> =
-        SchedulerThread::with_clock(Millis(Instant::now()), &[("q", 0)], options).unwrap();
+        SchedulerThread::new(Millis(Instant::now()), &[("q", 0)], options).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     sched.schedule(Task::new(q, 0, 1), When::After(2)).unwrap();
@@ -758,7 +842,7 @@ fn simulated_clock_with_max_sleep() {
         .tick(HOUR)
         .max_sleep(Duration::from_millis(1));
     let sched: SchedulerThread<u32, u64, Sim> =
-        SchedulerThread::with_clock(sim.clone(), &[("q", 0)], options).unwrap();
+        SchedulerThread::new(sim.clone(), &[("q", 0)], options).unwrap();
     let q = sched.queue_id("q").unwrap();
     sched.schedule(Task::new(q, 0, 1), When::At(10)).unwrap();
     sched.start().unwrap();
@@ -784,7 +868,7 @@ fn poisoned_lock_is_recovered() {
         }
     }
     let sched: SchedulerThread<Touchy, u64> =
-        SchedulerThread::new(&[("q", 0)], Options::new()).unwrap();
+        SchedulerThread::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let panicked = catch_unwind(AssertUnwindSafe(|| {
@@ -806,7 +890,7 @@ fn handles_are_shareable() {
     fn assert_sync<T: Send + Sync>() {}
     assert_sync::<Sched>();
 
-    let sched = Sched::new(&[("q", 0)], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let stop_flag = AtomicBool::new(false);
@@ -838,7 +922,7 @@ fn created_from_a_thread_with_a_small_stack() {
         .stack_size(64 * 1024)
         .spawn(|| {
             let sched: SchedulerThread<u64, u32> =
-                SchedulerThread::new(&[("q", 0)], Options::new()).unwrap();
+                SchedulerThread::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
             let q = sched.queue_id("q").unwrap();
             sched
                 .schedule(Task::new(q, 1, 7), When::At(u64::MAX))
@@ -855,7 +939,7 @@ fn created_from_a_thread_with_a_small_stack() {
 /// unbounded. Through `add_queue` and through `new`.
 #[test]
 fn queue_sizes_from_the_caller() {
-    let sched = Sched::new(&[], Options::new()).unwrap();
+    let sched = Sched::new(MonotonicClock::new(), &[], Options::new()).unwrap();
     for (name, max) in [("hundred-million", 100_000_000), ("huge", 1 << 40)] {
         let q = sched.add_queue(name, max).unwrap();
         assert_eq!(sched.stats(q).unwrap().max_size, max);
@@ -869,10 +953,15 @@ fn queue_sizes_from_the_caller() {
     let unbounded = sched.add_queue("unbounded", 0).unwrap();
     assert_eq!(sched.stats(unbounded).unwrap().max_size, usize::MAX);
     assert_eq!(
-        Sched::new(&[("max", usize::MAX)], Options::new()).unwrap_err(),
-        AddQueueError::InvalidMaxSize
+        Sched::new(
+            MonotonicClock::new(),
+            &[("max", usize::MAX)],
+            Options::new()
+        )
+        .unwrap_err(),
+        NewError::Queue(AddQueueError::InvalidMaxSize)
     );
-    let big = Sched::new(&[("big", 1 << 40)], Options::new()).unwrap();
+    let big = Sched::new(MonotonicClock::new(), &[("big", 1 << 40)], Options::new()).unwrap();
     let q = big.queue_id("big").unwrap();
     assert_eq!(big.stats(q).unwrap().max_size, 1 << 40);
 }
@@ -924,7 +1013,7 @@ fn delivered_after_the_clock_steps_back(options: Options) {
         thread_reads: AtomicUsize::new(0),
     }));
     let sched: SchedulerThread<u32, u64, SetClock> =
-        SchedulerThread::with_clock(clock.clone(), &[("q", 0)], options).unwrap();
+        SchedulerThread::new(clock.clone(), &[("q", 0)], options).unwrap();
     sched.start().unwrap();
     let q = sched.queue_id("q").unwrap();
     let worker = {
@@ -988,7 +1077,7 @@ fn a_clock_that_panics_on_the_thread_fails_the_scheduler() {
     }
     let options = Options::new().thread_name("panicky");
     let sched: SchedulerThread<u32, u64, Panicky> =
-        SchedulerThread::with_clock(Panicky, &[("q", 0)], options).unwrap();
+        SchedulerThread::new(Panicky, &[("q", 0)], options).unwrap();
     let q = sched.queue_id("q").unwrap();
     sched.schedule(Task::new(q, 0, 1), When::At(10)).unwrap();
     let worker = {
@@ -1030,7 +1119,8 @@ fn a_subject_that_panics_on_the_thread_fails_the_scheduler() {
         }
     }
     let options = Options::new().thread_name("touchy");
-    let sched: SchedulerThread<Touchy, u64> = SchedulerThread::new(&[("q", 0)], options).unwrap();
+    let sched: SchedulerThread<Touchy, u64> =
+        SchedulerThread::new(MonotonicClock::new(), &[("q", 0)], options).unwrap();
     let q = sched.queue_id("q").unwrap();
     sched
         .schedule(Task::new(q, Touchy(666), 0), When::At(0))

@@ -29,6 +29,14 @@ use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, New
 /// another unit, use `tardy_new_with_tick`. Free the scheduler with
 /// `tardy_free`.
 ///
+/// The scheduler grows as tasks come, with no maximum but the memory the
+/// allocator gives (`TARDY_MAX_CAPACITY` tasks at most); to allocate room
+/// up front, bound it, or bound the background thread's sleep, use
+/// `tardy_new_with_options`. The background thread's sleep is bounded by
+/// 1 s with a host clock (after the clock steps back and reads correctly
+/// again, due tasks are delivered within it), and not at all with the
+/// built-in clock, which never steps back.
+///
 /// Bare metal: the clock is required (there is no built-in one), and
 /// `tardy_new` hands out the one static scheduler until `tardy_free` gives
 /// it back; `tardy_init` builds more in memory the caller provides.
@@ -93,9 +101,10 @@ pub unsafe extern "C" fn tardy_free(s: *mut tardy_scheduler) {
     };
 }
 
-/// Adds a queue named `name` holding at most `max_size` tasks (0: the
-/// most a queue holds, `TARDY_MAX_QUEUE_SIZE`). The queue reserves room
-/// for `max_size` tasks at once.
+/// Adds a queue named `name` holding at most `max_size` tasks. Threads: 0
+/// means unbounded, and the queue allocates nothing for its bound (room
+/// is taken as tasks arrive). Bare metal: 0 means the most a queue holds,
+/// `TARDY_MAX_QUEUE_SIZE`, reserved in the static storage.
 ///
 /// # Errors
 ///
@@ -231,8 +240,10 @@ pub unsafe extern "C" fn tardy_schedule_now(
 /// # Errors
 ///
 /// `TARDY_ERR_NULL`, `TARDY_ERR_INVALID_ARG` (bad name),
-/// `TARDY_ERR_NO_QUEUE`, `TARDY_ERR_CAPACITY` (`TARDY_CAPACITY` tasks are
-/// scheduled).
+/// `TARDY_ERR_NO_QUEUE`, `TARDY_ERR_CAPACITY` (nothing was scheduled; the
+/// host keeps its `user_data`): the scheduler holds the `max_capacity` of
+/// its `tardy_options`, or the allocator refused room for one more task
+/// (bare metal: `TARDY_CAPACITY` tasks are scheduled).
 ///
 /// # Safety
 ///
@@ -488,7 +499,9 @@ pub unsafe extern "C" fn tardy_run_pending(
 
 /// Delivers every scheduled task now, whatever its deadline, in deadline
 /// order, and writes how many entered their queues to `*out_moved` unless
-/// that is NULL. Tasks for a full queue wait, in order, for room.
+/// that is NULL. Tasks for a full queue wait, in order, for room. Threads:
+/// it moves the tasks in batches of at most 64, releasing the lock in
+/// between.
 ///
 /// # Errors
 ///

@@ -22,7 +22,9 @@ pub enum tardy_status {
     /// longer than `TARDY_MAX_NAME_LEN` bytes, a `max_size` above
     /// `TARDY_MAX_QUEUE_SIZE`, `tardy_task_done` called more often than
     /// tasks were taken, a tick length of 0 (or not 1 with the built-in
-    /// clock), a `timeout_ms` other than 0 on bare metal, storage too small
+    /// clock), a `tardy_options` field out of range (its `size`, a capacity
+    /// above `TARDY_MAX_CAPACITY`, a maximum below the initial capacity),
+    /// a `timeout_ms` other than 0 on bare metal, storage too small
     /// or misaligned for `tardy_init`, a misaligned out-pointer, or a call
     /// into a scheduler whose clock callback runs on this thread (also
     /// through other schedulers' clocks).
@@ -34,8 +36,10 @@ pub enum tardy_status {
     /// The queue is full: a task scheduled "now" cannot enter it (nothing
     /// was scheduled).
     TARDY_ERR_QUEUE_FULL = -5,
-    /// No task slot (`TARDY_CAPACITY` tasks are scheduled) or no queue slot
-    /// (`TARDY_MAX_QUEUES` queues exist) is left.
+    /// No task slot or no queue slot is left: the scheduler holds its
+    /// `max_capacity` of tasks or the allocator refused room for one more
+    /// (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
+    /// `TARDY_MAX_QUEUES` queues exist.
     TARDY_ERR_CAPACITY = -6,
     /// The task id names no scheduled task: it was delivered, cancelled,
     /// handed back, never existed, or is 0.

@@ -2,7 +2,10 @@
 //! [`SchedulerThread`] of `u64` subjects and host pointers behind the
 //! opaque `tardy_scheduler`, a clock that may be a C callback, the refusal
 //! of calls made from inside a clock callback, and what only threads have:
-//! `tardy_new_with_tick`, `tardy_start`, `tardy_stop` and `tardy_drain`.
+//! `tardy_new_with_tick`, `tardy_options_init`, `tardy_new_with_options`,
+//! `tardy_start`, `tardy_stop` and `tardy_drain`. A scheduler grows as
+//! tasks come (an `AllocScheduler` core), up to the maximum of its
+//! `tardy_options`.
 //!
 //! The exports shared with the bare-metal backend are in `exports.rs`;
 //! this file gives them the same `pub(crate)` methods as `baremetal.rs`.
@@ -17,7 +20,7 @@ use std::vec::Vec;
 
 use crate::clock::{Clock, Ticks};
 use crate::task::{TaskId, When};
-use crate::thread::{MonotonicClock, Options, SchedulerThread, Wait};
+use crate::thread::{MonotonicClock, NewError, Options, SchedulerThread, Wait};
 
 use super::boundary::{check_out, ffi_panic_boundary, sched, write_out};
 use super::exports::hand_back_counted;
@@ -26,18 +29,134 @@ use super::types::{
     tardy_clock_fn, tardy_task, tardy_task_fn, CTask, HostClock, NewTask, UserData,
 };
 
-/// Task slots per scheduler: at most this many tasks are scheduled (not yet
-/// delivered) at once.
-pub const TARDY_CAPACITY: usize = 4096;
-
 /// The most queues a scheduler has at once.
 pub const TARDY_MAX_QUEUES: usize = 16;
 
-/// The largest `max_size` of a queue (the scheduler's task capacity).
-pub const TARDY_MAX_QUEUE_SIZE: usize = TARDY_CAPACITY;
+/// The largest `initial_capacity` and `max_capacity` of `tardy_options`:
+/// 2^32 - 2 tasks, the most a scheduler can number.
+pub const TARDY_MAX_CAPACITY: usize = 4_294_967_294;
 
-const _: () = assert!(TARDY_CAPACITY.is_power_of_two() && TARDY_CAPACITY <= crate::MAX_CAPACITY);
+/// The largest `max_size` of a queue other than 0 (unbounded). A queue
+/// allocates nothing for its bound: room is taken as tasks arrive.
+pub const TARDY_MAX_QUEUE_SIZE: usize = TARDY_MAX_CAPACITY;
+
 const _: () = assert!(TARDY_MAX_QUEUES.is_power_of_two() && TARDY_MAX_QUEUES <= 256);
+const _: () = assert!(
+    TARDY_MAX_CAPACITY == <crate::AllocStorage as crate::Storage>::MAX_SLOTS || usize::BITS < 32
+);
+
+/// The settings of `tardy_new_with_options`. Fill it with
+/// `tardy_options_init` first, then change the fields you want. A program
+/// built against an earlier header (a smaller `size`) gets the defaults of
+/// the fields it does not know; one built against a later header (a
+/// larger `size`) is refused, so that no setting is silently ignored.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct tardy_options {
+    /// `sizeof(tardy_options)` as the caller's header declares it, written
+    /// by `tardy_options_init`. It lets the structure grow: a library
+    /// reads only the fields that fit in `size` bytes (the rest keep their
+    /// defaults) and refuses a `size` larger than its own structure, whose
+    /// fields it would not know.
+    pub size: usize,
+    /// Room for this many tasks, allocated by `tardy_new_with_options`.
+    /// Default 0: room is allocated as tasks come, 4096 task slots at a
+    /// time, never moved once allocated. At most `TARDY_MAX_CAPACITY`.
+    pub initial_capacity: usize,
+    /// The most tasks scheduled at once: one more is `TARDY_ERR_CAPACITY`.
+    /// Default 0: no maximum but `TARDY_MAX_CAPACITY` and the memory the
+    /// allocator gives (a refused allocation is also `TARDY_ERR_CAPACITY`,
+    /// never an abort). Otherwise at least `initial_capacity` and at most
+    /// `TARDY_MAX_CAPACITY`.
+    pub max_capacity: usize,
+    /// The longest the background thread (and a worker that waits for the
+    /// next deadline) sleeps before reading the clock again, in
+    /// milliseconds: after a host clock steps back and reads correctly
+    /// again, due tasks are delivered within this bound. 0 (the default):
+    /// 1000 for a host clock, no bound for the built-in clock, which never
+    /// steps back (and is never polled). `UINT64_MAX`: no bound.
+    pub max_sleep_ms: u64,
+}
+
+impl tardy_options {
+    /// The defaults, with `size` this library's own.
+    const DEFAULT: Self = Self {
+        size: core::mem::size_of::<Self>(),
+        initial_capacity: 0,
+        max_capacity: 0,
+        max_sleep_ms: 0,
+    };
+
+    /// The smallest `size` accepted: the structure as first published
+    /// (every field of this version).
+    const MIN_SIZE: usize = core::mem::size_of::<Self>();
+
+    /// The options at `opts`, read as far as its `size` goes.
+    ///
+    /// # Errors
+    ///
+    /// `TARDY_ERR_NULL` for NULL, `TARDY_ERR_INVALID_ARG` for a `size`
+    /// smaller than the first version or larger than this library's
+    /// structure.
+    ///
+    /// # Safety
+    ///
+    /// - `opts` is NULL or readable for `size_of::<usize>()` bytes, and
+    ///   then for its `size` field's bytes when that is accepted.
+    unsafe fn read(opts: *const Self) -> Result<Self, tardy_status> {
+        if opts.is_null() {
+            return Err(TARDY_ERR_NULL);
+        }
+        // SAFETY: the first field is readable (caller's promise);
+        // `read_unaligned` asks for no alignment.
+        let size = unsafe { opts.cast::<usize>().read_unaligned() };
+        if !(Self::MIN_SIZE..=core::mem::size_of::<Self>()).contains(&size) {
+            return Err(TARDY_ERR_INVALID_ARG);
+        }
+        let mut out = Self::DEFAULT;
+        // SAFETY: `size` bytes are readable at `opts` (caller's promise),
+        // `size` is at most the size of `out`, and every bit pattern is a
+        // valid value of each field (all integers).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                opts.cast::<u8>(),
+                core::ptr::from_mut(&mut out).cast::<u8>(),
+                size,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The threaded layer's settings, for a scheduler on the host clock
+    /// (`host`) or the built-in one.
+    ///
+    /// # Errors
+    ///
+    /// `TARDY_ERR_INVALID_ARG` for a capacity above `TARDY_MAX_CAPACITY`
+    /// or a maximum below the initial capacity.
+    fn to_options(self, tick: Duration, host: bool) -> Result<Options, tardy_status> {
+        if self.initial_capacity > TARDY_MAX_CAPACITY
+            || self.max_capacity > TARDY_MAX_CAPACITY
+            || (self.max_capacity != 0 && self.max_capacity < self.initial_capacity)
+        {
+            return Err(TARDY_ERR_INVALID_ARG);
+        }
+        let mut options = Options::new()
+            .tick(tick)
+            .thread_name("tardy")
+            .capacity(self.initial_capacity);
+        if self.max_capacity != 0 {
+            options = options.max_capacity(self.max_capacity);
+        }
+        options = match self.max_sleep_ms {
+            // The threaded layer's default for a clock that may step back.
+            0 if host => options,
+            0 | u64::MAX => options.max_sleep(Duration::MAX),
+            ms => options.max_sleep(Duration::from_millis(ms)),
+        };
+        Ok(options)
+    }
+}
 
 /// The tasks a call hands back.
 pub(crate) type Tasks = Vec<tardy_task>;
@@ -98,7 +217,7 @@ impl Clock for FfiClock {
     }
 }
 
-type Inner = SchedulerThread<u64, UserData, FfiClock, TARDY_CAPACITY, TARDY_MAX_QUEUES>;
+type Inner = SchedulerThread<u64, UserData, FfiClock, TARDY_MAX_QUEUES>;
 
 /// A scheduler, opaque to C: created by `tardy_new`, destroyed by
 /// `tardy_free`.
@@ -121,14 +240,17 @@ fn c_tasks(tasks: &[CTask]) -> Tasks {
 
 impl tardy_scheduler {
     /// A scheduler on the host clock `clock` (NULL: the built-in clock)
-    /// whose background thread takes a tick for `ns_per_tick` nanoseconds.
+    /// whose background thread takes a tick for `ns_per_tick` nanoseconds,
+    /// with the capacities and sleep bound of `opts`.
     ///
     /// # Errors
     ///
     /// `TARDY_ERR_INVALID_ARG` when `ns_per_tick` is 0, or not 1 with the
-    /// built-in clock (which counts nanoseconds); `TARDY_ERR_PANIC` if the
-    /// scheduler could not be built.
+    /// built-in clock (which counts nanoseconds), or for a field of `opts`
+    /// out of range; `TARDY_ERR_CAPACITY` when the allocator refused the
+    /// initial capacity.
     fn new(
+        opts: tardy_options,
         clock: tardy_clock_fn,
         clock_user: *mut c_void,
         ns_per_tick: u64,
@@ -141,12 +263,14 @@ impl tardy_scheduler {
             None if ns_per_tick == 1 => Source::Monotonic(MonotonicClock::new()),
             _ => return Err(TARDY_ERR_INVALID_ARG),
         };
+        let host = matches!(source, Source::Host(_));
+        let options = opts.to_options(Duration::from_nanos(ns_per_tick), host)?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let clock = FfiClock { owner: id, source };
-        let tick = Duration::from_nanos(ns_per_tick);
-        let options = Options::new().tick(tick).thread_name("tardy");
-        // No queue is given, so no queue error can come back.
-        let inner = Inner::with_clock(clock, &[], options).map_err(|_| TARDY_ERR_PANIC)?;
+        let inner = Inner::new(clock, &[], options).map_err(|e| match e {
+            NewError::Alloc => TARDY_ERR_CAPACITY,
+            _ => TARDY_ERR_INVALID_ARG,
+        })?;
         Ok(Self {
             id,
             inner,
@@ -154,8 +278,8 @@ impl tardy_scheduler {
         })
     }
 
-    /// A new scheduler on the heap, for `tardy_new`: ticks of the host
-    /// clock are taken for nanoseconds.
+    /// A new scheduler on the heap, for `tardy_new`: the default options,
+    /// ticks of the host clock taken for nanoseconds.
     ///
     /// # Errors
     ///
@@ -164,20 +288,23 @@ impl tardy_scheduler {
         clock: tardy_clock_fn,
         clock_user: *mut c_void,
     ) -> Result<*mut Self, tardy_status> {
-        Self::create_with_tick(clock, clock_user, 1)
+        Self::create_with(tardy_options::DEFAULT, clock, clock_user, 1)
     }
 
-    /// A new scheduler on the heap, for `tardy_new_with_tick`.
+    /// A new scheduler on the heap, for `tardy_new_with_tick` and
+    /// `tardy_new_with_options`.
     ///
     /// # Errors
     ///
     /// As for `new`.
-    fn create_with_tick(
+    fn create_with(
+        opts: tardy_options,
         clock: tardy_clock_fn,
         clock_user: *mut c_void,
         ns_per_tick: u64,
     ) -> Result<*mut Self, tardy_status> {
         Ok(Box::into_raw(Box::new(Self::new(
+            opts,
             clock,
             clock_user,
             ns_per_tick,
@@ -225,12 +352,10 @@ impl tardy_scheduler {
     }
 
     pub(crate) fn add_queue(&self, name: &str, max_size: usize) -> Result<(), tardy_status> {
-        // 0: as large as the store allows, the scheduler's task capacity.
-        let max_size = match max_size {
-            0 => TARDY_MAX_QUEUE_SIZE,
-            n if n > TARDY_MAX_QUEUE_SIZE => return Err(TARDY_ERR_INVALID_ARG),
-            n => n,
-        };
+        // 0: unbounded; a queue allocates nothing for its bound.
+        if max_size > TARDY_MAX_QUEUE_SIZE {
+            return Err(TARDY_ERR_INVALID_ARG);
+        }
         self.enter()?.add_queue(name, max_size)?;
         Ok(())
     }
@@ -366,7 +491,69 @@ pub unsafe extern "C" fn tardy_new_with_tick(
 ) -> tardy_status {
     ffi_panic_boundary! {
         check_out(out)?;
-        let s = tardy_scheduler::create_with_tick(clock, clock_user, ns_per_tick)?;
+        let s = tardy_scheduler::create_with(tardy_options::DEFAULT, clock, clock_user, ns_per_tick)?;
+        // SAFETY: `out` was checked and is writable by the caller's promise.
+        unsafe { write_out(out, s) };
+        Ok(())
+    }
+}
+
+/// Fills `*opts` with the defaults of `tardy_new`: `size` set to
+/// `sizeof(tardy_options)`, no initial capacity, no maximum, the default
+/// sleep bound. Call it before setting fields, so that a field added in a
+/// later version gets its default.
+///
+/// # Errors
+///
+/// `TARDY_ERR_NULL` when `opts` is NULL, `TARDY_ERR_INVALID_ARG` when it is
+/// misaligned (nothing written).
+///
+/// # Safety
+///
+/// - `opts` is NULL or valid for writing a `tardy_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_options_init(opts: *mut tardy_options) -> tardy_status {
+    ffi_panic_boundary! {
+        check_out(opts)?;
+        // SAFETY: `opts` was checked and is writable by the caller's promise.
+        unsafe { write_out(opts, tardy_options::DEFAULT) };
+        Ok(())
+    }
+}
+
+/// As `tardy_new_with_tick`, with the settings of `*opts` (filled by
+/// `tardy_options_init`, then changed): an initial and a maximum task
+/// capacity, and the bound on the background thread's sleep. `*opts` is
+/// read during the call only.
+///
+/// # Errors
+///
+/// - `TARDY_ERR_NULL` when `opts` or `out` is NULL;
+/// - `TARDY_ERR_INVALID_ARG`, nothing created, for: `opts->size` smaller
+///   than the first version of `tardy_options` or larger than this
+///   library's (a program built against a later header); `initial_capacity`
+///   or `max_capacity` above `TARDY_MAX_CAPACITY`; a `max_capacity` other
+///   than 0 below `initial_capacity`; `ns_per_tick` 0, or not 1 with
+///   `clock` NULL;
+/// - `TARDY_ERR_CAPACITY` when the allocator refused `initial_capacity`.
+///
+/// # Safety
+///
+/// As for `tardy_new`, and:
+/// - `opts` is NULL or readable for `opts->size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_new_with_options(
+    opts: *const tardy_options,
+    clock: tardy_clock_fn,
+    clock_user: *mut c_void,
+    ns_per_tick: u64,
+    out: *mut *mut tardy_scheduler,
+) -> tardy_status {
+    ffi_panic_boundary! {
+        // SAFETY: NULL or readable for its `size` (caller's promise).
+        let opts = unsafe { tardy_options::read(opts) }?;
+        check_out(out)?;
+        let s = tardy_scheduler::create_with(opts, clock, clock_user, ns_per_tick)?;
         // SAFETY: `out` was checked and is writable by the caller's promise.
         unsafe { write_out(out, s) };
         Ok(())

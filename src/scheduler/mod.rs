@@ -661,6 +661,13 @@ where
         self.run_until(Ticks::MAX, usize::MAX)
     }
 
+    /// As [`run_all`](Self::run_all), taking at most `max` tasks out of the
+    /// schedule (so a caller can bound the work of one call); returns how
+    /// many entered their queues.
+    pub fn run_all_max(&mut self, max: usize) -> usize {
+        self.run_until(Ticks::MAX, max)
+    }
+
     /// Refills the queues' Waiting lines, then takes at most `max` tasks
     /// due at `now` out of the heap.
     fn run_until(&mut self, now: Ticks, max: usize) -> usize {

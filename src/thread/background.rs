@@ -10,7 +10,7 @@ use super::wakeup::{Phase, Shared, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::subject::Subject;
 
-impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Shared<S, P, C, QN>
 where
     C: Clock,
     S: Subject,

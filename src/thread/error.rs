@@ -150,6 +150,61 @@ impl From<UnknownQueue> for QueueError {
     }
 }
 
+/// Why [`SchedulerThread::new`](crate::SchedulerThread::new) refused to
+/// create a scheduler: a queue of its list, or a capacity of its
+/// [`Options`](crate::Options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NewError {
+    /// The core refused a queue of the list (name taken or invalid, too
+    /// many queues, a `max_size` that could never be honoured).
+    Queue(AddQueueError),
+    /// [`Options::capacity`](crate::Options::capacity) or
+    /// [`Options::max_capacity`](crate::Options::max_capacity) above
+    /// 2^32 - 2 tasks, the most the slot numbers name.
+    CapacityTooLarge,
+    /// [`Options::max_capacity`](crate::Options::max_capacity) of 0: no task
+    /// could ever be scheduled.
+    ZeroMaxCapacity,
+    /// [`Options::max_capacity`](crate::Options::max_capacity) below
+    /// [`Options::capacity`](crate::Options::capacity).
+    MaxBelowInitial,
+    /// The allocator refused room for
+    /// [`Options::capacity`](crate::Options::capacity) tasks.
+    Alloc,
+    /// [`Options::thread_name`](crate::Options::thread_name) contains a NUL
+    /// byte, which no thread name can hold.
+    InvalidThreadName,
+}
+
+impl From<AddQueueError> for NewError {
+    fn from(e: AddQueueError) -> Self {
+        Self::Queue(e)
+    }
+}
+
+impl fmt::Display for NewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Queue(e) => write!(f, "cannot add a queue: {e}"),
+            Self::CapacityTooLarge => f.write_str("capacity above 2^32 - 2 tasks"),
+            Self::ZeroMaxCapacity => f.write_str("a maximum capacity of 0 tasks"),
+            Self::MaxBelowInitial => f.write_str("a maximum capacity below the initial capacity"),
+            Self::Alloc => f.write_str("the allocator refused the initial capacity"),
+            Self::InvalidThreadName => f.write_str("a thread name with a NUL byte"),
+        }
+    }
+}
+
+impl core::error::Error for NewError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Queue(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Why [`add_queue`](crate::SchedulerHandle::add_queue) failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -11,7 +11,7 @@ use core::task::{Context, Poll, Waker};
 use super::clock::MonotonicClock;
 use super::error::TakeError;
 use super::handle::SchedulerHandle;
-use super::options::{DEFAULT_CAPACITY, DEFAULT_QUEUES};
+use super::options::DEFAULT_QUEUES;
 use super::waker_list::Key;
 use super::wakeup::{slot, Phase, Shared, Wake};
 use crate::clock::Clock;
@@ -33,7 +33,7 @@ impl Waiter {
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Shared<S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -148,22 +148,16 @@ fn register<const QN: usize>(
 /// there is one. See that method for what it answers and its cancel
 /// safety.
 #[must_use = "futures do nothing unless polled"]
-pub struct GetTaskFuture<
-    'a,
-    S,
-    P,
-    C = MonotonicClock,
-    const N: usize = DEFAULT_CAPACITY,
-    const QN: usize = DEFAULT_QUEUES,
-> where
+pub struct GetTaskFuture<'a, S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES>
+where
     S: Subject,
     C: Clock,
 {
-    handle: &'a SchedulerHandle<S, P, C, N, QN>,
+    handle: &'a SchedulerHandle<S, P, C, QN>,
     waiter: Waiter,
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Future for GetTaskFuture<'_, S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Future for GetTaskFuture<'_, S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -176,7 +170,7 @@ where
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Drop for GetTaskFuture<'_, S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Drop for GetTaskFuture<'_, S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -186,7 +180,7 @@ where
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> fmt::Debug for GetTaskFuture<'_, S, P, C, N, QN>
+impl<S, P, C, const QN: usize> fmt::Debug for GetTaskFuture<'_, S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -199,7 +193,7 @@ where
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> SchedulerHandle<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> SchedulerHandle<S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -250,12 +244,12 @@ where
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tardy::{Options, SchedulerThread, Task};
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sched: SchedulerThread<u32, &str> =
-    ///     SchedulerThread::new(&[("renew", 0)], Options::new())?;
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
     /// sched.start()?;
     /// let renew = sched.queue_id("renew")?;
     ///
@@ -279,7 +273,7 @@ where
     /// # Ok(())
     /// # }
     /// ```
-    pub fn get_task_async(&self, queue: QueueId) -> GetTaskFuture<'_, S, P, C, N, QN> {
+    pub fn get_task_async(&self, queue: QueueId) -> GetTaskFuture<'_, S, P, C, QN> {
         GetTaskFuture {
             handle: self,
             waiter: Waiter::new(queue),

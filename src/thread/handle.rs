@@ -11,7 +11,7 @@ use super::error::{
     CancelError, DoneError, Halted, NewQueueError, QueueError, SubmitError, TakeError,
 };
 use super::loom::{Arc, MutexGuard};
-use super::options::{Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+use super::options::{Wait, DEFAULT_QUEUES};
 #[cfg(feature = "capi")]
 use super::wakeup::Core;
 use super::wakeup::{slot, Lead, Phase, Shared, State, Wake};
@@ -38,17 +38,11 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// again, for example with [`schedule_after`](Self::schedule_after) and a
 /// back-off: the task's [`attempt`](Task::attempt) count grows by one with
 /// each scheduling. This is the reference's `ctx.reschedule(time)`.
-pub struct SchedulerHandle<
-    S,
-    P,
-    C = MonotonicClock,
-    const N: usize = DEFAULT_CAPACITY,
-    const QN: usize = DEFAULT_QUEUES,
-> {
-    pub(super) shared: Arc<Shared<S, P, C, N, QN>>,
+pub struct SchedulerHandle<S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES> {
+    pub(super) shared: Arc<Shared<S, P, C, QN>>,
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Clone for SchedulerHandle<S, P, C, N, QN> {
+impl<S, P, C, const QN: usize> Clone for SchedulerHandle<S, P, C, QN> {
     fn clone(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
@@ -56,16 +50,15 @@ impl<S, P, C, const N: usize, const QN: usize> Clone for SchedulerHandle<S, P, C
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> fmt::Debug for SchedulerHandle<S, P, C, N, QN> {
+impl<S, P, C, const QN: usize> fmt::Debug for SchedulerHandle<S, P, C, QN> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SchedulerHandle")
-            .field("capacity", &N)
             .field("max_queues", &QN)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> SchedulerHandle<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> SchedulerHandle<S, P, C, QN>
 where
     S: Subject,
     C: Clock,
@@ -88,7 +81,7 @@ where
     #[cfg(feature = "capi")]
     pub(crate) fn schedule_made<E>(
         &self,
-        make: impl FnOnce(&Core<S, P, C, N, QN>) -> Result<Task<S, P>, E>,
+        make: impl FnOnce(&Core<S, P, C, QN>) -> Result<Task<S, P>, E>,
         when: When,
     ) -> Result<TaskId, E>
     where
@@ -101,7 +94,7 @@ where
 
     fn submit_locked(
         &self,
-        mut st: MutexGuard<'_, State<S, P, C, N, QN>>,
+        mut st: MutexGuard<'_, State<S, P, C, QN>>,
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
@@ -134,8 +127,10 @@ where
     ///
     /// The task comes back inside [`SubmitError::UnknownQueue`],
     /// [`SubmitError::QueueFull`] (only with [`When::Now`]: a scheduled task
-    /// for a full queue waits instead), [`SubmitError::Capacity`] when all
-    /// `N` slots are in use, or [`SubmitError::Stopped`].
+    /// for a full queue waits instead), [`SubmitError::Capacity`] when the
+    /// scheduler holds [`Options::max_capacity`](crate::Options::max_capacity)
+    /// tasks or the allocator refused room for one more,
+    /// [`SubmitError::Stopped`] or [`SubmitError::Failed`].
     pub fn schedule(
         &self,
         task: Task<S, P>,
@@ -274,6 +269,26 @@ where
         Ok(st.core.len())
     }
 
+    /// Tasks the scheduler holds without allocating (it grows beyond, up to
+    /// [`Options::max_capacity`](crate::Options::max_capacity)).
+    pub fn capacity(&self) -> usize {
+        self.shared.lock().core.capacity()
+    }
+
+    /// Bytes allocated for the scheduled tasks (slots, heap, subject
+    /// index; see [`AllocScheduler::allocated_bytes`](crate::AllocScheduler::allocated_bytes)).
+    /// Tasks in queues are not counted.
+    pub fn allocated_bytes(&self) -> usize {
+        self.shared.lock().core.allocated_bytes()
+    }
+
+    /// Gives memory back after a burst (see
+    /// [`AllocScheduler::shrink_to_fit`](crate::AllocScheduler::shrink_to_fit)):
+    /// never done automatically. O(task slots) under the lock.
+    pub fn shrink_to_fit(&self) {
+        self.shared.lock().core.shrink_to_fit();
+    }
+
     /// The clock's reading, in ticks.
     pub fn now(&self) -> Ticks {
         self.shared.lock().core.now()
@@ -322,23 +337,32 @@ where
 
     /// Moves every scheduled task into its queue now, whatever its deadline,
     /// in deadline order; returns how many entered (tasks for a full queue
-    /// wait for room, in order). Unlike [`run_pending`](Self::run_pending),
-    /// it holds the lock for the whole run: O(n log n) for n scheduled
-    /// tasks.
+    /// wait for room, in order). Like [`run_pending`](Self::run_pending),
+    /// it moves them in batches of at most 64, releasing the lock between
+    /// batches, so other threads are not held up by a long run. Tasks
+    /// scheduled by other threads during the run may be moved too.
     ///
     /// # Errors
     ///
-    /// [`Halted`].
+    /// [`Halted`] when the scheduler is stopped or failed before the first
+    /// batch (a stop between batches ends the run with the count so far).
     pub fn run_all(&self) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
-        let moved = st.core.run_all();
-        let mut wake = Wake::NONE;
-        if moved > 0 {
-            st.all_ready(&mut wake);
+        let mut moved = 0;
+        loop {
+            let mut wake = Wake::NONE;
+            moved += st.move_all(&mut wake);
+            let more = st.core.next_deadline().is_some();
+            drop(st);
+            self.shared.send(&wake);
+            if !more {
+                return Ok(moved);
+            }
+            st = match self.shared.lock_open() {
+                Ok(st) => st,
+                Err(_) => return Ok(moved),
+            };
         }
-        drop(st);
-        self.shared.send(&wake);
-        Ok(moved)
     }
 
     /// Takes the oldest task from `queue`, waiting as `wait` says. Taking a
@@ -541,7 +565,7 @@ where
 
 /// Scheduling by [`Instant`], [`Duration`] and [`SystemTime`], on the
 /// [`MonotonicClock`].
-impl<S, P, const N: usize, const QN: usize> SchedulerHandle<S, P, MonotonicClock, N, QN>
+impl<S, P, const QN: usize> SchedulerHandle<S, P, MonotonicClock, QN>
 where
     S: Subject,
 {

@@ -44,10 +44,10 @@ mod wakeup;
 pub use channel_queue::ChannelQueue;
 pub use clock::MonotonicClock;
 pub use error::{
-    CancelError, DoneError, Halted, NewQueueError, QueueError, StartError, Stopped, SubmitError,
-    TakeError,
+    CancelError, DoneError, Halted, NewError, NewQueueError, QueueError, StartError, Stopped,
+    SubmitError, TakeError,
 };
 pub use future::GetTaskFuture;
 pub use handle::SchedulerHandle;
-pub use options::{Options, Wait, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+pub use options::{Options, Wait, DEFAULT_QUEUES};
 pub use scheduler_thread::SchedulerThread;

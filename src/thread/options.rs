@@ -1,12 +1,9 @@
-//! The settings of a [`SchedulerThread`](crate::SchedulerThread)(crate::SchedulerThread)
-//! ([`Options`], the default sizes) and how long a worker waits for a task
-//! ([`Wait`]).
+//! The settings of a [`SchedulerThread`](crate::SchedulerThread)
+//! ([`Options`], the default number of queue slots) and how long a worker
+//! waits for a task ([`Wait`]).
 
 use std::string::String;
 use std::time::Duration;
-
-/// The task slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `N` says otherwise.
-pub const DEFAULT_CAPACITY: usize = 4096;
 
 /// The queue slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `QN` says otherwise.
 pub const DEFAULT_QUEUES: usize = 16;
@@ -30,7 +27,11 @@ pub enum Wait {
 /// use std::time::Duration;
 /// use tardy::Options;
 ///
-/// let options = Options::new().thread_name("renewals").max_sleep(Duration::from_secs(60));
+/// let options = Options::new()
+///     .thread_name("renewals")
+///     .max_sleep(Duration::from_secs(60))
+///     .capacity(100_000) // room for 100 000 tasks allocated at creation
+///     .max_capacity(1_000_000); // never more than 10^6 scheduled at once
 /// # let _ = options;
 /// ```
 #[derive(Clone, Debug)]
@@ -38,18 +39,60 @@ pub struct Options {
     pub(super) tick: Duration,
     pub(super) max_sleep: Option<Duration>,
     pub(super) thread_name: String,
+    pub(super) capacity: usize,
+    pub(super) max_capacity: Option<usize>,
 }
 
 impl Options {
     /// The defaults: ticks of 1 ns, the default bound on a sleep (see
-    /// [`max_sleep`](Self::max_sleep)), thread named `tardy`.
+    /// [`max_sleep`](Self::max_sleep)), thread named `tardy`, nothing
+    /// allocated for tasks up front and no maximum: the scheduler grows as
+    /// tasks come.
     #[must_use]
     pub fn new() -> Self {
         Self {
             tick: Duration::from_nanos(1),
             max_sleep: None,
             thread_name: String::from("tardy"),
+            capacity: 0,
+            max_capacity: None,
         }
+    }
+
+    /// Room for `tasks` scheduled tasks, allocated when the scheduler is
+    /// created (it still grows beyond, up to
+    /// [`max_capacity`](Self::max_capacity)). Default: 0, everything is
+    /// allocated as tasks come, a segment of 4 096 task slots at a time;
+    /// segments never move, so growing never copies the tasks under the
+    /// lock. Memory is given back only by
+    /// [`SchedulerHandle::shrink_to_fit`](crate::SchedulerHandle::shrink_to_fit).
+    ///
+    /// [`SchedulerThread::new`](crate::SchedulerThread::new) refuses more
+    /// than 2^32 - 2 tasks ([`NewError::CapacityTooLarge`](crate::NewError::CapacityTooLarge)),
+    /// and answers [`NewError::Alloc`](crate::NewError::Alloc) when the
+    /// allocator refuses the room.
+    #[must_use]
+    pub fn capacity(mut self, tasks: usize) -> Self {
+        self.capacity = tasks;
+        self
+    }
+
+    /// The most tasks scheduled at once (delivered tasks, in queues or
+    /// taken by workers, do not count): one more is refused with
+    /// [`SubmitError::Capacity`](crate::SubmitError::Capacity), the task
+    /// handed back. Default: no maximum but the slot numbers' (2^32 - 2
+    /// tasks) and the allocator's (a refused allocation is the same
+    /// `Capacity` error, never an abort).
+    ///
+    /// [`SchedulerThread::new`](crate::SchedulerThread::new) refuses 0
+    /// ([`NewError::ZeroMaxCapacity`](crate::NewError::ZeroMaxCapacity)),
+    /// a maximum below [`capacity`](Self::capacity)
+    /// ([`NewError::MaxBelowInitial`](crate::NewError::MaxBelowInitial)) and
+    /// more than 2^32 - 2 ([`NewError::CapacityTooLarge`](crate::NewError::CapacityTooLarge)).
+    #[must_use]
+    pub fn max_capacity(mut self, tasks: usize) -> Self {
+        self.max_capacity = Some(tasks);
+        self
     }
 
     /// How long one tick of the clock lasts; the thread uses it only to turn
@@ -82,7 +125,9 @@ impl Options {
         self
     }
 
-    /// The name of the scheduler thread. Default: `tardy`.
+    /// The name of the scheduler thread. Default: `tardy`. A name with a NUL
+    /// byte is refused by [`SchedulerThread::new`](crate::SchedulerThread::new)
+    /// ([`NewError::InvalidThreadName`](crate::NewError::InvalidThreadName)).
     #[must_use]
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = name.into();

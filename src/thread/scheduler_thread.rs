@@ -5,21 +5,20 @@
 use core::any::TypeId;
 use core::fmt;
 use core::ops::Deref;
-use std::boxed::Box;
 use std::string::String;
 use std::sync::PoisonError;
+use std::time::Duration;
 use std::vec::Vec;
 
 use super::clock::MonotonicClock;
-use super::error::{StartError, Stopped};
+use super::error::{NewError, StartError, Stopped};
 use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
-use super::options::{Options, DEFAULT_CAPACITY, DEFAULT_QUEUES};
+use super::options::{Options, DEFAULT_QUEUES};
 use super::waker_list::WakerList;
-use super::wakeup::{Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
+use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
 use crate::clock::Clock;
-use crate::error::AddQueueError;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{AllocStorage, Storage};
 use crate::subject::Subject;
 use crate::task::Task;
 
@@ -28,8 +27,16 @@ use crate::task::Task;
 ///
 /// - `S`: the [`Subject`] of tasks; `P`: their payload;
 /// - `C`: the [`Clock`], [`MonotonicClock`] by default;
-/// - `N`: task slots ([`DEFAULT_CAPACITY`]); `QN`: queue slots
-///   ([`DEFAULT_QUEUES`]), powers of two as for [`Scheduler`].
+/// - `QN`: queue slots ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
+///
+/// The task capacity is not a type parameter: the core is an
+/// [`AllocScheduler`](crate::AllocScheduler) that grows as tasks come, in segments of 4 096 task
+/// slots that never move (growing copies no task under the lock), from
+/// [`Options::capacity`] (default 0) up to [`Options::max_capacity`]
+/// (default: no maximum). Past the maximum, or when the allocator refuses,
+/// scheduling answers [`SubmitError::Capacity`](crate::SubmitError::Capacity)
+/// with the task handed back. Memory is given back only by
+/// [`shrink_to_fit`](SchedulerHandle::shrink_to_fit).
 ///
 /// Every operation on tasks and queues is on [`SchedulerHandle`], which this
 /// type dereferences to; [`handle`](Self::handle) gives a clone to other
@@ -41,20 +48,14 @@ use crate::task::Task;
 /// drops the tasks it still holds. A stopped scheduler cannot be started
 /// again, and every handle then answers [`Stopped`].
 ///
-/// The core lives in one heap allocation: about 450 KB with the default `N`
-/// and `QN` (it grows linearly with `N`). It is built on the stack of the
-/// creating thread before it moves into the box, in unoptimised builds
-/// possibly more than once, so a large `N` (16 384 and up) wants to be
-/// created on a thread with a large stack, such as the main thread.
-///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use tardy::{Options, SchedulerThread, Task, Wait};
+/// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait};
 ///
 /// let sched: SchedulerThread<u32, &str> =
-///     SchedulerThread::new(&[("renew", 0)], Options::new())?;
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
 /// sched.start()?;
 /// let renew = sched.queue_id("renew")?;
 ///
@@ -78,120 +79,71 @@ pub struct SchedulerThread<
     S: Subject,
     P,
     C: Clock = MonotonicClock,
-    const N: usize = DEFAULT_CAPACITY,
     const QN: usize = DEFAULT_QUEUES,
 > {
-    pub(super) handle: SchedulerHandle<S, P, C, N, QN>,
+    pub(super) handle: SchedulerHandle<S, P, C, QN>,
     thread: Mutex<Option<JoinHandle<()>>>,
     thread_name: String,
 }
 
-/// The core scheduler on `clock`, boxed.
-///
-/// `Box::new(Scheduler::new(clock))` builds the value on the calling thread's
-/// stack first, optimised or not, and the core with the default sizes is
-/// close to half a MiB: more than many threads have (a C thread on musl gets
-/// 128 KiB) and a stack overflow aborts the process. A core larger than
-/// `ON_STACK` is therefore built on a short-lived thread whose stack is sized
-/// for it. Building it in place instead would take `unsafe` field-by-field
-/// initialisation through heapless' private layout. If that thread cannot be
-/// spawned, the core is built here after all.
-fn boxed_core<C, Q, S, P, const N: usize, const QN: usize>(
-    clock: C,
-) -> Box<Scheduler<C, Q, S, P, N, QN>>
-where
-    C: Clock + Send,
-    Q: crate::queue::TaskQueue<Task<S, P>> + Send,
-    S: Subject + Send,
-    P: Send,
-{
-    const ON_STACK: usize = 16 * 1024;
-    let size = core::mem::size_of::<Scheduler<C, Q, S, P, N, QN>>();
-    if size <= ON_STACK || cfg!(tardy_loom) {
-        return build_here(clock);
-    }
-    let clock = std::sync::Mutex::new(Some(clock));
-    let take = || clock.lock().ok().and_then(|mut c| c.take());
-    let built = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("tardy-init".into())
-            .stack_size(size.saturating_mul(4).saturating_add(1 << 20))
-            .spawn_scoped(scope, || take().map(build_here))
-            .ok()
-            .and_then(|t| t.join().ok())
-            .flatten()
-    });
-    match (built, take()) {
-        (Some(core), _) => core,
-        (None, Some(clock)) => build_here(clock),
-        // Only a panic of the thread after it took the clock gets here, and
-        // building an empty scheduler does not panic.
-        (None, None) => unreachable!("building an empty scheduler panicked"),
-    }
-}
+/// The most tasks a scheduler can hold: its slot numbers are `u32`.
+const MAX_TASKS: usize = <AllocStorage as Storage>::MAX_SLOTS;
 
-/// `Box::new(Scheduler::new(clock))` in a frame of its own: the temporary
-/// takes stack only while this runs, not in every caller's frame.
-#[inline(never)]
-fn build_here<C, Q, S, P, const N: usize, const QN: usize>(
-    clock: C,
-) -> Box<Scheduler<C, Q, S, P, N, QN>>
-where
-    C: Clock,
-    Q: crate::queue::TaskQueue<Task<S, P>>,
-    S: Subject,
-{
-    Box::new(Scheduler::new(clock))
-}
-
-impl<S, P> SchedulerThread<S, P>
-where
-    S: Subject,
-{
-    /// A scheduler on a new [`MonotonicClock`] with the queues `queues`
-    /// (name, max_size; 0 means unbounded), not yet started.
-    ///
-    /// # Errors
-    ///
-    /// The [`AddQueueError`] of the first queue that could not be added (a
-    /// duplicate or invalid name, more than [`DEFAULT_QUEUES`] queues).
-    pub fn new(queues: &[(&str, usize)], options: Options) -> Result<Self, AddQueueError>
-    where
-        S: Send,
-        P: Send,
-    {
-        Self::with_clock(MonotonicClock::new(), queues, options)
-    }
-}
-
-impl<S, P, C, const N: usize, const QN: usize> SchedulerThread<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> SchedulerThread<S, P, C, QN>
 where
     S: Subject,
     C: Clock,
 {
     /// A scheduler on `clock` with the queues `queues` (name, max_size; 0
-    /// means unbounded), not yet started. See [`Options::tick`] for a clock
-    /// whose ticks are not nanoseconds.
+    /// means unbounded), not yet started; its task capacity and the rest
+    /// come from `options`. Any clock: see [`Options::tick`] for one whose
+    /// ticks are not nanoseconds, and [`Options::max_sleep`] for one that
+    /// may step back.
     ///
-    /// The core is built on the heap without passing through the calling
-    /// thread's stack, so a scheduler of any size can be created from a
-    /// thread with a small stack.
+    /// It allocates room for [`Options::capacity`] tasks (nothing by
+    /// default) and the queue table; nothing of its size is built on the
+    /// calling thread's stack, so it can be created from a thread with a
+    /// small stack.
     ///
     /// # Errors
     ///
-    /// The [`AddQueueError`] of the first queue that could not be added (a
-    /// duplicate or invalid name, more than `QN` queues).
-    pub fn with_clock(
-        clock: C,
-        queues: &[(&str, usize)],
-        options: Options,
-    ) -> Result<Self, AddQueueError>
+    /// - [`NewError::Queue`] with the [`AddQueueError`](crate::AddQueueError) of the first queue
+    ///   that could not be added (a duplicate or invalid name, more than
+    ///   `QN` queues, a `max_size` whose tasks could never fit in memory);
+    /// - [`NewError::ZeroMaxCapacity`], [`NewError::MaxBelowInitial`],
+    ///   [`NewError::CapacityTooLarge`] (above 2^32 - 2 tasks) for the
+    ///   capacities of `options`;
+    /// - [`NewError::Alloc`] when the allocator refused the initial
+    ///   capacity;
+    /// - [`NewError::InvalidThreadName`] for a thread name with a NUL byte.
+    pub fn new(clock: C, queues: &[(&str, usize)], options: Options) -> Result<Self, NewError>
     where
         S: Send,
         P: Send,
         C: Send,
     {
-        let mut core = boxed_core(clock);
+        let Options {
+            tick,
+            max_sleep,
+            thread_name,
+            capacity,
+            max_capacity,
+        } = options;
+        if thread_name.contains('\0') {
+            return Err(NewError::InvalidThreadName);
+        }
+        match max_capacity {
+            _ if capacity > MAX_TASKS => return Err(NewError::CapacityTooLarge),
+            Some(max) if max > MAX_TASKS => return Err(NewError::CapacityTooLarge),
+            Some(0) => return Err(NewError::ZeroMaxCapacity),
+            Some(max) if max < capacity => return Err(NewError::MaxBelowInitial),
+            _ => {}
+        }
+        let mut core = Core::<S, P, C, QN>::new(clock);
+        core.set_max_capacity(max_capacity);
+        if capacity > 0 {
+            core.reserve(capacity).map_err(|_| NewError::Alloc)?;
+        }
         for &(name, max_size) in queues {
             core.add_queue(name, max_size)?;
         }
@@ -204,7 +156,7 @@ where
                 leader: None,
                 promoting: false,
                 wakers: core::array::from_fn(|_| WakerList::new()),
-                max_sleep: options.max_sleep,
+                max_sleep,
                 #[cfg(test)]
                 largest_batch: 0,
             }),
@@ -212,20 +164,20 @@ where
             lead: Condvar::new(),
             ready: core::array::from_fn(|_| Condvar::new()),
             idle: core::array::from_fn(|_| Condvar::new()),
-            tick: options.tick,
+            tick,
         };
         Ok(Self {
             handle: SchedulerHandle {
                 shared: Arc::new(shared),
             },
             thread: Mutex::new(None),
-            thread_name: options.thread_name,
+            thread_name,
         })
     }
 
     /// A handle for another thread.
     #[must_use]
-    pub fn handle(&self) -> SchedulerHandle<S, P, C, N, QN> {
+    pub fn handle(&self) -> SchedulerHandle<S, P, C, QN> {
         self.handle.clone()
     }
 
@@ -261,7 +213,7 @@ where
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> SchedulerThread<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> SchedulerThread<S, P, C, QN>
 where
     S: Subject + Send + 'static,
     P: Send + 'static,
@@ -291,39 +243,38 @@ where
             .spawn(move || shared.background())
             .map_err(|e| StartError::Spawn(e.kind()))?;
         st.phase = Phase::Running;
-        if st.max_sleep.is_none() && TypeId::of::<C>() != TypeId::of::<MonotonicClock>() {
-            st.max_sleep = Some(DEFAULT_MAX_SLEEP);
-        }
+        st.max_sleep = match st.max_sleep {
+            None if TypeId::of::<C>() != TypeId::of::<MonotonicClock>() => Some(DEFAULT_MAX_SLEEP),
+            // `Duration::MAX`: no bound, never a timer of that length.
+            Some(Duration::MAX) => None,
+            bound => bound,
+        };
         *thread = Some(spawned);
         log_debug!("tardy: scheduler thread started");
         Ok(())
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Deref for SchedulerThread<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Deref for SchedulerThread<S, P, C, QN>
 where
     S: Subject,
     C: Clock,
 {
-    type Target = SchedulerHandle<S, P, C, N, QN>;
+    type Target = SchedulerHandle<S, P, C, QN>;
 
     fn deref(&self) -> &Self::Target {
         &self.handle
     }
 }
 
-impl<S: Subject, P, C: Clock, const N: usize, const QN: usize> Drop
-    for SchedulerThread<S, P, C, N, QN>
-{
+impl<S: Subject, P, C: Clock, const QN: usize> Drop for SchedulerThread<S, P, C, QN> {
     fn drop(&mut self) {
         // Already stopped is fine; the tasks handed back are dropped.
         let _ = self.stop();
     }
 }
 
-impl<S: Subject, P, C: Clock, const N: usize, const QN: usize> fmt::Debug
-    for SchedulerThread<S, P, C, N, QN>
-{
+impl<S: Subject, P, C: Clock, const QN: usize> fmt::Debug for SchedulerThread<S, P, C, QN> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SchedulerThread")
             .field("handle", &self.handle)
@@ -331,7 +282,7 @@ impl<S: Subject, P, C: Clock, const N: usize, const QN: usize> fmt::Debug
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> Shared<S, P, C, QN>
 where
     C: Clock,
     S: Subject,

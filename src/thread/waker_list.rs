@@ -309,9 +309,12 @@ mod tests {
 
     /// Two queues that use slot 0 one after the other.
     fn queues() -> (QueueId, QueueId) {
-        let s: crate::thread::SchedulerThread<u32, u32> =
-            crate::thread::SchedulerThread::new(&[("q", 0)], crate::thread::Options::new())
-                .unwrap();
+        let s: crate::thread::SchedulerThread<u32, u32> = crate::thread::SchedulerThread::new(
+            crate::thread::MonotonicClock::new(),
+            &[("q", 0)],
+            crate::thread::Options::new(),
+        )
+        .unwrap();
         let old = s.queue_id("q").unwrap();
         s.remove_queue(old).unwrap();
         let new = s.add_queue("q", 0).unwrap();

@@ -4,9 +4,10 @@
 //!
 //! # How it waits
 //!
-//! One `Mutex` guards the boxed core; every operation on it is O(log n), so
-//! a single lock is held only briefly (moving due tasks goes in batches of
-//! at most 64, releasing the lock in between). Four kinds of `Condvar` share
+//! One `Mutex` guards the core; every operation on it is O(log n), so a
+//! single lock is held only briefly (moving due tasks, and every task for
+//! `run_all`, goes in batches of at most 64, releasing the lock in
+//! between; growing the core allocates one segment and copies no task). Four kinds of `Condvar` share
 //! that mutex:
 //!
 //! - `wake`: the scheduler thread sleeps on it with `wait_timeout` until the
@@ -80,7 +81,6 @@
 //! again until the same deadline.
 
 use core::task::Waker;
-use std::boxed::Box;
 use std::sync::PoisonError;
 use std::time::Duration;
 use std::vec::Vec;
@@ -90,12 +90,12 @@ use super::error::{Halted, QueueError};
 use super::loom::{Condvar, Mutex, MutexGuard};
 use super::waker_list::{Key, WakerList};
 use crate::clock::{Clock, Ticks};
-use crate::scheduler::Scheduler;
+use crate::scheduler::AllocScheduler;
 use crate::subject::Subject;
 use crate::task::{QueueId, Task};
 
-pub(super) type Core<S, P, C, const N: usize, const QN: usize> =
-    Scheduler<C, ChannelQueue<Task<S, P>>, S, P, N, QN>;
+pub(super) type Core<S, P, C, const QN: usize> =
+    AllocScheduler<C, ChannelQueue<Task<S, P>>, S, P, QN>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -107,8 +107,8 @@ pub(super) enum Phase {
     Stopped,
 }
 
-pub(super) struct State<S, P, C, const N: usize, const QN: usize> {
-    pub(super) core: Box<Core<S, P, C, N, QN>>,
+pub(super) struct State<S, P, C, const QN: usize> {
+    pub(super) core: Core<S, P, C, QN>,
     pub(super) phase: Phase,
     /// The deadline the scheduler thread sleeps until (`Ticks::MAX`: no
     /// deadline); `None` while it is awake or not running.
@@ -163,8 +163,8 @@ pub(super) const BATCH_MAX: usize = 64;
 /// it reads a deadline again.
 pub(super) const DEFAULT_MAX_SLEEP: Duration = Duration::from_secs(1);
 
-pub(super) struct Shared<S, P, C, const N: usize, const QN: usize> {
-    pub(super) state: Mutex<State<S, P, C, N, QN>>,
+pub(super) struct Shared<S, P, C, const QN: usize> {
+    pub(super) state: Mutex<State<S, P, C, QN>>,
     pub(super) wake: Condvar,
     pub(super) lead: Condvar,
     pub(super) ready: [Condvar; QN],
@@ -218,7 +218,7 @@ pub(super) fn slot(q: QueueId) -> usize {
     usize::from(q.index)
 }
 
-impl<S, P, C, const N: usize, const QN: usize> State<S, P, C, N, QN>
+impl<S, P, C, const QN: usize> State<S, P, C, QN>
 where
     C: Clock,
     S: Subject,
@@ -347,6 +347,24 @@ where
         moved
     }
 
+    /// Takes at most [`BATCH_MAX`] scheduled tasks from the schedule into
+    /// their queues, whatever their deadlines (for `run_all`), and plans to
+    /// wake their workers; returns how many entered.
+    pub(super) fn move_all(&mut self, wake: &mut Wake<QN>) -> usize {
+        #[cfg(test)]
+        let before = self.core.len();
+        let moved = self.core.run_all_max(BATCH_MAX);
+        #[cfg(test)]
+        {
+            let batch = before.saturating_sub(self.core.len());
+            self.largest_batch = self.largest_batch.max(batch);
+        }
+        if moved > 0 {
+            self.all_ready(wake);
+        }
+        moved
+    }
+
     /// `true` when a task is due (not counting due tasks that wait for
     /// room).
     pub(super) fn is_due(&self) -> bool {
@@ -392,8 +410,8 @@ where
 
 /// [`State::ready`] on the fields it needs, so that
 /// [`State::all_ready`] can walk the queues while it plans.
-fn plan_ready<S, P, C, const N: usize, const QN: usize>(
-    core: &Core<S, P, C, N, QN>,
+fn plan_ready<S, P, C, const QN: usize>(
+    core: &Core<S, P, C, QN>,
     leader: Option<Lead>,
     waiters: &[Waiters; QN],
     wakers: &mut [WakerList; QN],
@@ -435,17 +453,17 @@ fn plan_ready<S, P, C, const N: usize, const QN: usize>(
     }
 }
 
-impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
+impl<S, P, C, const QN: usize> Shared<S, P, C, QN> {
     /// The state, also when a thread panicked while holding the lock: every
     /// core operation leaves the core consistent between calls, so the data
     /// is still usable (a panic in user code on the scheduler thread marks
     /// the scheduler failed instead).
-    pub(super) fn lock(&self) -> MutexGuard<'_, State<S, P, C, N, QN>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<S, P, C, QN>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The state, or why the scheduler takes no more work.
-    pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, State<S, P, C, N, QN>>, Halted> {
+    pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, State<S, P, C, QN>>, Halted> {
         let st = self.lock();
         match st.phase {
             Phase::Idle | Phase::Running => Ok(st),
@@ -485,19 +503,29 @@ impl<S, P, C, const N: usize, const QN: usize> Shared<S, P, C, N, QN> {
 mod tests {
     use super::*;
     use crate::task::When;
-    use crate::thread::{Options, SchedulerThread};
+    use crate::thread::{MonotonicClock, Options, SchedulerThread};
 
     type Sched = SchedulerThread<u32, u32>;
 
     #[test]
     fn tick_conversion_saturates_and_zero_tick_is_one_ns() {
-        let s = Sched::new(&[], Options::new().tick(Duration::ZERO)).unwrap();
+        let s = Sched::new(
+            MonotonicClock::new(),
+            &[],
+            Options::new().tick(Duration::ZERO),
+        )
+        .unwrap();
         assert_eq!(s.handle.shared.tick, Duration::from_nanos(1));
         assert_eq!(
             s.handle.shared.ticks_to_duration(5),
             Duration::from_nanos(5)
         );
-        let hour = Sched::new(&[], Options::new().tick(Duration::from_secs(3600))).unwrap();
+        let hour = Sched::new(
+            MonotonicClock::new(),
+            &[],
+            Options::new().tick(Duration::from_secs(3600)),
+        )
+        .unwrap();
         let far = hour.handle.shared.ticks_to_duration(Ticks::MAX);
         assert_eq!(far, Duration::from_nanos(u64::MAX));
     }
@@ -506,7 +534,7 @@ mod tests {
     /// earlier deadline resets it (the wake-up), a later one does not.
     #[test]
     fn only_an_earlier_deadline_wakes_the_thread() {
-        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
         let q = s.queue_id("q").unwrap();
         let now = s.now();
         let mut st = s.handle.shared.lock();
@@ -535,7 +563,7 @@ mod tests {
     /// for a queue that no longer exists.
     #[test]
     fn a_wake_up_is_not_credited_to_the_leader_of_a_removed_queue() {
-        let s = Sched::new(&[("x", 0)], Options::new()).unwrap();
+        let s = Sched::new(MonotonicClock::new(), &[("x", 0)], Options::new()).unwrap();
         let x = s.queue_id("x").unwrap();
         let mut st = s.handle.shared.lock();
         st.phase = Phase::Running; // as if started, without a thread
@@ -566,7 +594,7 @@ mod tests {
     #[test]
     fn due_tasks_move_in_bounded_batches() {
         const TASKS: u32 = 1000;
-        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
         let q = s.queue_id("q").unwrap();
         for p in 0..TASKS {
             s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
@@ -587,7 +615,7 @@ mod tests {
         assert_eq!(s.run_pending(), Ok(TASKS as usize + 1 - BATCH_MAX));
         assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
 
-        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
         let q = s.queue_id("q").unwrap();
         for p in 0..TASKS {
             s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
@@ -608,6 +636,40 @@ mod tests {
         s.stop().unwrap();
     }
 
+    /// `run_all` moves every scheduled task, whatever its deadline, in
+    /// batches of at most `BATCH_MAX` with the lock released in between,
+    /// also while the thread runs.
+    #[test]
+    fn run_all_moves_in_bounded_batches() {
+        const TASKS: u32 = 1000;
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(Ticks::MAX - u64::from(p)))
+                .unwrap();
+        }
+        assert_eq!(s.run_all(), Ok(TASKS as usize));
+        let st = s.handle.shared.lock();
+        assert_eq!(st.largest_batch, BATCH_MAX);
+        assert_eq!(st.core.stats(q).unwrap().queued, TASKS as usize);
+        assert_eq!(st.core.len(), 0);
+        drop(st);
+        // In deadline order: the latest scheduled is due first.
+        let first = s.get_task(q, crate::thread::Wait::NoWait).unwrap();
+        assert_eq!(*first.subject(), TASKS - 1);
+
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(Ticks::MAX))
+                .unwrap();
+        }
+        s.start().unwrap();
+        assert_eq!(s.run_all(), Ok(TASKS as usize));
+        assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
+        assert_eq!(s.stop().unwrap().len(), TASKS as usize);
+    }
+
     /// A clock other than `MonotonicClock` gets a bound on every sleep when
     /// the thread starts (it may step back); `MonotonicClock` none, and an
     /// explicit bound is kept.
@@ -620,11 +682,11 @@ mod tests {
                 0
             }
         }
-        let mono = Sched::new(&[], Options::new()).unwrap();
+        let mono = Sched::new(MonotonicClock::new(), &[], Options::new()).unwrap();
         mono.start().unwrap();
         assert_eq!(mono.handle.shared.lock().max_sleep, None);
         let fixed: SchedulerThread<u32, u32, Fixed> =
-            SchedulerThread::with_clock(Fixed, &[], Options::new()).unwrap();
+            SchedulerThread::new(Fixed, &[], Options::new()).unwrap();
         assert_eq!(fixed.handle.shared.lock().max_sleep, None);
         fixed.start().unwrap();
         assert_eq!(
@@ -633,9 +695,14 @@ mod tests {
         );
         let ms = Duration::from_millis(5);
         let set: SchedulerThread<u32, u32, Fixed> =
-            SchedulerThread::with_clock(Fixed, &[], Options::new().max_sleep(ms)).unwrap();
+            SchedulerThread::new(Fixed, &[], Options::new().max_sleep(ms)).unwrap();
         set.start().unwrap();
         assert_eq!(set.handle.shared.lock().max_sleep, Some(ms));
+        // `Duration::MAX`: no bound at all, with any clock.
+        let unbounded: SchedulerThread<u32, u32, Fixed> =
+            SchedulerThread::new(Fixed, &[], Options::new().max_sleep(Duration::MAX)).unwrap();
+        unbounded.start().unwrap();
+        assert_eq!(unbounded.handle.shared.lock().max_sleep, None);
     }
 
     #[cfg(feature = "log")]
@@ -665,7 +732,7 @@ mod tests {
         log::set_logger(&CAPTURE).unwrap();
         log::set_max_level(log::LevelFilter::Trace);
 
-        let s = Sched::new(&[("q", 0)], Options::new()).unwrap();
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
         let q = s.queue_id("q").unwrap();
         s.schedule(Task::new(q, 0, 1), When::At(0)).unwrap();
         s.run_pending().unwrap();
