@@ -922,11 +922,13 @@ fn async_handoff_tardy(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64>
     lat
 }
 
-/// The floor: the producer stores a value under a mutex and calls
-/// `Notify::notify_one`; the consumer (a tokio task) awaits `notified`.
+/// The floor: the producer pushes a value into a mutex-guarded queue and
+/// calls `Notify::notify_one`; the consumer (a tokio task) awaits
+/// `notified`. A queue rather than a single slot, so that a consumer held
+/// up past the next send still counts every sample, as tardy's queue does.
 fn async_handoff_notify(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64> {
     let shared = Arc::new((
-        Mutex::new(None::<(u32, Instant)>),
+        Mutex::new(std::collections::VecDeque::<(u32, Instant)>::new()),
         tokio::sync::Notify::new(),
     ));
     let worker = {
@@ -936,7 +938,7 @@ fn async_handoff_notify(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64
             let mut lat = Vec::with_capacity(samples);
             loop {
                 let (kind, sent) = loop {
-                    let value = slot.lock().expect("lock").take();
+                    let value = slot.lock().expect("lock").pop_front();
                     if let Some(v) = value {
                         break v;
                     }
@@ -952,7 +954,7 @@ fn async_handoff_notify(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64
     };
     let send = |kind: u32| {
         let (slot, notify) = &*shared;
-        *slot.lock().expect("lock") = Some((kind, Instant::now()));
+        slot.lock().expect("lock").push_back((kind, Instant::now()));
         notify.notify_one();
     };
     let mut rng = Rng(3);
