@@ -28,7 +28,7 @@
 //! writes `lateness.svg` (cumulative distributions) and `summary.md` there.
 //!
 //! ```text
-//! cargo bench --bench latency                       # about two minutes
+//! cargo bench --bench latency                       # about 90 s
 //! cargo bench --bench latency -- --only async       # about a minute
 //! cargo bench --bench latency -- --scale 5          # 5x the samples
 //! cargo bench --bench latency -- --only handoff,lateness --out target/latency
