@@ -16,13 +16,20 @@
 //!   and 10 ms ahead, random 0–100 ms, and bursts of 1000 sharing one
 //!   deadline, against a bare `Condvar::wait_timeout` on the same deadlines
 //!   (the floor). An early delivery fails the run.
+//! - `async`: the same two for async workers, tokio tasks awaiting
+//!   `get_task_async` on tokio's multi-threaded runtime (2 worker threads):
+//!   handoff next to a bare `tokio::sync::Notify` (the floor), lateness for
+//!   deadlines 1 ms and 10 ms ahead and random 0–100 ms next to
+//!   tokio-util's `DelayQueue` driven by one tokio task on the same runtime
+//!   and the real clock. An early delivery fails the run.
 //!
-//! `handoff` and `lateness` run idle and then with one CPU-burning thread
-//! per core. Results are printed as markdown tables; `--out DIR` also
+//! `handoff`, `lateness` and `async` run idle and then with one
+//! CPU-burning thread per core. Results are printed as markdown tables; `--out DIR` also
 //! writes `lateness.svg` (cumulative distributions) and `summary.md` there.
 //!
 //! ```text
-//! cargo bench --bench latency                       # about a minute
+//! cargo bench --bench latency                       # about 90 s
+//! cargo bench --bench latency -- --only async       # about a minute
 //! cargo bench --bench latency -- --scale 5          # 5x the samples
 //! cargo bench --bench latency -- --only handoff,lateness --out target/latency
 //! ```
@@ -102,7 +109,7 @@ impl Args {
                 "--out" => args.out = it.next(),
                 "--help" | "-h" => {
                     println!(
-                        "latency [--scale F] [--only footprint,python,handoff,lateness] [--out DIR]"
+                        "latency [--scale F] [--only footprint,python,handoff,lateness,async] [--out DIR]"
                     );
                     std::process::exit(0);
                 }
@@ -871,6 +878,462 @@ fn lateness(args: &Args, report: &mut String, svg: &mut Vec<(String, Vec<(String
     }
 }
 
+// ----- async ----------------------------------------------------------------
+
+/// The runtime of the `async` section: tokio's multi-threaded runtime with
+/// two worker threads and its timer (no I/O driver: nothing here needs it).
+fn async_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A task scheduled with `When::Now` from a plain thread, taken by an
+/// async worker (a tokio task) awaiting `get_task_async`.
+fn async_handoff_tardy(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64> {
+    let st = Threaded::new(&[("h", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("h").expect("queue");
+    let worker = {
+        let h = h.clone();
+        rt.spawn(async move {
+            let mut lat = Vec::with_capacity(samples);
+            loop {
+                let t = h.get_task_async(q).await.expect("get_task_async");
+                let now = Instant::now();
+                if *t.subject() == 1 {
+                    return lat;
+                }
+                lat.push(diff_ns(now, *t.payload()));
+            }
+        })
+    };
+    let mut rng = Rng(3);
+    for _ in 0..samples {
+        thread::sleep(gap(&mut rng));
+        h.schedule(Task::new(q, 0, Instant::now()), When::Now)
+            .expect("schedule");
+    }
+    thread::sleep(gap(&mut rng));
+    h.schedule(Task::new(q, 1, Instant::now()), When::Now)
+        .expect("schedule");
+    let lat = rt.block_on(worker).expect("worker");
+    let _ = st.stop();
+    lat
+}
+
+/// The floor: the producer pushes a value into a mutex-guarded queue and
+/// calls `Notify::notify_one`; the consumer (a tokio task) awaits
+/// `notified`. A queue rather than a single slot, so that a consumer held
+/// up past the next send still counts every sample, as tardy's queue does.
+fn async_handoff_notify(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64> {
+    let shared = Arc::new((
+        Mutex::new(std::collections::VecDeque::<(u32, Instant)>::new()),
+        tokio::sync::Notify::new(),
+    ));
+    let worker = {
+        let shared = Arc::clone(&shared);
+        rt.spawn(async move {
+            let (slot, notify) = &*shared;
+            let mut lat = Vec::with_capacity(samples);
+            loop {
+                let (kind, sent) = loop {
+                    let value = slot.lock().expect("lock").pop_front();
+                    if let Some(v) = value {
+                        break v;
+                    }
+                    notify.notified().await;
+                };
+                let now = Instant::now();
+                if kind == 1 {
+                    return lat;
+                }
+                lat.push(diff_ns(now, sent));
+            }
+        })
+    };
+    let send = |kind: u32| {
+        let (slot, notify) = &*shared;
+        slot.lock().expect("lock").push_back((kind, Instant::now()));
+        notify.notify_one();
+    };
+    let mut rng = Rng(3);
+    for _ in 0..samples {
+        thread::sleep(gap(&mut rng));
+        send(0);
+    }
+    thread::sleep(gap(&mut rng));
+    send(1);
+    rt.block_on(worker).expect("worker")
+}
+
+/// How an async worker of the lateness scenarios takes a task.
+#[derive(Clone, Copy)]
+enum Take {
+    /// `get_task_async` alone: due tasks come through the scheduler thread.
+    Plain,
+    /// `get_task_async` raced with the runtime's own timer at the earliest
+    /// deadline ([`take_racing_timer`]).
+    RacingTimer,
+}
+
+/// `get_task_async` raced with a tokio timer at the earliest deadline: when
+/// the timer fires first, the next poll finds the task due and moves it
+/// itself, so the task does not wait for the scheduler thread to be
+/// scheduled and then wake the worker (one wake-up instead of two on a
+/// busy machine). Whichever comes first delivers.
+async fn take_racing_timer(
+    h: &tardy::SchedulerHandle<u32, Instant>,
+    q: tardy::QueueId,
+) -> Task<u32, Instant> {
+    let clock = h.clock();
+    loop {
+        let next = h.next_deadline().expect("next_deadline");
+        let take = h.get_task_async(q);
+        match next.and_then(|d| clock.instant_at(d)) {
+            None => return take.await.expect("get_task_async"),
+            Some(at) => tokio::select! {
+                biased;
+                t = take => return t.expect("get_task_async"),
+                () = tokio::time::sleep_until(at.into()) => {}
+            },
+        }
+    }
+}
+
+async fn take(
+    how: Take,
+    h: &tardy::SchedulerHandle<u32, Instant>,
+    q: tardy::QueueId,
+) -> Task<u32, Instant> {
+    match how {
+        Take::Plain => h.get_task_async(q).await.expect("get_task_async"),
+        Take::RacingTimer => take_racing_timer(h, q).await,
+    }
+}
+
+/// Sequential: an async worker schedules one task `ahead` and awaits it
+/// (the scheduler thread delivers it).
+fn async_late_tardy_seq(
+    rt: &tokio::runtime::Runtime,
+    ahead: Duration,
+    samples: usize,
+    how: Take,
+) -> Vec<i64> {
+    let st = Threaded::new(&[("l", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("l").expect("queue");
+    let worker = rt.spawn(async move {
+        let mut lat = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let at = Instant::now() + ahead;
+            h.schedule_at_instant(Task::new(q, 0, at), at)
+                .expect("schedule");
+            let t = take(how, &h, q).await;
+            lat.push(diff_ns(Instant::now(), *t.payload()));
+        }
+        lat
+    });
+    let lat = rt.block_on(worker).expect("worker");
+    let _ = st.stop();
+    lat
+}
+
+/// The next expired entry of `queue` (`None` once it is empty): what
+/// `StreamExt::next` on the `DelayQueue` does, without a futures crate.
+async fn expired(
+    queue: &mut tokio_util::time::DelayQueue<Instant>,
+) -> Option<tokio_util::time::delay_queue::Expired<Instant>> {
+    std::future::poll_fn(|cx| queue.poll_expired(cx)).await
+}
+
+/// Sequential: one tokio task inserts an entry `ahead` into a `DelayQueue`
+/// and awaits its expiry.
+fn async_late_delay_queue_seq(
+    rt: &tokio::runtime::Runtime,
+    ahead: Duration,
+    samples: usize,
+) -> Vec<i64> {
+    let driver = rt.spawn(async move {
+        let mut queue = tokio_util::time::DelayQueue::new();
+        let mut lat = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let at = Instant::now() + ahead;
+            queue.insert_at(at, tokio::time::Instant::from_std(at));
+            let e = expired(&mut queue).await.expect("expired");
+            lat.push(diff_ns(Instant::now(), e.into_inner()));
+        }
+        lat
+    });
+    rt.block_on(driver).expect("driver")
+}
+
+/// Deadlines `offsets` after a common start, scheduled from this thread,
+/// taken by two async workers.
+fn async_late_tardy_batch(
+    rt: &tokio::runtime::Runtime,
+    offsets: &[Duration],
+    how: Take,
+) -> Vec<i64> {
+    let st = Threaded::new(&[("b", 0)], Options::new()).expect("scheduler");
+    st.start().expect("start");
+    let h = st.handle();
+    let q = h.queue_id("b").expect("queue");
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let h = h.clone();
+            rt.spawn(async move {
+                let mut lat = Vec::new();
+                loop {
+                    let t = take(how, &h, q).await;
+                    let now = Instant::now();
+                    if *t.subject() == 1 {
+                        return lat;
+                    }
+                    lat.push(diff_ns(now, *t.payload()));
+                }
+            })
+        })
+        .collect();
+    // Leave room for scheduling them all before the first is due.
+    let start = Instant::now() + Duration::from_millis(5);
+    let mut last = start;
+    for &off in offsets {
+        let at = start + off;
+        last = last.max(at);
+        h.schedule_at_instant(Task::new(q, 0, at), at)
+            .expect("schedule");
+    }
+    // One end marker per worker, due after every measured task.
+    for _ in 0..2 {
+        let at = last + Duration::from_millis(1);
+        h.schedule_at_instant(Task::new(q, 1, at), at)
+            .expect("schedule");
+    }
+    let mut lat = Vec::with_capacity(offsets.len());
+    for w in workers {
+        lat.extend(rt.block_on(w).expect("worker"));
+    }
+    let _ = st.stop();
+    lat
+}
+
+/// One tokio task inserts every deadline into a `DelayQueue` and takes the
+/// expired entries: measured where they come out (`to_worker` false), or
+/// sent through a tokio mpsc channel to a worker task that measures them.
+fn async_late_delay_queue_batch(
+    rt: &tokio::runtime::Runtime,
+    offsets: &[Duration],
+    to_worker: bool,
+) -> Vec<i64> {
+    let offsets = offsets.to_vec();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let worker = to_worker.then(|| {
+        rt.spawn(async move {
+            let mut lat = Vec::new();
+            while let Some(at) = rx.recv().await {
+                lat.push(diff_ns(Instant::now(), at));
+            }
+            lat
+        })
+    });
+    let driver = rt.spawn(async move {
+        let mut queue = tokio_util::time::DelayQueue::with_capacity(offsets.len());
+        let start = Instant::now() + Duration::from_millis(5);
+        for off in offsets {
+            let at = start + off;
+            queue.insert_at(at, tokio::time::Instant::from_std(at));
+        }
+        let mut lat = Vec::new();
+        while let Some(e) = expired(&mut queue).await {
+            let now = Instant::now();
+            if to_worker {
+                tx.send(e.into_inner()).expect("send");
+            } else {
+                lat.push(diff_ns(now, e.into_inner()));
+            }
+        }
+        lat
+    });
+    let lat = rt.block_on(driver).expect("driver");
+    match worker {
+        Some(w) => rt.block_on(w).expect("worker"),
+        None => lat,
+    }
+}
+
+/// One async lateness scenario: what each contender measured.
+struct AsyncScenario {
+    name: &'static str,
+    delay_queue: Dist,
+    /// For the random batch: the `DelayQueue` task sends each expired entry
+    /// through a tokio mpsc channel to a worker task, which measures it.
+    delay_queue_mpsc: Option<Dist>,
+    tardy: Dist,
+    racing: Dist,
+}
+
+fn ratio(a: i64, b: i64) -> f64 {
+    a as f64 / b.max(1) as f64
+}
+
+fn async_section(args: &Args, report: &mut String) {
+    let rt = async_runtime();
+    let samples = args.n(10_000);
+    let rounds = 10;
+    let _ = writeln!(
+        report,
+        "\n## async handoff (When::Now from a plain thread to a tokio task awaiting; \
+         multi-threaded runtime, 2 workers; µs, {samples} samples)\n"
+    );
+    let _ = writeln!(
+        report,
+        "| load | what | p50 | p99 | max | over 1 ms | p50 / floor | p99 / floor |\n\
+         |---|---|---|---|---|---|---|---|"
+    );
+    let mut verdicts = Vec::new();
+    for loaded in [false, true] {
+        let _load = loaded.then(Load::start);
+        let label = if loaded { "loaded" } else { "idle" };
+        // Rounds, the two interleaved, so that neither gets a quieter
+        // moment of the machine than the other.
+        let (mut f, mut t) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            f.extend(async_handoff_notify(&rt, samples.div_ceil(rounds)));
+            t.extend(async_handoff_tardy(&rt, samples.div_ceil(rounds)));
+        }
+        let (floor, tardy) = (Dist::new(f), Dist::new(t));
+        for (name, d) in [
+            ("tokio Notify (floor)", &floor),
+            ("tardy get_task_async", &tardy),
+        ] {
+            let _ = writeln!(
+                report,
+                "| {label} | {name} | {} | {} | {} | {} | {:.2} | {:.2} |",
+                us(d.pct(50.0)),
+                us(d.pct(99.0)),
+                us(d.max()),
+                d.0.iter().filter(|&&x| x > 1_000_000).count(),
+                ratio(d.pct(50.0), floor.pct(50.0)),
+                ratio(d.pct(99.0), floor.pct(99.0)),
+            );
+        }
+        let r = ratio(tardy.pct(50.0), floor.pct(50.0));
+        verdicts.push(format!(
+            "- handoff, {label}: p50 tardy / Notify = {r:.2} (target <= 1.5: {})",
+            if r <= 1.5 { "met" } else { "missed" }
+        ));
+    }
+
+    let _ = writeln!(
+        report,
+        "\n## async lateness (return time minus deadline; tokio, 2 workers; µs)\n"
+    );
+    let _ = writeln!(
+        report,
+        "| load | scenario | what | samples | p50 | p99 | p99.9 | max | early | p50 / DelayQueue | p99 / DelayQueue |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    let mut rng = Rng(17);
+    let batch = args.n(1000);
+    for loaded in [false, true] {
+        let _load = loaded.then(Load::start);
+        let label = if loaded { "loaded" } else { "idle" };
+        let mut scenarios = Vec::new();
+        for (name, ahead, samples) in [
+            ("1 ms ahead", Duration::from_millis(1), args.n(1500)),
+            ("10 ms ahead", Duration::from_millis(10), args.n(200)),
+        ] {
+            let (mut t, mut r, mut d) = (Vec::new(), Vec::new(), Vec::new());
+            let n = samples.div_ceil(rounds);
+            for _ in 0..rounds {
+                d.extend(async_late_delay_queue_seq(&rt, ahead, n));
+                t.extend(async_late_tardy_seq(&rt, ahead, n, Take::Plain));
+                r.extend(async_late_tardy_seq(&rt, ahead, n, Take::RacingTimer));
+            }
+            scenarios.push(AsyncScenario {
+                name,
+                delay_queue: Dist::new(d),
+                delay_queue_mpsc: None,
+                tardy: Dist::new(t),
+                racing: Dist::new(r),
+            });
+        }
+        let (mut t, mut r, mut d, mut m) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let random: Vec<Duration> = (0..batch.div_ceil(rounds))
+                .map(|_| Duration::from_micros(rng.below(100_000)))
+                .collect();
+            d.extend(async_late_delay_queue_batch(&rt, &random, false));
+            m.extend(async_late_delay_queue_batch(&rt, &random, true));
+            t.extend(async_late_tardy_batch(&rt, &random, Take::Plain));
+            r.extend(async_late_tardy_batch(&rt, &random, Take::RacingTimer));
+        }
+        scenarios.push(AsyncScenario {
+            name: "random 0-100 ms",
+            delay_queue: Dist::new(d),
+            delay_queue_mpsc: Some(Dist::new(m)),
+            tardy: Dist::new(t),
+            racing: Dist::new(r),
+        });
+        for s in &scenarios {
+            let dq = &s.delay_queue;
+            let mut rows = vec![("DelayQueue, one task", dq)];
+            if let Some(m) = &s.delay_queue_mpsc {
+                rows.push(("DelayQueue, one task + mpsc to a worker", m));
+            }
+            rows.push(("tardy get_task_async", &s.tardy));
+            rows.push(("tardy get_task_async racing a tokio timer", &s.racing));
+            for (what, d) in rows {
+                let _ = writeln!(
+                    report,
+                    "| {label} | {} | {what} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+                    s.name,
+                    d.0.len(),
+                    us(d.pct(50.0)),
+                    us(d.pct(99.0)),
+                    us(d.pct(99.9)),
+                    us(d.max()),
+                    d.early(),
+                    ratio(d.pct(50.0), dq.pct(50.0)),
+                    ratio(d.pct(99.0), dq.pct(99.0)),
+                );
+            }
+            for (what, d) in [("", &s.tardy), (" racing a timer", &s.racing)] {
+                let (p50, p99) = (
+                    ratio(d.pct(50.0), dq.pct(50.0)),
+                    ratio(d.pct(99.0), dq.pct(99.0)),
+                );
+                verdicts.push(format!(
+                    "- lateness, {label}, {}: tardy{what} / DelayQueue p50 = {p50:.2}, \
+                     p99 = {p99:.2} (target <= 1: {})",
+                    s.name,
+                    if p50 <= 1.0 && p99 <= 1.0 {
+                        "met"
+                    } else {
+                        "missed"
+                    }
+                ));
+                if d.early() > 0 {
+                    FAILED.store(true, Ordering::Relaxed);
+                    let _ = writeln!(
+                        report,
+                        "\n**FAIL: {} early deliveries (tardy{what}, {label}, {}), earliest {} µs.**\n",
+                        d.early(),
+                        s.name,
+                        us(d.min())
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(report, "\nTargets:\n\n{}", verdicts.join("\n"));
+}
+
 // ----- SVG ------------------------------------------------------------------
 
 /// Cumulative distributions, one panel per scenario, log-scaled lateness.
@@ -1013,6 +1476,12 @@ fn main() {
     let mut panels = Vec::new();
     if args.wants("lateness") {
         lateness(&args, &mut report, &mut panels);
+        print!("{report}");
+        all.push_str(&report);
+        report.clear();
+    }
+    if args.wants("async") {
+        async_section(&args, &mut report);
         print!("{report}");
         all.push_str(&report);
         report.clear();
