@@ -1,29 +1,47 @@
 #!/bin/sh
-# Builds libtardy.a and libtardy.so (release) and installs them with
-# tardy.h and tardy.pc under PREFIX (default /usr/local):
+# Builds and installs the tardy C library with cargo-c:
 #
-#   sh ffi/install.sh [PREFIX]
+#   sh ffi/install.sh [PREFIX] [cargo cinstall options]
+#   sh ffi/install.sh --prefix PREFIX [cargo cinstall options]
 #
-#   PREFIX/lib/libtardy.a, PREFIX/lib/libtardy.so,
-#   PREFIX/include/tardy.h, PREFIX/lib/pkgconfig/tardy.pc
+# runs `cargo cinstall --release --features capi --prefix PREFIX` with the
+# options given (--libdir, --includedir, --library-type staticlib, ...) and
+# turns a DESTDIR in the environment into --destdir (a staged install, as
+# with make). It installs, LIBDIR being PREFIX/lib unless --libdir says
+# otherwise:
 #
-# Honours CARGO_TARGET_DIR. Needs cargo, sed and install.
+#   LIBDIR/libtardy.so.0.1.0 (SONAME libtardy.so.0.1), libtardy.so.0.1 and
+#   libtardy.so (links), LIBDIR/libtardy.a, PREFIX/include/tardy.h,
+#   LIBDIR/pkgconfig/tardy.pc
+#
+# PREFIX defaults to /usr/local. cargo-c alone would pick lib/<multiarch
+# triple> as LIBDIR on Debian; this script keeps PREFIX/lib for every
+# system (pass --libdir to choose). Needs cargo-c, pinned:
+#
+#   cargo install cargo-c --version 0.10.24 --locked
 set -eu
-prefix=${1:-/usr/local}
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
 
-# The libraries, and the system libraries a static link needs (rustc's
-# native-static-libs note).
-native=$(cargo rustc --lib --release --features capi --crate-type staticlib,cdylib \
-    -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -n 1)
-[ -n "$native" ] || { echo "install.sh: the library build failed" >&2; exit 1; }
-version=$(sed -n 's/^#define TARDY_VERSION "\(.*\)"$/\1/p' include/tardy.h)
+if ! cargo cinstall --help >/dev/null 2>&1; then
+    echo "install.sh: cargo-c is not installed; install it with" >&2
+    echo "  cargo install cargo-c --version 0.10.24 --locked" >&2
+    exit 1
+fi
 
-install -d "$prefix/lib/pkgconfig" "$prefix/include"
-install -m 644 "$target/release/libtardy.a" "$prefix/lib/libtardy.a"
-install -m 755 "$target/release/libtardy.so" "$prefix/lib/libtardy.so"
-install -m 644 include/tardy.h "$prefix/include/tardy.h"
-sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@NATIVE_LIBS@|$native|" \
-    ffi/tardy.pc.in >"$prefix/lib/pkgconfig/tardy.pc"
-echo "installed tardy $version under $prefix"
+prefix=/usr/local
+case "${1:-}" in
+    "" | -*) ;;
+    *) prefix=$1; shift ;;
+esac
+libdir=lib
+for arg in "$@"; do
+    case "$arg" in
+        --prefix | --prefix=*) prefix= ;;
+        --libdir | --libdir=*) libdir= ;;
+    esac
+done
+set -- ${prefix:+--prefix "$prefix"} ${libdir:+--libdir "$libdir"} "$@"
+if [ -n "${DESTDIR:-}" ]; then
+    set -- --destdir "$DESTDIR" "$@"
+fi
+exec cargo cinstall --release --features capi "$@"

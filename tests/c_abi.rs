@@ -340,47 +340,6 @@ fn stress_every_task_comes_back_exactly_once() {
 }
 
 #[test]
-fn install_script_and_pkg_config_file_work() {
-    let libs = libs();
-    let prefix = libs.out_dir.join("prefix");
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-abi");
-    run(Command::new("sh")
-        .arg(Path::new(MANIFEST_DIR).join("ffi/install.sh"))
-        .arg(&prefix)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env_remove("TARDY_UPDATE_HEADER"));
-    let pc_path = prefix.join("lib/pkgconfig");
-    let pkg_config = |args: &[&str]| -> Vec<String> {
-        let out = run(Command::new("pkg-config")
-            .args(args)
-            .arg("tardy")
-            .env("PKG_CONFIG_PATH", &pc_path));
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect()
-    };
-    let version = pkg_config(&["--modversion"]);
-    assert_eq!(version, [env!("CARGO_PKG_VERSION")]);
-    let flags = pkg_config(&["--cflags", "--libs"]);
-    assert!(flags.iter().any(|f| f == "-ltardy"), "{flags:?}");
-    let static_flags = pkg_config(&["--static", "--libs"]);
-    assert!(
-        static_flags.iter().any(|f| f == "-lpthread"),
-        "{static_flags:?}"
-    );
-    let exe = libs.out_dir.join("embedded_host-pkg-config");
-    run(Command::new("cc")
-        .args(C_FLAGS)
-        .arg(Path::new(MANIFEST_DIR).join("ffi/embedded_host.c"))
-        .arg("-o")
-        .arg(&exe)
-        .args(&flags));
-    let out = run(Command::new(&exe).env("LD_LIBRARY_PATH", prefix.join("lib")));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("embedded_host: ok"));
-}
-
-#[test]
 fn readme_c_example_compiles_and_runs() {
     let readme = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("README.md")).unwrap();
     let section = readme
