@@ -437,7 +437,6 @@ impl Harness<'_> {
                     assert_eq!(res, Err(NotScheduled));
                     return;
                 };
-                assert_eq!(res, Ok(()));
                 self.m.unschedule(key);
                 let order = self.m.next_order();
                 let t = self.m.tasks.get_mut(&key).unwrap();
@@ -446,6 +445,7 @@ impl Harness<'_> {
                     When::At(t) => t,
                     When::After(d) => now.saturating_add(d),
                 };
+                assert_eq!(res, Ok(t.deadline), "reschedule returns the new deadline");
                 t.order = order;
                 t.at = Where::Pending;
                 self.m.pending.insert((t.deadline, order), key);

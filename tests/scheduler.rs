@@ -468,7 +468,7 @@ fn reschedule_moves_the_task_and_keeps_its_handle() {
     s.reschedule(b, When::After(50)).unwrap();
     assert_eq!(s.scheduled_task(b).unwrap().deadline(), 150);
     let t = s.scheduled_task(a).unwrap();
-    assert_eq!((t.deadline(), t.attempt(), t.id()), (130, 1, Some(a)));
+    assert_eq!((t.deadline(), t.attempt(), t.id()), (130, 1, a));
     clock.set(129);
     assert_eq!(s.run_pending(), 0);
     clock.set(200);

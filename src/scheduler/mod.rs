@@ -47,7 +47,7 @@ use core::num::NonZeroU64;
 use self::heap::Heap;
 use self::queue_lists::{Line, Lines};
 use self::registry::{Name, QueueEntry, Registry};
-use self::slots::{Slot, Slots};
+use self::slots::Slots;
 #[cfg(feature = "alloc")]
 pub use self::storage::AllocStorage;
 use self::storage::{Array, Index, SeededFnv};
@@ -59,7 +59,7 @@ use crate::error::{
 };
 use crate::queue::TaskQueue;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{QueueId, ScheduledTask, Task, TaskId, When};
 
 /// The longest queue name, in bytes.
 pub const MAX_NAME_LEN: usize = 31;
@@ -454,40 +454,50 @@ where
     /// (growing storage).
     pub fn schedule(
         &mut self,
-        mut task: Task<S, P>,
+        task: Task<S, P>,
         when: When,
     ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        self.schedule_with_deadline(task, when).map(|(id, _)| id)
+    }
+
+    /// Like [`schedule`](Self::schedule), and returns the task's deadline
+    /// too: the time `when` stands for at the clock's reading (for
+    /// [`When::Now`], the reading), as [`Task::deadline`] will say.
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule`](Self::schedule).
+    pub fn schedule_with_deadline(
+        &mut self,
+        task: Task<S, P>,
+        when: When,
+    ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>> {
         let queue = task.queue;
         if self.queues.entry(queue).is_none() {
             return Err(ScheduleError::UnknownQueue(task));
         }
         let now = self.clock.now();
         let deadline = match when {
-            When::Now => return self.push_now(task, now),
+            When::Now => return self.push_now(task, now).map(|id| (id, now)),
             When::At(t) => t,
             When::After(d) => now.saturating_add(d),
         };
         if !self.reserve_one() {
             return Err(ScheduleError::Capacity(task));
         }
-        let saved = (task.id, task.deadline, task.attempt);
-        task.deadline = deadline;
-        task.attempt = task.attempt.saturating_add(1);
-        let (index, id) = match self.slots.take(task) {
-            Ok(taken) => taken,
-            Err(mut task) => {
-                (task.id, task.deadline, task.attempt) = saved;
-                return Err(ScheduleError::Capacity(task));
-            }
-        };
+        let attempt = task.attempt.saturating_add(1);
+        let (index, id) = self
+            .slots
+            .take(task, deadline, attempt)
+            .map_err(ScheduleError::Capacity)?;
         self.order = self.order.wrapping_add(1);
         let order = self.order;
-        self.link_subject(index);
+        self.subjects.link(&mut self.slots.array, index);
         self.link_line(queue, index, Line::Pending);
         self.heap
             .with(&mut self.slots.array)
             .push(index, (deadline, order));
-        Ok(id)
+        Ok((id, deadline))
     }
 
     /// `true` when a scheduling cannot fail for want of room. The heap keeps
@@ -496,7 +506,7 @@ where
     fn reserve_one(&mut self) -> bool {
         self.slots.can_take()
             && self.heap.reserve(self.slots.used() + 1)
-            && self.subjects.reserve(self.slots.len_after_take())
+            && self.subjects.reserve()
     }
 
     fn push_now(
@@ -537,7 +547,9 @@ where
     /// # Errors
     ///
     /// [`NotScheduled`] when `id` names no scheduled task.
-    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+    ///
+    /// Returns the new deadline (for [`When::Now`], the clock's reading).
+    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<Ticks, NotScheduled> {
         let index = self.slots.find(id).ok_or(NotScheduled)?;
         let now = self.clock.now();
         let deadline = match when {
@@ -549,8 +561,8 @@ where
         let order = self.order;
         let slot = self.slots.get_mut(index).ok_or(NotScheduled)?;
         let pos = slot.heap_pos;
-        let task = slot.task_mut().ok_or(NotScheduled)?;
-        task.deadline = deadline;
+        let task = slot.task.as_mut().ok_or(NotScheduled)?;
+        task.set_deadline(deadline);
         let queue = task.queue;
         if pos == St::Index::NIL {
             // Waiting for room: back from the Waiting line into the
@@ -565,7 +577,7 @@ where
                 .with(&mut self.slots.array)
                 .rekey(index, (deadline, order));
         }
-        Ok(())
+        Ok(deadline)
     }
 
     /// Cancels the scheduled task `id` and hands it back.
@@ -585,10 +597,18 @@ where
         self.slots.find(id).is_some()
     }
 
-    /// The scheduled task `id`, `None` when it is not scheduled.
-    pub fn scheduled_task(&self, id: TaskId) -> Option<&Task<S, P>> {
+    /// A view of the scheduled task `id`, `None` when it is not scheduled.
+    pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
         let index = self.slots.find(id)?;
-        self.slots.get(index)?.task()
+        let task = self.slots.get(index)?.task()?;
+        Some(ScheduledTask {
+            id,
+            queue: task.queue,
+            deadline: task.deadline(),
+            attempt: task.attempt,
+            subject: &task.subject,
+            payload: &task.payload,
+        })
     }
 
     /// Cancels every scheduled task about `subject`, handing each to
@@ -604,7 +624,7 @@ where
         // the bucket are skipped. `next` is read before the slot is freed,
         // and `hand_back` cannot reach the scheduler, so the chain changes
         // only by the removals made here.
-        let Some((mut at, last)) = self.subjects.chain(subject) else {
+        let Some((mut at, last)) = self.subjects.chain(&self.slots.array, subject) else {
             return 0;
         };
         let mut count = 0;
@@ -613,12 +633,11 @@ where
             {
                 self.subjects.steps += 1;
             }
-            let next = self.subjects.next(at);
-            let ours = self
-                .slots
-                .get(at)
-                .and_then(Slot::task)
-                .is_some_and(|t| t.subject == *subject);
+            let Some(slot) = self.slots.get(at) else {
+                break;
+            };
+            let next = slot.subject_next;
+            let ours = slot.task().is_some_and(|t| t.subject == *subject);
             if ours {
                 if let Some(task) = self.remove_slot(at) {
                     hand_back(task);
@@ -708,19 +727,12 @@ where
         TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
     }
 
-    /// Links occupied slot `index` into its subject's chain.
-    fn link_subject(&mut self, index: St::Index) {
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.link(&self.slots.array, &task.subject, index);
-        }
-    }
-
     /// Moves a due task into its queue, or to the back of its Waiting line
     /// when the queue is full or others wait before it; returns how many
     /// tasks entered the queue (waiting ones that went first included).
     fn deliver(&mut self, index: St::Index) -> usize {
         self.heap.with(&mut self.slots.array).remove(index);
-        let Some(queue) = self.slots.get(index).and_then(Slot::task).map(|t| t.queue) else {
+        let Some(queue) = self.slots.get(index).and_then(|s| s.task()).map(|t| t.queue) else {
             return 0;
         };
         self.unlink_line(queue, index, Line::Pending);
@@ -784,9 +796,7 @@ where
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
         }
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.unlink(&task.subject, index);
-        }
+        self.subjects.unlink(&mut self.slots.array, index);
         let Some(task) = self.slots.release(index) else {
             return false;
         };
@@ -809,7 +819,7 @@ where
     /// [`Self::try_enter`], and back into its subject's chain.
     fn restore(&mut self, index: St::Index, task: Task<S, P>) {
         self.slots.restore(index, task);
-        self.link_subject(index);
+        self.subjects.link(&mut self.slots.array, index);
     }
 
     /// Takes the task out of slot `index`, from every index, and frees it.
@@ -826,9 +836,7 @@ where
             Line::Waiting
         };
         self.unlink_line(queue, index, line);
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.unlink(&task.subject, index);
-        }
+        self.subjects.unlink(&mut self.slots.array, index);
         self.slots.release(index)
     }
 

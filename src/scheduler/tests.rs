@@ -48,7 +48,7 @@ where
                 let mut at = head;
                 while at != St::Index::NIL {
                     n += 1;
-                    at = self.subjects.next(at);
+                    at = self.slots.get(at).unwrap().subject_next;
                     if at == head {
                         break;
                     }
@@ -70,10 +70,10 @@ where
         let mut vacant = 0;
         for i in 0..nslots {
             let slot = self.slots.array.get(i).unwrap();
-            match &slot.entry {
-                slots::Entry::Occupied(task) => {
+            match slot.task() {
+                Some(task) => {
                     used += 1;
-                    let id = task.id.expect("a scheduled task has a handle");
+                    let id = slots::task_id(St::Index::from_usize(i).unwrap(), slot.generation());
                     assert_eq!(
                         id.get() & ((1 << bits) - 1),
                         i as u64,
@@ -87,10 +87,12 @@ where
                     );
                     assert!(task.attempt >= 1);
                 }
-                slots::Entry::Vacant { generation, .. } => {
+                None => {
                     assert_eq!(slot.heap_pos, St::Index::NIL, "vacant slot in the heap");
                     assert_eq!(slot.line_prev, St::Index::NIL);
-                    if *generation >= slots::generation_max(bits) {
+                    assert_eq!(slot.subject_prev, St::Index::NIL);
+                    assert_eq!(slot.subject_next, St::Index::NIL);
+                    if slot.generation() >= slots::generation_max(bits) {
                         retired += 1;
                     } else {
                         vacant += 1;
@@ -106,15 +108,10 @@ where
         let mut at = self.slots.free_head();
         while at != St::Index::NIL {
             let slot = self.slots.get(at).unwrap();
-            let slots::Entry::Vacant {
-                next_free,
-                generation,
-            } = slot.entry
-            else {
-                panic!("occupied slot on the free list");
-            };
+            assert!(slot.task().is_none(), "occupied slot on the free list");
+            let next_free = slot.line_next;
             assert!(
-                generation < slots::generation_max(bits),
+                slot.generation() < slots::generation_max(bits),
                 "retired slot on the free list"
             );
             free += 1;
@@ -136,7 +133,7 @@ where
             let task = slot.task().expect("vacant slot in the heap");
             assert_eq!(slot.heap_pos.to_usize(), pos, "heap_pos back-pointer");
             let (deadline, order) = *self.heap.keys.get(pos).unwrap();
-            assert_eq!(deadline, task.deadline, "stale cached heap key");
+            assert_eq!(deadline, task.deadline(), "stale cached heap key");
             assert!(order <= self.order);
             orders.push(order);
             if pos > 0 {
@@ -208,12 +205,7 @@ where
             if head == St::Index::NIL {
                 continue;
             }
-            let mut prev = self
-                .subjects
-                .links
-                .get(head.to_usize())
-                .unwrap()
-                .subject_prev;
+            let mut prev = self.slots.get(head).unwrap().subject_prev;
             let mut at = head;
             loop {
                 let task = self
@@ -227,7 +219,7 @@ where
                     b,
                     "task in another bucket"
                 );
-                let links = self.subjects.links.get(at.to_usize()).unwrap();
+                let links = self.slots.get(at).unwrap();
                 assert_eq!(links.subject_prev, prev, "broken back link at slot {at:?}");
                 listed[at.to_usize()] += 1;
                 assert!(listed[at.to_usize()] == 1, "a subject chain loops early");
@@ -261,13 +253,15 @@ fn slot_sizes() {
     let wide = size_of::<slots::Slot<u64, usize, u16>>();
     std::println!("size_of Slot<u32, u32>   = {narrow}");
     std::println!("size_of Slot<u64, usize> = {wide}");
-    std::println!("size_of Task<u32, u32>   = {}", size_of::<Task<u32, u32>>());
-    // The vacant variant fits around the task: no tag of its own.
+    // Vacancy costs no tag: `None` is a niche of the queue handle.
     assert_eq!(
-        size_of::<slots::Entry<u32, u32, u16>>(),
-        size_of::<Task<u32, u32>>()
+        size_of::<Option<slots::Parts<u32, u32>>>(),
+        size_of::<slots::Parts<u32, u32>>()
     );
-    assert!(narrow <= 48, "slot grew: {narrow} bytes");
+    // With 4-byte user data the slot stays 4-byte aligned: parts 28,
+    // generation 6, five links 10.
+    assert_eq!(core::mem::align_of::<slots::Slot<u32, u32, u16>>(), 4);
+    assert!(narrow <= 44, "slot grew: {narrow} bytes");
     assert!(wide <= 56, "slot grew: {wide} bytes");
 }
 
