@@ -109,9 +109,8 @@ where
             .checked_add(additional)
             .filter(|&t| t <= self.slots.limit)
             .ok_or(ReserveError::MaxCapacity)?;
-        let ok = self.slots.reserve_total(total)
-            && self.heap.reserve(total)
-            && self.subjects.reserve();
+        let ok =
+            self.slots.reserve_total(total) && self.heap.reserve(total) && self.subjects.reserve();
         if ok {
             Ok(())
         } else {

@@ -139,7 +139,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             *k = key;
         }
         if let Some(s) = self.slots.get_mut(index.to_usize()) {
-            s.heap_pos = St::Index::from_usize(pos).unwrap_or(St::Index::NIL);
+            s.heap_pos = St::Index::from_usize_below_nil(pos);
         }
     }
 

@@ -504,9 +504,7 @@ where
     /// room for every scheduled task, so a waiting task can always go back
     /// into it ([`Self::reschedule`]).
     fn reserve_one(&mut self) -> bool {
-        self.slots.can_take()
-            && self.heap.reserve(self.slots.used() + 1)
-            && self.subjects.reserve()
+        self.slots.can_take() && self.heap.reserve(self.slots.used() + 1) && self.subjects.reserve()
     }
 
     fn push_now(
@@ -732,7 +730,12 @@ where
     /// tasks entered the queue (waiting ones that went first included).
     fn deliver(&mut self, index: St::Index) -> usize {
         self.heap.with(&mut self.slots.array).remove(index);
-        let Some(queue) = self.slots.get(index).and_then(|s| s.task()).map(|t| t.queue) else {
+        let Some(queue) = self
+            .slots
+            .get(index)
+            .and_then(|s| s.task())
+            .map(|t| t.queue)
+        else {
             return 0;
         };
         self.unlink_line(queue, index, Line::Pending);

@@ -34,6 +34,9 @@ pub trait Index: Copy + Eq + Ord + Debug + sealed::Sealed {
     fn to_usize(self) -> usize;
     /// `i` as a slot number, `None` when it does not fit below `NIL`.
     fn from_usize(i: usize) -> Option<Self>;
+    /// `i`, known to be below `NIL` (a heap position), as a slot number:
+    /// the low bits, without a check.
+    fn from_usize_below_nil(i: usize) -> Self;
 }
 
 /// A slot's generation as stored in its slot.
@@ -86,6 +89,14 @@ impl Index for u16 {
     fn from_usize(i: usize) -> Option<Self> {
         u16::try_from(i).ok().filter(|&v| v != Self::NIL)
     }
+    #[inline]
+    fn from_usize_below_nil(i: usize) -> Self {
+        // Heap positions are below the capacity, at most 2^15.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            i as u16
+        }
+    }
 }
 
 impl Index for u32 {
@@ -100,6 +111,14 @@ impl Index for u32 {
     #[inline]
     fn from_usize(i: usize) -> Option<Self> {
         u32::try_from(i).ok().filter(|&v| v != Self::NIL)
+    }
+    #[inline]
+    fn from_usize_below_nil(i: usize) -> Self {
+        // Heap positions are below the slot count, below u32::MAX.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            i as u32
+        }
     }
 }
 

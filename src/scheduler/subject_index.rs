@@ -104,7 +104,11 @@ impl<St: Storage> SubjectIndex<St> {
     /// Links occupied slot `index` at the tail of its subject's chain, then
     /// splits one bucket if the tasks outnumber the buckets.
     #[inline]
-    pub(crate) fn link<S: Subject, P>(&mut self, slots: &mut SlotArray<S, P, St>, index: St::Index) {
+    pub(crate) fn link<S: Subject, P>(
+        &mut self,
+        slots: &mut SlotArray<S, P, St>,
+        index: St::Index,
+    ) {
         let Some(task) = slots.get(index.to_usize()).and_then(|s| s.task()) else {
             return;
         };

@@ -755,91 +755,108 @@ fn config() -> ProptestConfig {
     config
 }
 
+/// Applies `ops` to `s`, checking every invariant after each.
+fn apply_checked<St: Storage>(
+    clock: &ManualClock,
+    mut s: SchedulerInner<&ManualClock, HeaplessQueue<T, 4>, u8, u32, St, 4>,
+    ops: &[Op],
+) -> Result<(), TestCaseError> {
+    let mut queues: StdVec<Option<QueueId>> = (0..4)
+        .map(|i| s.add_queue(NAMES[i], 1 + i % 3).ok())
+        .collect();
+    // Also keep handles of removed queues, to use them stale.
+    let mut stale_queue = None;
+    let mut ids: StdVec<TaskId> = StdVec::new();
+    let mut handed_back = 0usize;
+    for op in ops.iter().cloned() {
+        match op {
+            Op::Schedule { q, subject, when } => {
+                let qid = queues[usize::from(q)].or(stale_queue);
+                if let Some(qid) = qid {
+                    if let Ok(id) = s.schedule(Task::new(qid, subject, 0), when) {
+                        ids.push(id);
+                    }
+                }
+            }
+            Op::Cancel(i) => {
+                if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
+                    let was = s.is_scheduled(id);
+                    prop_assert_eq!(s.cancel(id).is_ok(), was);
+                    prop_assert!(!s.is_scheduled(id));
+                }
+            }
+            Op::Reschedule(i, w) => {
+                if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
+                    let was = s.is_scheduled(id);
+                    prop_assert_eq!(s.reschedule(id, w).is_ok(), was);
+                }
+            }
+            Op::CancelBySubject(subject) => {
+                s.cancel_by_subject(&subject, |t| {
+                    assert_eq!(t.subject, subject);
+                    handed_back += 1;
+                });
+            }
+            Op::Advance(d) => clock.advance(d),
+            Op::SetClock(t) => clock.set(t),
+            Op::RunPending => {
+                s.run_pending();
+            }
+            Op::RunAll => {
+                s.run_all();
+            }
+            Op::GetTask(q) => {
+                if let Some(qid) = queues[usize::from(q)] {
+                    let _ = s.get_task(qid);
+                }
+            }
+            Op::TaskDone(q) => {
+                if let Some(qid) = queues[usize::from(q)] {
+                    let _ = s.task_done(qid);
+                }
+            }
+            Op::RemoveQueue(q) => {
+                if let Some(qid) = queues[usize::from(q)].take() {
+                    s.remove_queue(qid, |_| handed_back += 1).unwrap();
+                    stale_queue = Some(qid);
+                }
+            }
+            Op::AddQueue(q, m) => {
+                let r = s.add_queue(NAMES[usize::from(q)], usize::from(m));
+                match queues[usize::from(q)] {
+                    Some(_) => prop_assert_eq!(r, Err(AddQueueError::NameTaken)),
+                    None => queues[usize::from(q)] = Some(r.unwrap()),
+                }
+            }
+            Op::ClearQueue(q) => {
+                if let Some(qid) = queues[usize::from(q)] {
+                    s.clear_queue(qid, |_| handed_back += 1).unwrap();
+                }
+            }
+            Op::Clear => {
+                s.clear(|_| handed_back += 1);
+            }
+        }
+        s.check_invariants();
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
-    /// Every internal index stays consistent whatever the operations.
+    /// Every internal index stays consistent whatever the operations, over
+    /// both storages (the growing one bounded to the same 16 slots).
     #[test]
     fn invariants_hold_after_every_operation(ops in proptest::collection::vec(op(), 1..if cfg!(miri) { 40 } else { 120 })) {
         let clock = ManualClock::new(0);
-        let mut s: Sched = Scheduler::new(&clock);
-        let mut queues: StdVec<Option<QueueId>> = (0..4)
-            .map(|i| s.add_queue(NAMES[i], 1 + i % 3).ok())
-            .collect();
-        // Also keep handles of removed queues, to use them stale.
-        let mut stale_queue = None;
-        let mut ids: StdVec<TaskId> = StdVec::new();
-        let mut handed_back = 0usize;
-        for op in ops {
-            match op {
-                Op::Schedule { q, subject, when } => {
-                    let qid = queues[usize::from(q)].or(stale_queue);
-                    if let Some(qid) = qid {
-                        if let Ok(id) = s.schedule(Task::new(qid, subject, 0), when) {
-                            ids.push(id);
-                        }
-                    }
-                }
-                Op::Cancel(i) => {
-                    if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
-                        let was = s.is_scheduled(id);
-                        prop_assert_eq!(s.cancel(id).is_ok(), was);
-                        prop_assert!(!s.is_scheduled(id));
-                    }
-                }
-                Op::Reschedule(i, w) => {
-                    if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
-                        let was = s.is_scheduled(id);
-                        prop_assert_eq!(s.reschedule(id, w).is_ok(), was);
-                    }
-                }
-                Op::CancelBySubject(subject) => {
-                    s.cancel_by_subject(&subject, |t| {
-                        assert_eq!(t.subject, subject);
-                        handed_back += 1;
-                    });
-                }
-                Op::Advance(d) => clock.advance(d),
-                Op::SetClock(t) => clock.set(t),
-                Op::RunPending => {
-                    s.run_pending();
-                }
-                Op::RunAll => {
-                    s.run_all();
-                }
-                Op::GetTask(q) => {
-                    if let Some(qid) = queues[usize::from(q)] {
-                        let _ = s.get_task(qid);
-                    }
-                }
-                Op::TaskDone(q) => {
-                    if let Some(qid) = queues[usize::from(q)] {
-                        let _ = s.task_done(qid);
-                    }
-                }
-                Op::RemoveQueue(q) => {
-                    if let Some(qid) = queues[usize::from(q)].take() {
-                        s.remove_queue(qid, |_| handed_back += 1).unwrap();
-                        stale_queue = Some(qid);
-                    }
-                }
-                Op::AddQueue(q, m) => {
-                    let r = s.add_queue(NAMES[usize::from(q)], usize::from(m));
-                    match queues[usize::from(q)] {
-                        Some(_) => prop_assert_eq!(r, Err(AddQueueError::NameTaken)),
-                        None => queues[usize::from(q)] = Some(r.unwrap()),
-                    }
-                }
-                Op::ClearQueue(q) => {
-                    if let Some(qid) = queues[usize::from(q)] {
-                        s.clear_queue(qid, |_| handed_back += 1).unwrap();
-                    }
-                }
-                Op::Clear => {
-                    s.clear(|_| handed_back += 1);
-                }
-            }
-            s.check_invariants();
+        apply_checked(&clock, Sched::new(&clock), &ops)?;
+        #[cfg(feature = "alloc")]
+        {
+            let clock = ManualClock::new(0);
+            let mut s = AllocScheduler::new(&clock);
+            s.set_max_capacity(Some(16));
+            apply_checked(&clock, s, &ops)?;
         }
     }
 }
