@@ -488,7 +488,7 @@ where
         let attempt = task.attempt.saturating_add(1);
         let (index, id) = self
             .slots
-            .take(task, deadline, attempt)
+            .take(task, attempt)
             .map_err(ScheduleError::Capacity)?;
         self.order = self.order.wrapping_add(1);
         let order = self.order;
@@ -557,23 +557,22 @@ where
         };
         self.order = self.order.wrapping_add(1);
         let order = self.order;
-        let slot = self.slots.get_mut(index).ok_or(NotScheduled)?;
+        let slot = self.slots.get(index).ok_or(NotScheduled)?;
         let pos = slot.heap_pos;
-        let task = slot.task.as_mut().ok_or(NotScheduled)?;
-        task.set_deadline(deadline);
-        let queue = task.queue;
-        if pos == St::Index::NIL {
+        let queue = slot.task().ok_or(NotScheduled)?.queue;
+        if self.heap.in_heap(pos) {
+            self.heap
+                .with(&mut self.slots.array)
+                .rekey(index, (deadline, order));
+        } else {
             // Waiting for room: back from the Waiting line into the
             // schedule. The heap has room for every scheduled task.
+            self.heap.with(&mut self.slots.array).unpark(index);
             self.unlink_line(queue, index, Line::Waiting);
             self.link_line(queue, index, Line::Pending);
             self.heap
                 .with(&mut self.slots.array)
                 .push(index, (deadline, order));
-        } else {
-            self.heap
-                .with(&mut self.slots.array)
-                .rekey(index, (deadline, order));
         }
         Ok(deadline)
     }
@@ -597,12 +596,12 @@ where
 
     /// A view of the scheduled task `id`, `None` when it is not scheduled.
     pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
-        let index = self.slots.find(id)?;
-        let task = self.slots.get(index)?.task()?;
+        let slot = self.slots.get(self.slots.find(id)?)?;
+        let task = slot.task()?;
         Some(ScheduledTask {
             id,
             queue: task.queue,
-            deadline: task.deadline(),
+            deadline: self.heap.key(slot.heap_pos)?.0,
             attempt: task.attempt,
             subject: &task.subject,
             payload: &task.payload,
@@ -729,7 +728,9 @@ where
     /// when the queue is full or others wait before it; returns how many
     /// tasks entered the queue (waiting ones that went first included).
     fn deliver(&mut self, index: St::Index) -> usize {
-        self.heap.with(&mut self.slots.array).remove(index);
+        let Some(key) = self.heap.with(&mut self.slots.array).remove(index) else {
+            return 0;
+        };
         let Some(queue) = self
             .slots
             .get(index)
@@ -747,9 +748,10 @@ where
                 .queues
                 .entry(queue)
                 .is_some_and(|e| e.lines.waiting.len > 0);
-        if !waiting && self.try_enter(queue, index) {
+        if !waiting && self.try_enter(queue, index, key.0) {
             return moved + 1;
         }
+        self.heap.with(&mut self.slots.array).park(index, key);
         self.link_line(queue, index, Line::Waiting);
         moved
     }
@@ -774,8 +776,12 @@ where
                 return moved;
             }
             self.unlink_line(queue, head, Line::Waiting);
-            if !self.try_enter(queue, head) {
+            let Some(key) = self.heap.with(&mut self.slots.array).unpark(head) else {
+                return moved;
+            };
+            if !self.try_enter(queue, head, key.0) {
                 // Still full: back to the front of the line.
+                self.heap.with(&mut self.slots.array).park(head, key);
                 if let Some(e) = self.queues.entry_mut(queue) {
                     e.lines.waiting.push_front(&mut self.slots.array, head);
                     self.waiting += 1;
@@ -786,21 +792,21 @@ where
         }
     }
 
-    /// Pushes the task of slot `index` (in no line, not in the heap) into
-    /// `queue`, freeing the slot; `false` (the task kept in its slot) if
-    /// the queue is full.
+    /// Pushes the task of slot `index` (in no line, out of the heap and not
+    /// parked), due at `deadline`, into `queue`, freeing the slot; `false`
+    /// (the task kept in its slot) if the queue is full.
     ///
     /// The slot is freed and the subject index updated before the task is
     /// handed to the queue, so a [`TaskQueue`] that breaks its contract by
     /// panicking in `try_push` loses only the task it was given: every index
     /// and counter stays consistent for the caller that catches the panic.
-    fn try_enter(&mut self, queue: QueueId, index: St::Index) -> bool {
+    fn try_enter(&mut self, queue: QueueId, index: St::Index, deadline: Ticks) -> bool {
         match self.queues.entry(queue) {
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
         }
         self.subjects.unlink(&mut self.slots.array, index);
-        let Some(task) = self.slots.release(index) else {
+        let Some(task) = self.slots.release(index, deadline) else {
             return false;
         };
         let Some(entry) = self.queues.entry_mut(queue) else {
@@ -829,18 +835,16 @@ where
     fn remove_slot(&mut self, index: St::Index) -> Option<Task<S, P>> {
         let slot = self.slots.get(index)?;
         let queue = slot.task()?.queue;
-        let in_heap = slot.heap_pos != St::Index::NIL;
-        if in_heap {
-            self.heap.with(&mut self.slots.array).remove(index);
-        }
-        let line = if in_heap {
-            Line::Pending
+        let in_heap = self.heap.in_heap(slot.heap_pos);
+        let mut heap = self.heap.with(&mut self.slots.array);
+        let (key, line) = if in_heap {
+            (heap.remove(index)?, Line::Pending)
         } else {
-            Line::Waiting
+            (heap.unpark(index)?, Line::Waiting)
         };
         self.unlink_line(queue, index, line);
         self.subjects.unlink(&mut self.slots.array, index);
-        self.slots.release(index)
+        self.slots.release(index, key.0)
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {

@@ -1,10 +1,11 @@
 //! Task slots, their free list, and the packing of [`TaskId`]s.
 //!
 //! A slot holds one scheduled task's parts ([`Parts`]: queue, attempt,
-//! deadline, subject, payload), or nothing. It does not hold a whole
-//! [`Task`]: the task's id is not stored but made from the slot number and
-//! the slot's generation, and the [`Task`] is rebuilt when the task leaves
-//! the slot (delivered, cancelled, handed back). Beside the parts the slot
+//! subject, payload), or nothing. It does not hold a whole [`Task`]: the
+//! task's id is made from the slot number and the slot's generation, its
+//! deadline is kept only in its heap key (see [`heap`](super::heap)), and
+//! the [`Task`] is rebuilt when the task leaves the slot (delivered,
+//! cancelled, handed back). Beside the parts the slot
 //! carries its generation and the links of every index that holds it: its
 //! heap position, its queue line, its subject chain. A vacant slot on the
 //! free list links to the next free slot through `line_next`.
@@ -28,27 +29,8 @@ use crate::task::{QueueId, Task, TaskId};
 pub(crate) struct Parts<S, P> {
     pub(crate) queue: QueueId,
     pub(crate) attempt: u32,
-    /// The deadline as two halves, so the slot stays 4-byte aligned when
-    /// the user's data is.
-    deadline: [u32; 2],
     pub(crate) subject: S,
     pub(crate) payload: P,
-}
-
-impl<S, P> Parts<S, P> {
-    #[inline]
-    pub(crate) fn deadline(&self) -> Ticks {
-        u64::from(self.deadline[0]) | u64::from(self.deadline[1]) << 32
-    }
-
-    #[inline]
-    pub(crate) fn set_deadline(&mut self, deadline: Ticks) {
-        // The two halves of a u64.
-        #[allow(clippy::cast_possible_truncation)]
-        {
-            self.deadline = [deadline as u32, (deadline >> 32) as u32];
-        }
-    }
 }
 
 /// One task slot: the task's parts (none when vacant), the slot's
@@ -59,7 +41,8 @@ pub(crate) struct Slot<S, P, I: Index> {
     /// The generation of the slot's task, or the last one used when vacant
     /// (0: never used).
     generation: I::Generation,
-    /// Position in the heap; `NIL` when waiting for room, or vacant.
+    /// Position in the heap's arrays: in the heap, or among the parked
+    /// keys while waiting for room; `NIL` when vacant.
     pub(crate) heap_pos: I,
     /// Links of the queue line (pending or waiting) the task is in; when
     /// vacant, `line_next` is the next free slot (`NIL` at the end of the
@@ -174,14 +157,13 @@ impl<S, P, St: Storage> Slots<S, P, St> {
                 && self.array.reserve(self.array.len() + 1))
     }
 
-    /// Takes a vacant slot and puts the parts of `task` in it, due at
-    /// `deadline` with `attempt`, under a new id; returns the slot number
-    /// and the id, or the task unchanged when no slot is left.
+    /// Takes a vacant slot and puts the parts of `task` in it, with
+    /// `attempt`, under a new id; returns the slot number and the id, or
+    /// the task unchanged when no slot is left.
     #[inline]
     pub(crate) fn take(
         &mut self,
         task: Task<S, P>,
-        deadline: Ticks,
         attempt: u32,
     ) -> Result<(St::Index, TaskId), Task<S, P>> {
         let (index, generation) = if self.free == St::Index::NIL {
@@ -215,15 +197,12 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         let Some(slot) = self.get_mut(index) else {
             return Err(task);
         };
-        let mut parts = Parts {
+        slot.task = Some(Parts {
             queue: task.queue,
             attempt,
-            deadline: [0; 2],
             subject: task.subject,
             payload: task.payload,
-        };
-        parts.set_deadline(deadline);
-        slot.task = Some(parts);
+        });
         slot.generation = Generation::new(generation);
         slot.line_next = St::Index::NIL;
         self.used += 1;
@@ -232,9 +211,10 @@ impl<S, P, St: Storage> Slots<S, P, St> {
 
     /// Takes the task out of slot `index` (already out of every index) and
     /// makes the slot vacant: on the free list, or retired when its
-    /// generation is spent. The task is rebuilt with its id and deadline.
+    /// generation is spent. The task is rebuilt with its id and
+    /// `deadline`.
     #[inline]
-    pub(crate) fn release(&mut self, index: St::Index) -> Option<Task<S, P>> {
+    pub(crate) fn release(&mut self, index: St::Index, deadline: Ticks) -> Option<Task<S, P>> {
         let free = self.free;
         let slot = self.get_mut(index)?;
         let parts = slot.task.take()?;
@@ -252,7 +232,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         Some(Task {
             id: Some(task_id(index, generation)),
             queue: parts.queue,
-            deadline: parts.deadline(),
+            deadline,
             attempt: parts.attempt,
             subject: parts.subject,
             payload: parts.payload,
@@ -260,7 +240,8 @@ impl<S, P, St: Storage> Slots<S, P, St> {
     }
 
     /// Puts `task` back into slot `index`, just released by
-    /// [`Self::release`], under the id it had.
+    /// [`Self::release`], under the id it had (its deadline stays with the
+    /// caller, for the heap's key).
     pub(crate) fn restore(&mut self, index: St::Index, task: Task<S, P>) {
         let free = self.free;
         let Some(slot) = self.get_mut(index) else {
@@ -270,15 +251,12 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             return;
         }
         let next_free = slot.line_next;
-        let mut parts = Parts {
+        slot.task = Some(Parts {
             queue: task.queue,
             attempt: task.attempt,
-            deadline: [0; 2],
             subject: task.subject,
             payload: task.payload,
-        };
-        parts.set_deadline(task.deadline);
-        slot.task = Some(parts);
+        });
         slot.line_next = St::Index::NIL;
         if free == index {
             self.free = next_free;
