@@ -232,26 +232,22 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
 
     /// The smallest child of `pos` and its key, `None` for a leaf.
     #[inline]
-    fn min_child(&self, pos: usize) -> Option<(usize, Key)> {
+    fn min_child(&self, pos: usize, len: usize) -> Option<(usize, Key)> {
         let first = ARITY * pos + 1;
-        if first >= self.heap.len {
-            return None;
-        }
-        let four = if first + ARITY <= self.heap.len {
-            self.heap.keys.group4(first)
-        } else {
-            None
-        };
-        if let Some([k0, k1, k2, k3]) = four {
+        if first + ARITY <= len {
+            let [k0, k1, k2, k3] = self.heap.keys.group4(first)?;
             // All four children: a tournament, two pairs then their winners.
             let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
             let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
             let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
             return Some((first + c, kc));
         }
+        if first >= len {
+            return None;
+        }
         // Fewer than four: the last inner node of the heap.
         let (mut best, mut best_key) = (first, *self.heap.keys.get(first)?);
-        for i in first + 1..(first + ARITY).min(self.heap.len) {
+        for i in first + 1..(first + ARITY).min(len) {
             let Some(&k) = self.heap.keys.get(i) else {
                 break;
             };
@@ -265,7 +261,8 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// Moves the smallest child up into the hole at `pos`, level by level,
     /// down to a leaf; returns the leaf position, now the hole.
     fn sink_hole(&mut self, mut pos: usize) -> usize {
-        while let Some((child, child_key)) = self.min_child(pos) {
+        let len = self.heap.len;
+        while let Some((child, child_key)) = self.min_child(pos, len) {
             let Some(&c) = self.heap.entries.get(child) else {
                 break;
             };
@@ -301,7 +298,8 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         else {
             return;
         };
-        while let Some((child, child_key)) = self.min_child(pos) {
+        let len = self.heap.len;
+        while let Some((child, child_key)) = self.min_child(pos, len) {
             if !before(child_key, key) {
                 break;
             }
