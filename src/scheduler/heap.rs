@@ -181,13 +181,21 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         slot.heap_pos = St::Index::NIL;
         let key = *self.heap.keys.get(pos)?;
         let end = self.heap.len - 1;
-        let (Some(&last), Some(&last_key)) = (self.heap.entries.get(end), self.heap.keys.get(end))
-        else {
+        self.heap.len = end;
+        let (Some(tail), Some(tail_key)) = (self.heap.entries.pop(), self.heap.keys.pop()) else {
             return None;
         };
-        // The heap's last position leaves it; a parked entry fills it.
-        self.heap.len = end;
-        self.drop_at(end);
+        // The heap's last entry fills the hole; when entries are parked,
+        // the array's last one (parked) takes the heap's last position.
+        let (last, last_key) = if end < self.heap.entries.len() {
+            let (Some(&e), Some(&k)) = (self.heap.entries.get(end), self.heap.keys.get(end)) else {
+                return None;
+            };
+            self.set(end, tail, tail_key);
+            (e, k)
+        } else {
+            (tail, tail_key)
+        };
         if pos < end {
             let hole = self.sink_hole(pos);
             self.set(hole, last, last_key);
