@@ -3,12 +3,19 @@
 //!
 //! # How it is built
 //!
-//! Every scheduled task lives in a task slot ([`slots`]). Three indexes
-//! point into the slots by slot number, each O(1) or O(log n) per task, and
-//! each is handed the slots it links:
+//! Every scheduled task lives in a task slot ([`slots`]): the slot keeps
+//! the task's parts (queue, attempt count, subject, payload) and the links
+//! of every index, not a whole [`Task`]. A task's id is the slot number and
+//! the slot's generation; its deadline is kept only in its heap key. The
+//! [`Task`] is rebuilt when it leaves the slot (delivered into its queue,
+//! cancelled, handed back); [`ScheduledTask`] reads one in place. Three
+//! indexes point into the slots by slot number, each O(1) or O(log n) per
+//! task, and each is handed the slots it links:
 //!
 //! - [`heap`]: a 4-ary min-heap of slot numbers ordered by
-//!   `(deadline, order)`, with each slot's heap position in the slot;
+//!   `(deadline, order)`, with each slot's heap position in the slot; the
+//!   keys of due tasks waiting for room are parked after the heap in the
+//!   same arrays;
 //! - [`queue_lists`]: per queue, two lines through the slots, the tasks
 //!   still in the heap ([`Line::Pending`](queue_lists::Line)) and the due
 //!   tasks waiting, in order, for room in a full queue (`Line::Waiting`);
@@ -26,7 +33,9 @@
 //! - a slot is occupied exactly when it holds a scheduled task, whose id
 //!   names the slot and its current generation;
 //! - an occupied slot is in exactly one line of its task's queue, which
-//!   exists: `Pending` exactly when it is in the heap;
+//!   exists: `Pending` exactly when it is in the heap, `Waiting` exactly
+//!   when its key is parked; the heap and the parked keys together hold one
+//!   entry per scheduled task;
 //! - an occupied slot is in the chain of its subject's bucket; vacant slots
 //!   are in no index; the free list holds every vacant slot not retired;
 //! - a queue's `Waiting` line is non-empty only while its queue is full,
