@@ -1,40 +1,52 @@
 //! Every error the core returns, one type per operation.
 //!
 //! Errors that are given a value hand it back ([`ScheduleError::into_inner`]),
-//! so nothing is dropped on the way out.
+//! so nothing is dropped on the way out. `Display` and `core::error::Error`
+//! come from `thiserror` (without std); `Debug` of the errors that hold a
+//! value is written by hand so that the value need not be `Debug`.
 
 use core::fmt;
 
+use thiserror::Error;
+
 /// Why [`Scheduler::add_queue`](crate::Scheduler::add_queue) failed.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum AddQueueError {
     /// A queue of that name exists.
+    #[error("a queue of that name exists")]
     NameTaken,
     /// The name is empty or longer than [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes.
+    #[error("queue name is empty or too long")]
     InvalidName,
     /// The queue type cannot hold `max_size` items.
+    #[error("the queue cannot hold that many tasks")]
     InvalidMaxSize,
     /// Every queue slot of the scheduler is in use.
+    #[error("no queue slot left")]
     NoQueueSlot,
 }
 
 /// The queue does not exist (never added, or removed).
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("no such queue")]
 pub struct UnknownQueue;
 
 /// Why [`Scheduler::schedule`](crate::Scheduler::schedule) failed; it holds
 /// the task, handed back.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ScheduleError<T> {
     /// The task's queue does not exist.
+    #[error("no such queue")]
     UnknownQueue(T),
     /// [`When::Now`](crate::When::Now) and the queue is full.
+    #[error("queue is full")]
     QueueFull(T),
     /// Every task slot is in use.
+    #[error("no task slot left")]
     Capacity(T),
 }
 
@@ -56,69 +68,48 @@ impl<T> ScheduleError<T> {
 
 /// Why `AllocScheduler::reserve` allocated less than asked.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ReserveError {
     /// The room asked for is beyond the scheduler's maximum capacity.
+    #[error("beyond the maximum capacity")]
     MaxCapacity,
     /// The allocator refused.
+    #[error("the allocator refused")]
     Alloc,
 }
-
-impl fmt::Display for ReserveError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::MaxCapacity => "beyond the maximum capacity",
-            Self::Alloc => "the allocator refused",
-        })
-    }
-}
-
-impl core::error::Error for ReserveError {}
 
 /// The handle names no scheduled task: it was delivered, cancelled, handed
 /// back, or never existed.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("task is not scheduled")]
 pub struct NotScheduled;
 
 /// Why [`Scheduler::get_task`](crate::Scheduler::get_task) returned no task.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum GetTaskError {
     /// The queue does not exist.
+    #[error("no such queue")]
     UnknownQueue,
     /// The queue is empty.
+    #[error("queue is empty")]
     Empty,
 }
 
 /// Why [`Scheduler::task_done`](crate::Scheduler::task_done) failed.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum TaskDoneError {
     /// The queue does not exist.
+    #[error("no such queue")]
     UnknownQueue,
     /// Every task taken from the queue is already marked done.
+    #[error("task_done called more often than tasks were taken")]
     NotTaken,
-}
-
-impl fmt::Display for AddQueueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NameTaken => "a queue of that name exists",
-            Self::InvalidName => "queue name is empty or too long",
-            Self::InvalidMaxSize => "the queue cannot hold that many tasks",
-            Self::NoQueueSlot => "no queue slot left",
-        })
-    }
-}
-
-impl fmt::Display for UnknownQueue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no such queue")
-    }
 }
 
 impl<T> fmt::Debug for ScheduleError<T> {
@@ -131,53 +122,13 @@ impl<T> fmt::Debug for ScheduleError<T> {
     }
 }
 
-impl<T> fmt::Display for ScheduleError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::UnknownQueue(_) => "no such queue",
-            Self::QueueFull(_) => "queue is full",
-            Self::Capacity(_) => "no task slot left",
-        })
-    }
-}
-
-impl fmt::Display for NotScheduled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("task is not scheduled")
-    }
-}
-
-impl fmt::Display for GetTaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::UnknownQueue => "no such queue",
-            Self::Empty => "queue is empty",
-        })
-    }
-}
-
-impl fmt::Display for TaskDoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::UnknownQueue => "no such queue",
-            Self::NotTaken => "task_done called more often than tasks were taken",
-        })
-    }
-}
-
-impl core::error::Error for AddQueueError {}
-impl core::error::Error for UnknownQueue {}
-impl<T> core::error::Error for ScheduleError<T> {}
-impl core::error::Error for NotScheduled {}
-impl core::error::Error for GetTaskError {}
-impl core::error::Error for TaskDoneError {}
-
 /// A shared scheduler (`CsScheduler`, `SpinScheduler`) was used again from
 /// inside its own `with` closure, or from a hand-back callback run by it:
 /// the scheduler is already borrowed, and the inner call is refused instead
 /// of panicking or deadlocking. It holds the value the call was given, if
 /// any ([`Busy::into_inner`]), so nothing is dropped.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Error)]
+#[error("scheduler already borrowed by an enclosing call")]
 pub struct Busy<T = ()>(pub T);
 
 impl<T> Busy<T> {
@@ -192,14 +143,6 @@ impl<T> fmt::Debug for Busy<T> {
         f.write_str("Busy(..)")
     }
 }
-
-impl<T> fmt::Display for Busy<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("scheduler already borrowed by an enclosing call")
-    }
-}
-
-impl<T> core::error::Error for Busy<T> {}
 
 #[cfg(feature = "defmt")]
 impl<T> defmt::Format for ScheduleError<T> {

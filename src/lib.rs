@@ -55,7 +55,7 @@ pub use subject::Subject;
 pub use sync::CsScheduler;
 #[cfg(feature = "spin")]
 pub use sync::SpinScheduler;
-pub use task::{QueueId, Task, TaskId, When};
+pub use task::{QueueId, ScheduledTask, Task, TaskId, When};
 #[cfg(feature = "std")]
 pub use thread::{
     CancelError, ChannelQueue, DoneError, GetTaskFuture, Halted, MonotonicClock, NewError,

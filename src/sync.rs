@@ -192,7 +192,7 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
-    pub fn reschedule(&self, id: TaskId, when: When) -> Result<Result<(), NotScheduled>, Busy> {
+    pub fn reschedule(&self, id: TaskId, when: When) -> Result<Result<Ticks, NotScheduled>, Busy> {
         self.with(|s| s.reschedule(id, when))
     }
 
@@ -373,7 +373,7 @@ where
     /// # Errors
     ///
     /// The scheduler's.
-    pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+    pub fn reschedule(&self, id: TaskId, when: When) -> Result<Ticks, NotScheduled> {
         self.with(|s| s.reschedule(id, when))
     }
 

@@ -179,3 +179,81 @@ impl<S, P> Task<S, P> {
         self.payload
     }
 }
+
+/// A scheduled task, seen where it waits in the scheduler, from
+/// [`Scheduler::scheduled_task`](crate::Scheduler::scheduled_task).
+///
+/// The scheduler keeps a task's parts rather than the [`Task`] itself; this
+/// view reads them. It borrows the scheduler, so it cannot outlive the next
+/// change to it.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// let clock = ManualClock::new(100);
+/// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+///     Scheduler::new(&clock);
+/// let q = s.add_queue("renew", 0)?;
+/// let id = s.schedule(Task::new(q, 7, "cert-7"), When::After(20))?;
+/// let t = s.scheduled_task(id).unwrap();
+/// assert_eq!((t.id(), t.queue(), t.deadline(), t.attempt()), (id, q, 120, 1));
+/// assert_eq!((t.subject(), t.payload()), (&7, &"cert-7"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ScheduledTask<'a, S, P> {
+    pub(crate) id: TaskId,
+    pub(crate) queue: QueueId,
+    pub(crate) deadline: Ticks,
+    pub(crate) attempt: u32,
+    pub(crate) subject: &'a S,
+    pub(crate) payload: &'a P,
+}
+
+impl<'a, S, P> ScheduledTask<'a, S, P> {
+    /// Its handle.
+    #[must_use]
+    pub const fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The queue it is delivered into.
+    #[must_use]
+    pub const fn queue(&self) -> QueueId {
+        self.queue
+    }
+
+    /// Its deadline in ticks.
+    #[must_use]
+    pub const fn deadline(&self) -> Ticks {
+        self.deadline
+    }
+
+    /// How many times it was scheduled, this scheduling included.
+    #[must_use]
+    pub const fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// What the task is about.
+    #[must_use]
+    pub const fn subject(&self) -> &'a S {
+        self.subject
+    }
+
+    /// The user payload.
+    #[must_use]
+    pub const fn payload(&self) -> &'a P {
+        self.payload
+    }
+}
+
+impl<S, P> Clone for ScheduledTask<'_, S, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, P> Copy for ScheduledTask<'_, S, P> {}

@@ -7,13 +7,18 @@
 //! deadline; a due task for a full queue waits, in order, behind the ones
 //! already waiting; every task scheduled is delivered exactly once or handed
 //! back (scheduled = delivered + handed back + still held by the scheduler).
+//!
+//! Every run goes over both storages: the fixed one (`Scheduler`) and, with
+//! the `alloc` feature, the growing one (`AllocScheduler`) bounded to the
+//! same capacity.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use proptest::prelude::*;
 use tardy::{
     AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, NotScheduled, QueueId,
-    QueueStats, ScheduleError, Scheduler, Task, TaskDoneError, TaskId, UnknownQueue, When,
+    QueueStats, ScheduleError, Scheduler, SchedulerInner, Storage, Task, TaskDoneError, TaskId,
+    UnknownQueue, When,
 };
 
 /// Queue slots, task slots and the queue type's own bound.
@@ -24,7 +29,8 @@ const M: usize = 4;
 const NAMES: [&str; 5] = ["q0", "q1", "q2", "q3", "q4"];
 
 type T = Task<u8, u64>;
-type Sched<'a> = Scheduler<&'a ManualClock, HeaplessQueue<T, M>, u8, u64, N, QN>;
+type Sched<'a, St> = SchedulerInner<&'a ManualClock, HeaplessQueue<T, M>, u8, u64, St, QN>;
+type Fixed<'a> = Scheduler<&'a ManualClock, HeaplessQueue<T, M>, u8, u64, N, QN>;
 
 /// A queue named by its name, or a handle of a removed queue.
 #[derive(Clone, Copy, Debug)]
@@ -268,13 +274,13 @@ impl Model {
     }
 }
 
-struct Harness<'a> {
+struct Harness<'a, St: Storage> {
     clock: &'a ManualClock,
-    s: Sched<'a>,
+    s: Sched<'a, St>,
     m: Model,
 }
 
-impl Harness<'_> {
+impl<St: Storage> Harness<'_, St> {
     /// Checks a task the scheduler handed back or delivered against the
     /// model, and marks it.
     fn check_task(&self, t: &T, qid: Option<QueueId>) -> u64 {
@@ -437,7 +443,6 @@ impl Harness<'_> {
                     assert_eq!(res, Err(NotScheduled));
                     return;
                 };
-                assert_eq!(res, Ok(()));
                 self.m.unschedule(key);
                 let order = self.m.next_order();
                 let t = self.m.tasks.get_mut(&key).unwrap();
@@ -446,6 +451,7 @@ impl Harness<'_> {
                     When::At(t) => t,
                     When::After(d) => now.saturating_add(d),
                 };
+                assert_eq!(res, Ok(t.deadline), "reschedule returns the new deadline");
                 t.order = order;
                 t.at = Where::Pending;
                 self.m.pending.insert((t.deadline, order), key);
@@ -624,11 +630,23 @@ fn key_subject(key: u64) -> u8 {
     u8::try_from(key % 8).unwrap()
 }
 
+/// Runs `ops` over each storage.
 fn run(ops: Vec<Op>) {
     let clock = ManualClock::new(10);
+    run_on(&clock, Fixed::new(&clock), ops.clone());
+    #[cfg(feature = "alloc")]
+    {
+        let clock = ManualClock::new(10);
+        let mut s = tardy::AllocScheduler::new(&clock);
+        s.set_max_capacity(Some(N));
+        run_on(&clock, s, ops);
+    }
+}
+
+fn run_on<St: Storage>(clock: &ManualClock, s: Sched<'_, St>, ops: Vec<Op>) {
     let mut h = Harness {
-        clock: &clock,
-        s: Scheduler::new(&clock),
+        clock,
+        s,
         m: Model::default(),
     };
     for i in 0..3 {

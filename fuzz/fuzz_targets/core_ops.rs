@@ -351,17 +351,18 @@ impl<'c> Model<'c> {
                     .position(|e| e.id == Some(id) && matches!(e.state, State::In { .. }));
                 let res = self.s.reschedule(id, when);
                 match (res, owner) {
-                    (Ok(()), Some(n)) => {
+                    (Ok(deadline), Some(n)) => {
                         let State::In { queue, .. } = self.numbers[n].state else {
                             unreachable!()
                         };
+                        assert_eq!(deadline, deadline_of(when, now), "reschedule's deadline");
                         self.numbers[n].state = State::In {
                             queue,
                             released: false,
-                            deadline: deadline_of(when, now),
+                            deadline,
                         };
                     }
-                    (Ok(()), None) => panic!("rescheduled a task that is not in"),
+                    (Ok(_), None) => panic!("rescheduled a task that is not in"),
                     (Err(_), Some(n)) => assert!(
                         matches!(self.numbers[n].state, State::In { released: true, .. }),
                         "a scheduled task could not be rescheduled"

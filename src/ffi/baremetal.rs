@@ -183,7 +183,11 @@ impl tardy_scheduler {
 
     pub(crate) fn reschedule_at(&self, id: u64, deadline: Ticks) -> Result<(), tardy_status> {
         let id = TaskId::from_raw(id).ok_or(TARDY_ERR_NOT_SCHEDULED)?;
-        self.with(|c| Ok(c.reschedule(id, When::At(deadline))?))
+        self.with(|c| {
+            c.reschedule(id, When::At(deadline))
+                .map(drop)
+                .map_err(Into::into)
+        })
     }
 
     pub(crate) fn cancel(&self, id: u64) -> Result<UserData, tardy_status> {

@@ -1,6 +1,6 @@
 //! [`AllocScheduler`]: the core over growing storage (feature `alloc`).
 
-use super::storage::{AllocStorage, Array, Storage};
+use super::storage::{AllocStorage, Storage};
 use super::SchedulerInner;
 use crate::clock::Clock;
 use crate::error::ReserveError;
@@ -109,10 +109,8 @@ where
             .checked_add(additional)
             .filter(|&t| t <= self.slots.limit)
             .ok_or(ReserveError::MaxCapacity)?;
-        let ok = self.slots.reserve_total(total)
-            && self.heap.reserve(total)
-            && self.subjects.reserve(0)
-            && self.subjects.links.reserve(total);
+        let ok =
+            self.slots.reserve_total(total) && self.heap.reserve(total) && self.subjects.reserve();
         if ok {
             Ok(())
         } else {
@@ -122,28 +120,24 @@ where
 
     /// Gives memory back after a burst: the trailing segments of task
     /// slots that hold no task (only whole segments past the last occupied
-    /// slot), the heap's and the subject links' segments beyond what the
+    /// slot), the heap's segments beyond what the
     /// tasks still scheduled need, and spare room in the segment tables.
     /// The subject buckets stay (one 4-byte head per task at the peak).
     /// O(slots): it rebuilds the free list. Task ids of the released slots
     /// stay stale: slots added later start at a higher generation.
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
-        let keep = self.slots.array.len();
-        self.subjects.truncate_links(keep);
-        self.subjects.links.shrink_to(keep);
         let used = self.slots.used();
         self.heap.entries.shrink_to(used);
         self.heap.keys.shrink_to(used);
     }
 
-    /// Bytes allocated for the per-task arrays (slots, heap, subject links
-    /// and buckets); the queues are not counted.
+    /// Bytes allocated for the per-task arrays (slots, heap and subject
+    /// buckets); the queues are not counted.
     pub fn allocated_bytes(&self) -> usize {
         self.slots.allocated_bytes()
             + self.heap.entries.allocated_bytes()
             + self.heap.keys.allocated_bytes()
-            + self.subjects.links.allocated_bytes()
             + self.subjects.buckets.allocated_bytes()
     }
 }

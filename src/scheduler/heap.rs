@@ -9,6 +9,15 @@
 //! The keys are kept beside the slot numbers so that sifting compares
 //! within one array instead of reading scattered slots; a node's four
 //! children's keys are adjacent.
+//!
+//! The key is the only place a task's deadline is kept. A due task that
+//! waits for room in its full queue leaves the heap but keeps its key: the
+//! arrays hold the heap in positions `0..len` and the keys of waiting
+//! tasks ("parked") after it, in no order. A slot's `heap_pos` is its
+//! position in the arrays either way: below `len` in the heap, at or above
+//! `len` parked. The heap and the parked keys together never hold more
+//! entries than there are scheduled tasks, so the arrays need no room
+//! beyond one entry per task.
 
 use super::slots::Slot;
 use super::storage::{Array, Index, Storage};
@@ -27,11 +36,14 @@ pub(crate) fn before(a: Key, b: Key) -> bool {
     (u128::from(a.0) << 64 | u128::from(a.1)) < (u128::from(b.0) << 64 | u128::from(b.1))
 }
 
-/// The heap: slot numbers and their keys, position for position.
+/// The heap: slot numbers and their keys, position for position; the
+/// parked keys follow the heap's `len` entries.
 #[derive(Debug)]
 pub(crate) struct Heap<St: Storage> {
     pub(crate) entries: St::Array<St::Index>,
     pub(crate) keys: St::Array<Key>,
+    /// Entries in the heap; the rest are parked.
+    pub(crate) len: usize,
 }
 
 /// The heap with the slots it links, borrowed together for one operation.
@@ -44,12 +56,29 @@ impl<St: Storage> Heap<St> {
     pub(crate) const EMPTY: Self = Self {
         entries: <St::Array<St::Index> as Array<_>>::EMPTY,
         keys: <St::Array<Key> as Array<_>>::EMPTY,
+        len: 0,
     };
 
     /// The slot and key at the top.
     #[inline]
     pub(crate) fn first(&self) -> Option<(St::Index, Key)> {
+        if self.len == 0 {
+            return None;
+        }
         Some((*self.entries.get(0)?, *self.keys.get(0)?))
+    }
+
+    /// `true` when array position `pos` is in the heap (not parked, not
+    /// `NIL`).
+    #[inline]
+    pub(crate) fn in_heap(&self, pos: St::Index) -> bool {
+        pos.to_usize() < self.len
+    }
+
+    /// The key at array position `pos` (in the heap or parked).
+    #[inline]
+    pub(crate) fn key(&self, pos: St::Index) -> Option<Key> {
+        self.keys.get(pos.to_usize()).copied()
     }
 
     /// `true` when the heap can hold `total` entries without a failing
@@ -72,16 +101,69 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// Adds slot `index` under `key`. Call [`Heap::reserve`] first:
     /// without room nothing is added.
     pub(crate) fn push(&mut self, index: St::Index, key: Key) {
+        let pos = self.heap.len;
+        if pos < self.heap.entries.len() {
+            // The first parked entry makes way: it moves to the end.
+            let (Some(&e), Some(&k)) = (self.heap.entries.get(pos), self.heap.keys.get(pos)) else {
+                return;
+            };
+            if !self.append(e, k) {
+                return;
+            }
+        } else if !self.append(index, key) {
+            return;
+        }
+        self.heap.len += 1;
+        self.set(pos, index, key);
+        self.sift_up(pos);
+    }
+
+    /// Appends `index` under `key` at the end of the arrays; `false`
+    /// without room.
+    #[inline]
+    fn append(&mut self, index: St::Index, key: Key) -> bool {
         let pos = self.heap.entries.len();
         if self.heap.entries.push(index).is_err() {
-            return;
+            return false;
         }
         if self.heap.keys.push(key).is_err() {
             self.heap.entries.pop();
-            return;
+            return false;
         }
         self.set(pos, index, key);
-        self.sift_up(pos);
+        true
+    }
+
+    /// Drops array position `pos` (not in the heap): the last entry of the
+    /// arrays fills it.
+    #[inline]
+    fn drop_at(&mut self, pos: usize) {
+        let (Some(last), Some(last_key)) = (self.heap.entries.pop(), self.heap.keys.pop()) else {
+            return;
+        };
+        if pos < self.heap.entries.len() {
+            self.set(pos, last, last_key);
+        }
+    }
+
+    /// Keeps the key of slot `index`, out of the heap, among the parked
+    /// ones. Call [`Heap::reserve`] first (the heap keeps room for every
+    /// scheduled task).
+    pub(crate) fn park(&mut self, index: St::Index, key: Key) {
+        self.append(index, key);
+    }
+
+    /// Takes the parked slot `index`'s key out; `None` if it is not parked.
+    pub(crate) fn unpark(&mut self, index: St::Index) -> Option<Key> {
+        let slot = self.slots.get_mut(index.to_usize())?;
+        let pos = slot.heap_pos.to_usize();
+        if pos < self.heap.len {
+            return None;
+        }
+        let key = *self.heap.keys.get(pos)?;
+        slot.heap_pos = St::Index::NIL;
+        self.drop_at(pos);
+        Some(key)
     }
 
     /// Takes slot `index` out of the heap.
@@ -90,24 +172,36 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// the smallest children (three comparisons per level, among adjacent
     /// cached keys), the last entry fills it and rises to its place,
     /// usually not far.
-    pub(crate) fn remove(&mut self, index: St::Index) {
-        let Some(slot) = self.slots.get_mut(index.to_usize()) else {
-            return;
-        };
+    pub(crate) fn remove(&mut self, index: St::Index) -> Option<Key> {
+        let slot = self.slots.get_mut(index.to_usize())?;
         let pos = slot.heap_pos.to_usize();
-        if pos >= self.heap.entries.len() {
-            return;
+        if pos >= self.heap.len {
+            return None;
         }
         slot.heap_pos = St::Index::NIL;
-        let (Some(last), Some(last_key)) = (self.heap.entries.pop(), self.heap.keys.pop()) else {
-            return;
+        let key = *self.heap.keys.get(pos)?;
+        let end = self.heap.len - 1;
+        self.heap.len = end;
+        let (Some(tail), Some(tail_key)) = (self.heap.entries.pop(), self.heap.keys.pop()) else {
+            return None;
         };
-        if pos >= self.heap.entries.len() {
-            return; // it was the last entry
+        // The heap's last entry fills the hole; when entries are parked,
+        // the array's last one (parked) takes the heap's last position.
+        let (last, last_key) = if end < self.heap.entries.len() {
+            let (Some(&e), Some(&k)) = (self.heap.entries.get(end), self.heap.keys.get(end)) else {
+                return None;
+            };
+            self.set(end, tail, tail_key);
+            (e, k)
+        } else {
+            (tail, tail_key)
+        };
+        if pos < end {
+            let hole = self.sink_hole(pos);
+            self.set(hole, last, last_key);
+            self.sift_up(hole);
         }
-        let hole = self.sink_hole(pos);
-        self.set(hole, last, last_key);
-        self.sift_up(hole);
+        Some(key)
     }
 
     /// Gives slot `index`, in the heap, a new key and moves it to its place.
@@ -116,6 +210,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             .slots
             .get(index.to_usize())
             .map(|s| s.heap_pos.to_usize())
+            .filter(|&p| p < self.heap.len)
         else {
             return;
         };
@@ -139,24 +234,28 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             *k = key;
         }
         if let Some(s) = self.slots.get_mut(index.to_usize()) {
-            s.heap_pos = St::Index::from_usize(pos).unwrap_or(St::Index::NIL);
+            s.heap_pos = St::Index::from_usize_below_nil(pos);
         }
     }
 
     /// The smallest child of `pos` and its key, `None` for a leaf.
     #[inline]
-    fn min_child(&self, pos: usize) -> Option<(usize, Key)> {
+    fn min_child(&self, pos: usize, len: usize) -> Option<(usize, Key)> {
         let first = ARITY * pos + 1;
-        if let Some([k0, k1, k2, k3]) = self.heap.keys.group4(first) {
+        if first + ARITY <= len {
+            let [k0, k1, k2, k3] = self.heap.keys.group4(first)?;
             // All four children: a tournament, two pairs then their winners.
             let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
             let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
             let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
             return Some((first + c, kc));
         }
+        if first >= len {
+            return None;
+        }
         // Fewer than four: the last inner node of the heap.
         let (mut best, mut best_key) = (first, *self.heap.keys.get(first)?);
-        for i in first + 1..first + ARITY {
+        for i in first + 1..(first + ARITY).min(len) {
             let Some(&k) = self.heap.keys.get(i) else {
                 break;
             };
@@ -170,7 +269,8 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// Moves the smallest child up into the hole at `pos`, level by level,
     /// down to a leaf; returns the leaf position, now the hole.
     fn sink_hole(&mut self, mut pos: usize) -> usize {
-        while let Some((child, child_key)) = self.min_child(pos) {
+        let len = self.heap.len;
+        while let Some((child, child_key)) = self.min_child(pos, len) {
             let Some(&c) = self.heap.entries.get(child) else {
                 break;
             };
@@ -206,7 +306,8 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         else {
             return;
         };
-        while let Some((child, child_key)) = self.min_child(pos) {
+        let len = self.heap.len;
+        while let Some((child, child_key)) = self.min_child(pos, len) {
             if !before(child_key, key) {
                 break;
             }

@@ -3,12 +3,19 @@
 //!
 //! # How it is built
 //!
-//! Every scheduled task lives in a task slot ([`slots`]). Three indexes
-//! point into the slots by slot number, each O(1) or O(log n) per task, and
-//! each is handed the slots it links:
+//! Every scheduled task lives in a task slot ([`slots`]): the slot keeps
+//! the task's parts (queue, attempt count, subject, payload) and the links
+//! of every index, not a whole [`Task`]. A task's id is the slot number and
+//! the slot's generation; its deadline is kept only in its heap key. The
+//! [`Task`] is rebuilt when it leaves the slot (delivered into its queue,
+//! cancelled, handed back); [`ScheduledTask`] reads one in place. Three
+//! indexes point into the slots by slot number, each O(1) or O(log n) per
+//! task, and each is handed the slots it links:
 //!
 //! - [`heap`]: a 4-ary min-heap of slot numbers ordered by
-//!   `(deadline, order)`, with each slot's heap position in the slot;
+//!   `(deadline, order)`, with each slot's heap position in the slot; the
+//!   keys of due tasks waiting for room are parked after the heap in the
+//!   same arrays;
 //! - [`queue_lists`]: per queue, two lines through the slots, the tasks
 //!   still in the heap ([`Line::Pending`](queue_lists::Line)) and the due
 //!   tasks waiting, in order, for room in a full queue (`Line::Waiting`);
@@ -26,7 +33,9 @@
 //! - a slot is occupied exactly when it holds a scheduled task, whose id
 //!   names the slot and its current generation;
 //! - an occupied slot is in exactly one line of its task's queue, which
-//!   exists: `Pending` exactly when it is in the heap;
+//!   exists: `Pending` exactly when it is in the heap, `Waiting` exactly
+//!   when its key is parked; the heap and the parked keys together hold one
+//!   entry per scheduled task;
 //! - an occupied slot is in the chain of its subject's bucket; vacant slots
 //!   are in no index; the free list holds every vacant slot not retired;
 //! - a queue's `Waiting` line is non-empty only while its queue is full,
@@ -47,7 +56,7 @@ use core::num::NonZeroU64;
 use self::heap::Heap;
 use self::queue_lists::{Line, Lines};
 use self::registry::{Name, QueueEntry, Registry};
-use self::slots::{Slot, Slots};
+use self::slots::Slots;
 #[cfg(feature = "alloc")]
 pub use self::storage::AllocStorage;
 use self::storage::{Array, Index, SeededFnv};
@@ -59,7 +68,7 @@ use crate::error::{
 };
 use crate::queue::TaskQueue;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{QueueId, ScheduledTask, Task, TaskId, When};
 
 /// The longest queue name, in bytes.
 pub const MAX_NAME_LEN: usize = 31;
@@ -454,49 +463,57 @@ where
     /// (growing storage).
     pub fn schedule(
         &mut self,
-        mut task: Task<S, P>,
+        task: Task<S, P>,
         when: When,
     ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
+        self.schedule_with_deadline(task, when).map(|(id, _)| id)
+    }
+
+    /// Like [`schedule`](Self::schedule), and returns the task's deadline
+    /// too: the time `when` stands for at the clock's reading (for
+    /// [`When::Now`], the reading), as [`Task::deadline`] will say.
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule`](Self::schedule).
+    pub fn schedule_with_deadline(
+        &mut self,
+        task: Task<S, P>,
+        when: When,
+    ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>> {
         let queue = task.queue;
         if self.queues.entry(queue).is_none() {
             return Err(ScheduleError::UnknownQueue(task));
         }
         let now = self.clock.now();
         let deadline = match when {
-            When::Now => return self.push_now(task, now),
+            When::Now => return self.push_now(task, now).map(|id| (id, now)),
             When::At(t) => t,
             When::After(d) => now.saturating_add(d),
         };
         if !self.reserve_one() {
             return Err(ScheduleError::Capacity(task));
         }
-        let saved = (task.id, task.deadline, task.attempt);
-        task.deadline = deadline;
-        task.attempt = task.attempt.saturating_add(1);
-        let (index, id) = match self.slots.take(task) {
-            Ok(taken) => taken,
-            Err(mut task) => {
-                (task.id, task.deadline, task.attempt) = saved;
-                return Err(ScheduleError::Capacity(task));
-            }
-        };
+        let attempt = task.attempt.saturating_add(1);
+        let (index, id) = self
+            .slots
+            .take(task, attempt)
+            .map_err(ScheduleError::Capacity)?;
         self.order = self.order.wrapping_add(1);
         let order = self.order;
-        self.link_subject(index);
+        self.subjects.link(&mut self.slots.array, index);
         self.link_line(queue, index, Line::Pending);
         self.heap
             .with(&mut self.slots.array)
             .push(index, (deadline, order));
-        Ok(id)
+        Ok((id, deadline))
     }
 
     /// `true` when a scheduling cannot fail for want of room. The heap keeps
     /// room for every scheduled task, so a waiting task can always go back
     /// into it ([`Self::reschedule`]).
     fn reserve_one(&mut self) -> bool {
-        self.slots.can_take()
-            && self.heap.reserve(self.slots.used() + 1)
-            && self.subjects.reserve(self.slots.len_after_take())
+        self.slots.can_take() && self.heap.reserve(self.slots.used() + 1) && self.subjects.reserve()
     }
 
     fn push_now(
@@ -537,7 +554,9 @@ where
     /// # Errors
     ///
     /// [`NotScheduled`] when `id` names no scheduled task.
-    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<(), NotScheduled> {
+    ///
+    /// Returns the new deadline (for [`When::Now`], the clock's reading).
+    pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<Ticks, NotScheduled> {
         let index = self.slots.find(id).ok_or(NotScheduled)?;
         let now = self.clock.now();
         let deadline = match when {
@@ -547,25 +566,24 @@ where
         };
         self.order = self.order.wrapping_add(1);
         let order = self.order;
-        let slot = self.slots.get_mut(index).ok_or(NotScheduled)?;
+        let slot = self.slots.get(index).ok_or(NotScheduled)?;
         let pos = slot.heap_pos;
-        let task = slot.task_mut().ok_or(NotScheduled)?;
-        task.deadline = deadline;
-        let queue = task.queue;
-        if pos == St::Index::NIL {
+        let queue = slot.task().ok_or(NotScheduled)?.queue;
+        if self.heap.in_heap(pos) {
+            self.heap
+                .with(&mut self.slots.array)
+                .rekey(index, (deadline, order));
+        } else {
             // Waiting for room: back from the Waiting line into the
             // schedule. The heap has room for every scheduled task.
+            self.heap.with(&mut self.slots.array).unpark(index);
             self.unlink_line(queue, index, Line::Waiting);
             self.link_line(queue, index, Line::Pending);
             self.heap
                 .with(&mut self.slots.array)
                 .push(index, (deadline, order));
-        } else {
-            self.heap
-                .with(&mut self.slots.array)
-                .rekey(index, (deadline, order));
         }
-        Ok(())
+        Ok(deadline)
     }
 
     /// Cancels the scheduled task `id` and hands it back.
@@ -585,10 +603,18 @@ where
         self.slots.find(id).is_some()
     }
 
-    /// The scheduled task `id`, `None` when it is not scheduled.
-    pub fn scheduled_task(&self, id: TaskId) -> Option<&Task<S, P>> {
-        let index = self.slots.find(id)?;
-        self.slots.get(index)?.task()
+    /// A view of the scheduled task `id`, `None` when it is not scheduled.
+    pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
+        let slot = self.slots.get(self.slots.find(id)?)?;
+        let task = slot.task()?;
+        Some(ScheduledTask {
+            id,
+            queue: task.queue,
+            deadline: self.heap.key(slot.heap_pos)?.0,
+            attempt: task.attempt,
+            subject: &task.subject,
+            payload: &task.payload,
+        })
     }
 
     /// Cancels every scheduled task about `subject`, handing each to
@@ -604,7 +630,7 @@ where
         // the bucket are skipped. `next` is read before the slot is freed,
         // and `hand_back` cannot reach the scheduler, so the chain changes
         // only by the removals made here.
-        let Some((mut at, last)) = self.subjects.chain(subject) else {
+        let Some((mut at, last)) = self.subjects.chain(&self.slots.array, subject) else {
             return 0;
         };
         let mut count = 0;
@@ -613,12 +639,11 @@ where
             {
                 self.subjects.steps += 1;
             }
-            let next = self.subjects.next(at);
-            let ours = self
-                .slots
-                .get(at)
-                .and_then(Slot::task)
-                .is_some_and(|t| t.subject == *subject);
+            let Some(slot) = self.slots.get(at) else {
+                break;
+            };
+            let next = slot.subject_next;
+            let ours = slot.task().is_some_and(|t| t.subject == *subject);
             if ours {
                 if let Some(task) = self.remove_slot(at) {
                     hand_back(task);
@@ -715,19 +740,19 @@ where
         TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
     }
 
-    /// Links occupied slot `index` into its subject's chain.
-    fn link_subject(&mut self, index: St::Index) {
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.link(&self.slots.array, &task.subject, index);
-        }
-    }
-
     /// Moves a due task into its queue, or to the back of its Waiting line
     /// when the queue is full or others wait before it; returns how many
     /// tasks entered the queue (waiting ones that went first included).
     fn deliver(&mut self, index: St::Index) -> usize {
-        self.heap.with(&mut self.slots.array).remove(index);
-        let Some(queue) = self.slots.get(index).and_then(Slot::task).map(|t| t.queue) else {
+        let Some(key) = self.heap.with(&mut self.slots.array).remove(index) else {
+            return 0;
+        };
+        let Some(queue) = self
+            .slots
+            .get(index)
+            .and_then(|s| s.task())
+            .map(|t| t.queue)
+        else {
             return 0;
         };
         self.unlink_line(queue, index, Line::Pending);
@@ -739,9 +764,10 @@ where
                 .queues
                 .entry(queue)
                 .is_some_and(|e| e.lines.waiting.len > 0);
-        if !waiting && self.try_enter(queue, index) {
+        if !waiting && self.try_enter(queue, index, key.0) {
             return moved + 1;
         }
+        self.heap.with(&mut self.slots.array).park(index, key);
         self.link_line(queue, index, Line::Waiting);
         moved
     }
@@ -766,8 +792,12 @@ where
                 return moved;
             }
             self.unlink_line(queue, head, Line::Waiting);
-            if !self.try_enter(queue, head) {
+            let Some(key) = self.heap.with(&mut self.slots.array).unpark(head) else {
+                return moved;
+            };
+            if !self.try_enter(queue, head, key.0) {
                 // Still full: back to the front of the line.
+                self.heap.with(&mut self.slots.array).park(head, key);
                 if let Some(e) = self.queues.entry_mut(queue) {
                     e.lines.waiting.push_front(&mut self.slots.array, head);
                     self.waiting += 1;
@@ -778,23 +808,21 @@ where
         }
     }
 
-    /// Pushes the task of slot `index` (in no line, not in the heap) into
-    /// `queue`, freeing the slot; `false` (the task kept in its slot) if
-    /// the queue is full.
+    /// Pushes the task of slot `index` (in no line, out of the heap and not
+    /// parked), due at `deadline`, into `queue`, freeing the slot; `false`
+    /// (the task kept in its slot) if the queue is full.
     ///
     /// The slot is freed and the subject index updated before the task is
     /// handed to the queue, so a [`TaskQueue`] that breaks its contract by
     /// panicking in `try_push` loses only the task it was given: every index
     /// and counter stays consistent for the caller that catches the panic.
-    fn try_enter(&mut self, queue: QueueId, index: St::Index) -> bool {
+    fn try_enter(&mut self, queue: QueueId, index: St::Index, deadline: Ticks) -> bool {
         match self.queues.entry(queue) {
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
         }
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.unlink(&task.subject, index);
-        }
-        let Some(task) = self.slots.release(index) else {
+        self.subjects.unlink(&mut self.slots.array, index);
+        let Some(task) = self.slots.release(index, deadline) else {
             return false;
         };
         let Some(entry) = self.queues.entry_mut(queue) else {
@@ -816,27 +844,23 @@ where
     /// [`Self::try_enter`], and back into its subject's chain.
     fn restore(&mut self, index: St::Index, task: Task<S, P>) {
         self.slots.restore(index, task);
-        self.link_subject(index);
+        self.subjects.link(&mut self.slots.array, index);
     }
 
     /// Takes the task out of slot `index`, from every index, and frees it.
     fn remove_slot(&mut self, index: St::Index) -> Option<Task<S, P>> {
         let slot = self.slots.get(index)?;
         let queue = slot.task()?.queue;
-        let in_heap = slot.heap_pos != St::Index::NIL;
-        if in_heap {
-            self.heap.with(&mut self.slots.array).remove(index);
-        }
-        let line = if in_heap {
-            Line::Pending
+        let in_heap = self.heap.in_heap(slot.heap_pos);
+        let mut heap = self.heap.with(&mut self.slots.array);
+        let (key, line) = if in_heap {
+            (heap.remove(index)?, Line::Pending)
         } else {
-            Line::Waiting
+            (heap.unpark(index)?, Line::Waiting)
         };
         self.unlink_line(queue, index, line);
-        if let Some(task) = self.slots.get(index).and_then(Slot::task) {
-            self.subjects.unlink(&task.subject, index);
-        }
-        self.slots.release(index)
+        self.subjects.unlink(&mut self.slots.array, index);
+        self.slots.release(index, key.0)
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {

@@ -1,70 +1,82 @@
 //! Task slots, their free list, and the packing of [`TaskId`]s.
 //!
-//! A slot is [`Entry::Vacant`] (on the free list, or retired) or
-//! [`Entry::Occupied`] by one scheduled task. Each slot has a generation
-//! that grows by one every time the slot is taken again; a task's id is its
-//! slot's generation above the slot number (`Index::BITS` low bits), so a
-//! stale id never matches the slot's next task. A slot whose generation is
-//! spent (2^48 - 1 with `u16` slot numbers, 2^32 - 1 with `u32`) is retired:
-//! it stays vacant and is never put on the free list again, so no id can
-//! ever repeat. Generations start at 1, so no id is 0.
+//! A slot holds one scheduled task's parts ([`Parts`]: queue, attempt,
+//! subject, payload), or nothing. It does not hold a whole [`Task`]: the
+//! task's id is made from the slot number and the slot's generation, its
+//! deadline is kept only in its heap key (see [`heap`](super::heap)), and
+//! the [`Task`] is rebuilt when the task leaves the slot (delivered,
+//! cancelled, handed back). Beside the parts the slot
+//! carries its generation and the links of every index that holds it: its
+//! heap position, its queue line, its subject chain. A vacant slot on the
+//! free list links to the next free slot through `line_next`.
+//!
+//! Each slot's generation grows by one every time the slot is taken again;
+//! a task's id is its slot's generation above the slot number
+//! (`Index::BITS` low bits), so a stale id never matches the slot's next
+//! task. A slot whose generation is spent (2^48 - 1 with `u16` slot
+//! numbers, 2^32 - 1 with `u32`) is retired: it stays vacant and is never
+//! put on the free list again, so no id can ever repeat. Generations start
+//! at 1, so no id is 0.
 
 use core::num::NonZeroU64;
 
-use super::storage::{Array, Index, Storage};
-use crate::task::{Task, TaskId};
+use super::storage::{Array, Generation, Index, Storage};
+use crate::clock::Ticks;
+use crate::task::{QueueId, Task, TaskId};
 
-/// One task slot: the task (or the free-list link) and the links of the
-/// indexes that hold it.
+/// What a slot keeps of a scheduled task.
 #[derive(Debug)]
-pub(crate) struct Slot<S, P, I> {
-    pub(crate) entry: Entry<S, P, I>,
-    /// Position in the heap; `NIL` when waiting for room, or vacant.
-    pub(crate) heap_pos: I,
-    /// Links of the queue line (pending or waiting) the task is in.
-    pub(crate) line_prev: I,
-    pub(crate) line_next: I,
+pub(crate) struct Parts<S, P> {
+    pub(crate) queue: QueueId,
+    pub(crate) attempt: u32,
+    pub(crate) subject: S,
+    pub(crate) payload: P,
 }
 
-/// What a slot holds.
+/// One task slot: the task's parts (none when vacant), the slot's
+/// generation, and the links of the indexes that hold it.
 #[derive(Debug)]
-pub(crate) enum Entry<S, P, I> {
-    /// No task. `generation` is the last one the slot used (0: never
-    /// used); `next_free` links the free list (`NIL` at its end, and always
-    /// for a retired slot).
-    Vacant { next_free: I, generation: u64 },
-    /// A scheduled task; its id holds the slot's generation.
-    Occupied(Task<S, P>),
+pub(crate) struct Slot<S, P, I: Index> {
+    pub(crate) task: Option<Parts<S, P>>,
+    /// The generation of the slot's task, or the last one used when vacant
+    /// (0: never used).
+    generation: I::Generation,
+    /// Position in the heap's arrays: in the heap, or among the parked
+    /// keys while waiting for room; `NIL` when vacant.
+    pub(crate) heap_pos: I,
+    /// Links of the queue line (pending or waiting) the task is in; when
+    /// vacant, `line_next` is the next free slot (`NIL` at the end of the
+    /// free list, and always for a retired slot).
+    pub(crate) line_prev: I,
+    pub(crate) line_next: I,
+    /// Links of the subject chain the task is in.
+    pub(crate) subject_prev: I,
+    pub(crate) subject_next: I,
 }
 
 impl<S, P, I: Index> Slot<S, P, I> {
     fn vacant(next_free: I, generation: u64) -> Self {
         Self {
-            entry: Entry::Vacant {
-                next_free,
-                generation,
-            },
+            task: None,
+            generation: I::Generation::new(generation),
             heap_pos: I::NIL,
             line_prev: I::NIL,
-            line_next: I::NIL,
+            line_next: next_free,
+            subject_prev: I::NIL,
+            subject_next: I::NIL,
         }
     }
 
-    /// The task, if the slot is occupied.
+    /// The task's parts, if the slot is occupied.
     #[inline]
-    pub(crate) fn task(&self) -> Option<&Task<S, P>> {
-        match &self.entry {
-            Entry::Occupied(task) => Some(task),
-            Entry::Vacant { .. } => None,
-        }
+    pub(crate) fn task(&self) -> Option<&Parts<S, P>> {
+        self.task.as_ref()
     }
 
+    /// The slot's generation (of its task, or the last one when vacant).
     #[inline]
-    pub(crate) fn task_mut(&mut self) -> Option<&mut Task<S, P>> {
-        match &mut self.entry {
-            Entry::Occupied(task) => Some(task),
-            Entry::Vacant { .. } => None,
-        }
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.get()
     }
 }
 
@@ -93,6 +105,14 @@ pub(crate) const fn generation_max(index_bits: u32) -> u64 {
     u64::MAX >> index_bits
 }
 
+/// The id of generation `generation` of slot `index`.
+#[inline]
+pub(crate) fn task_id<I: Index>(index: I, generation: u64) -> TaskId {
+    let raw = (generation << I::BITS) | index.to_usize() as u64;
+    // `generation` is at least 1, so `raw` is never 0.
+    TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
+}
+
 impl<S, P, St: Storage> Slots<S, P, St> {
     pub(crate) const EMPTY: Self = Self {
         array: <St::Array<Slot<S, P, St::Index>> as Array<_>>::EMPTY,
@@ -118,30 +138,18 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         self.array.get_mut(index.to_usize())
     }
 
-    /// The id of generation `generation` of slot `index`.
-    #[inline]
-    fn id(index: St::Index, generation: u64) -> TaskId {
-        let raw = (generation << St::Index::BITS) | index.to_usize() as u64;
-        // `generation` is at least 1, so `raw` is never 0.
-        TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
-    }
-
     /// The slot of the scheduled task `id`.
     #[inline]
     pub(crate) fn find(&self, id: TaskId) -> Option<St::Index> {
         let mask = (1u64 << St::Index::BITS) - 1;
         let index = St::Index::from_usize(usize::try_from(id.get() & mask).ok()?)?;
-        (self.get(index)?.task()?.id == Some(id)).then_some(index)
-    }
-
-    /// The slot count after the next [`Self::take`].
-    #[inline]
-    pub(crate) fn len_after_take(&self) -> usize {
-        self.array.len() + usize::from(self.free == St::Index::NIL)
+        let slot = self.get(index)?;
+        (slot.task.is_some() && slot.generation() == id.get() >> St::Index::BITS).then_some(index)
     }
 
     /// `true` when [`Self::take`] will find a slot (allocating now what it
     /// needs in growing storage).
+    #[inline]
     pub(crate) fn can_take(&mut self) -> bool {
         self.free != St::Index::NIL
             || (self.array.len() < self.limit
@@ -149,10 +157,15 @@ impl<S, P, St: Storage> Slots<S, P, St> {
                 && self.array.reserve(self.array.len() + 1))
     }
 
-    /// Takes a vacant slot and puts `task` in it under a new id, written
-    /// into the task; returns the slot number and the id, or the task when
-    /// no slot is left.
-    pub(crate) fn take(&mut self, mut task: Task<S, P>) -> Result<(St::Index, TaskId), Task<S, P>> {
+    /// Takes a vacant slot and puts the parts of `task` in it, with
+    /// `attempt`, under a new id; returns the slot number and the id, or
+    /// the task unchanged when no slot is left.
+    #[inline]
+    pub(crate) fn take(
+        &mut self,
+        task: Task<S, P>,
+        attempt: u32,
+    ) -> Result<(St::Index, TaskId), Task<S, P>> {
         let (index, generation) = if self.free == St::Index::NIL {
             let Some(index) = St::Index::from_usize(self.array.len()) else {
                 return Err(task);
@@ -171,10 +184,8 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             (index, generation)
         } else {
             let index = self.free;
-            let Some(&Entry::Vacant {
-                next_free,
-                generation,
-            }) = self.get(index).map(|s| &s.entry)
+            let Some((next_free, generation)) =
+                self.get(index).map(|s| (s.line_next, s.generation()))
             else {
                 return Err(task);
             };
@@ -183,56 +194,71 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             // when released, not put on the free list.
             (index, generation.saturating_add(1))
         };
-        let id = Self::id(index, generation);
-        task.id = Some(id);
         let Some(slot) = self.get_mut(index) else {
             return Err(task);
         };
-        slot.entry = Entry::Occupied(task);
+        slot.task = Some(Parts {
+            queue: task.queue,
+            attempt,
+            subject: task.subject,
+            payload: task.payload,
+        });
+        slot.generation = Generation::new(generation);
+        slot.line_next = St::Index::NIL;
         self.used += 1;
-        Ok((index, id))
+        Ok((index, task_id(index, generation)))
     }
 
     /// Takes the task out of slot `index` (already out of every index) and
     /// makes the slot vacant: on the free list, or retired when its
-    /// generation is spent.
-    pub(crate) fn release(&mut self, index: St::Index) -> Option<Task<S, P>> {
+    /// generation is spent. The task is rebuilt with its id and
+    /// `deadline`.
+    #[inline]
+    pub(crate) fn release(&mut self, index: St::Index, deadline: Ticks) -> Option<Task<S, P>> {
         let free = self.free;
         let slot = self.get_mut(index)?;
-        let generation = slot.task()?.id.map_or(0, |id| id.get() >> St::Index::BITS);
+        let parts = slot.task.take()?;
+        let generation = slot.generation();
         let retire = generation >= generation_max(St::Index::BITS);
-        let next_free = if retire { St::Index::NIL } else { free };
-        let Entry::Occupied(task) = core::mem::replace(
-            &mut slot.entry,
-            Entry::Vacant {
-                next_free,
-                generation,
-            },
-        ) else {
-            return None;
-        };
-        (slot.heap_pos, slot.line_prev, slot.line_next) =
-            (St::Index::NIL, St::Index::NIL, St::Index::NIL);
+        (slot.heap_pos, slot.line_prev) = (St::Index::NIL, St::Index::NIL);
+        (slot.subject_prev, slot.subject_next) = (St::Index::NIL, St::Index::NIL);
+        slot.line_next = if retire { St::Index::NIL } else { free };
         if retire {
             self.retired += 1;
         } else {
             self.free = index;
         }
         self.used -= 1;
-        Some(task)
+        Some(Task {
+            id: Some(task_id(index, generation)),
+            queue: parts.queue,
+            deadline,
+            attempt: parts.attempt,
+            subject: parts.subject,
+            payload: parts.payload,
+        })
     }
 
     /// Puts `task` back into slot `index`, just released by
-    /// [`Self::release`], under the id it had.
+    /// [`Self::release`], under the id it had (its deadline stays with the
+    /// caller, for the heap's key).
     pub(crate) fn restore(&mut self, index: St::Index, task: Task<S, P>) {
+        let free = self.free;
         let Some(slot) = self.get_mut(index) else {
             return;
         };
-        let Entry::Vacant { next_free, .. } = slot.entry else {
+        if slot.task.is_some() {
             return;
-        };
-        slot.entry = Entry::Occupied(task);
-        if self.free == index {
+        }
+        let next_free = slot.line_next;
+        slot.task = Some(Parts {
+            queue: task.queue,
+            attempt: task.attempt,
+            subject: task.subject,
+            payload: task.payload,
+        });
+        slot.line_next = St::Index::NIL;
+        if free == index {
             self.free = next_free;
         } else {
             self.retired -= 1; // it was retired on release
@@ -255,8 +281,8 @@ impl<S, P, St: Storage> Slots<S, P, St> {
     /// of a generation without 2^48 schedulings).
     #[cfg(test)]
     pub(crate) fn set_generation(&mut self, index: St::Index, to: u64) {
-        if let Some(Entry::Vacant { generation, .. }) = self.get_mut(index).map(|s| &mut s.entry) {
-            *generation = to;
+        if let Some(slot) = self.get_mut(index).filter(|s| s.task.is_none()) {
+            slot.generation = Generation::new(to);
         }
     }
 }
@@ -267,12 +293,12 @@ impl<S, P> Slots<S, P, super::storage::AllocStorage> {
     /// rebuilds the free list (O(slots)); ids of the dropped slots stay
     /// stale because slots pushed later start above their generations.
     pub(crate) fn shrink_to_fit(&mut self) {
-        while let Some(Slot {
-            entry: Entry::Vacant { generation, .. },
-            ..
-        }) = self.array.get(self.array.len().wrapping_sub(1))
+        while let Some(slot) = self
+            .array
+            .get(self.array.len().wrapping_sub(1))
+            .filter(|s| s.task.is_none())
         {
-            let generation = *generation;
+            let generation = slot.generation();
             if self.array.pop().is_none() {
                 break;
             }
@@ -288,17 +314,9 @@ impl<S, P> Slots<S, P, super::storage::AllocStorage> {
         self.free = u32::NIL;
         for i in (0..self.array.len()).rev() {
             let free = self.free;
-            if let Some(Slot {
-                entry:
-                    Entry::Vacant {
-                        next_free,
-                        generation,
-                    },
-                ..
-            }) = self.array.get_mut(i)
-            {
-                if *generation < generation_max(u32::BITS) {
-                    *next_free = free;
+            if let Some(slot) = self.array.get_mut(i).filter(|s| s.task.is_none()) {
+                if slot.generation() < generation_max(u32::BITS) {
+                    slot.line_next = free;
                     self.free = u32::try_from(i).unwrap_or(u32::NIL);
                 }
             }

@@ -28,15 +28,59 @@ pub trait Index: Copy + Eq + Ord + Debug + sealed::Sealed {
     /// Bits of a [`TaskId`](crate::TaskId) that hold the slot number; the
     /// rest (64 minus these) hold the slot's generation.
     const BITS: u32;
+    /// A slot's generation, stored in the `64 - BITS` bits it needs.
+    type Generation: Generation;
     /// The slot number as a `usize`.
     fn to_usize(self) -> usize;
     /// `i` as a slot number, `None` when it does not fit below `NIL`.
     fn from_usize(i: usize) -> Option<Self>;
+    /// `i`, known to be below `NIL` (a heap position), as a slot number:
+    /// the low bits, without a check.
+    fn from_usize_below_nil(i: usize) -> Self;
+}
+
+/// A slot's generation as stored in its slot.
+pub trait Generation: Copy + Debug + sealed::Sealed {
+    /// `g`, which fits in the type's bits.
+    fn new(g: u64) -> Self;
+    /// The generation.
+    fn get(self) -> u64;
+}
+
+/// A 48-bit generation as three `u16`s: 6 bytes, 2-byte aligned, so a
+/// slot with 4-byte user data stays 4-byte aligned.
+impl Generation for [u16; 3] {
+    #[inline]
+    fn new(g: u64) -> Self {
+        // The low 48 bits, in three parts.
+        #[allow(clippy::cast_possible_truncation)]
+        [g as u16, (g >> 16) as u16, (g >> 32) as u16]
+    }
+    #[inline]
+    fn get(self) -> u64 {
+        u64::from(self[0]) | u64::from(self[1]) << 16 | u64::from(self[2]) << 32
+    }
+}
+
+impl Generation for u32 {
+    #[inline]
+    fn new(g: u64) -> Self {
+        // At most 2^32 - 1 with u32 slot numbers.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            g as u32
+        }
+    }
+    #[inline]
+    fn get(self) -> u64 {
+        u64::from(self)
+    }
 }
 
 impl Index for u16 {
     const NIL: Self = u16::MAX;
     const BITS: u32 = 16;
+    type Generation = [u16; 3];
     #[inline]
     fn to_usize(self) -> usize {
         usize::from(self)
@@ -45,11 +89,20 @@ impl Index for u16 {
     fn from_usize(i: usize) -> Option<Self> {
         u16::try_from(i).ok().filter(|&v| v != Self::NIL)
     }
+    #[inline]
+    fn from_usize_below_nil(i: usize) -> Self {
+        // Heap positions are below the capacity, at most 2^15.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            i as u16
+        }
+    }
 }
 
 impl Index for u32 {
     const NIL: Self = u32::MAX;
     const BITS: u32 = 32;
+    type Generation = u32;
     #[inline]
     fn to_usize(self) -> usize {
         // usize is at least 32 bits on every target that has `alloc` here.
@@ -58,6 +111,14 @@ impl Index for u32 {
     #[inline]
     fn from_usize(i: usize) -> Option<Self> {
         u32::try_from(i).ok().filter(|&v| v != Self::NIL)
+    }
+    #[inline]
+    fn from_usize_below_nil(i: usize) -> Self {
+        // Heap positions are below the slot count, below u32::MAX.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            i as u32
+        }
     }
 }
 
@@ -391,6 +452,7 @@ pub(crate) mod sealed {
     pub trait Sealed {}
     impl Sealed for u16 {}
     impl Sealed for u32 {}
+    impl Sealed for [u16; 3] {}
     impl Sealed for super::SeededFnv {}
     #[cfg(feature = "alloc")]
     impl Sealed for foldhash::fast::FixedState {}

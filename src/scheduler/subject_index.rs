@@ -18,32 +18,20 @@
 //! order, so growing never rehashes every task at once and chains keep
 //! their scheduling order. Buckets are never merged back.
 //!
-//! The links live here, one pair per slot number, beside the slots they
-//! link; the subjects are read from the slots.
+//! The links live in the slots (`subject_prev`/`subject_next`), beside the
+//! subjects they are read from; the index holds only the bucket heads.
 
 use super::slots::Slot;
 use super::storage::{Array, Index, Storage, SubjectHashing};
 use crate::subject::Subject;
 
-/// The links of one slot in its subject chain.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SubjectLinks<I> {
-    pub(crate) subject_prev: I,
-    pub(crate) subject_next: I,
-}
+/// The slot array the chains link.
+type SlotArray<S, P, St> = <St as Storage>::Array<Slot<S, P, <St as Storage>::Index>>;
 
-impl<I: Index> SubjectLinks<I> {
-    const NONE: Self = Self {
-        subject_prev: I::NIL,
-        subject_next: I::NIL,
-    };
-}
-
-/// Buckets, the chain links per slot, and the hash.
+/// Buckets and the hash; the links are in the slots.
 #[derive(Debug)]
 pub(crate) struct SubjectIndex<St: Storage> {
     pub(crate) buckets: St::Buckets,
-    pub(crate) links: St::Array<SubjectLinks<St::Index>>,
     hashing: St::Hashing,
     /// Buckets of the current round, minus one (a power of two minus one).
     mask: usize,
@@ -60,7 +48,6 @@ impl<St: Storage> SubjectIndex<St> {
     pub(crate) const fn new(hashing: St::Hashing) -> Self {
         Self {
             buckets: <St::Buckets as Array<_>>::EMPTY,
-            links: <St::Array<SubjectLinks<St::Index>> as Array<_>>::EMPTY,
             hashing,
             mask: St::FIXED_BUCKETS - 1,
             split: 0,
@@ -90,53 +77,43 @@ impl<St: Storage> SubjectIndex<St> {
         self.address(self.hashing.hash(subject))
     }
 
-    /// `true` when the slots below `slots` can be linked: their links and
-    /// the first buckets exist (allocating them in growing storage).
-    pub(crate) fn reserve(&mut self, slots: usize) -> bool {
+    /// `true` when the first buckets exist (allocating them in growing
+    /// storage).
+    #[inline]
+    pub(crate) fn reserve(&mut self) -> bool {
         while self.buckets.len() < St::FIXED_BUCKETS {
             if self.buckets.push(St::Index::NIL).is_err() {
-                return false;
-            }
-        }
-        while self.links.len() < slots {
-            if self.links.push(SubjectLinks::NONE).is_err() {
                 return false;
             }
         }
         true
     }
 
-    #[inline]
-    fn links_mut(&mut self, index: St::Index) -> Option<&mut SubjectLinks<St::Index>> {
-        self.links.get_mut(index.to_usize())
-    }
-
-    /// The slot after `index` in its chain.
-    #[inline]
-    pub(crate) fn next(&self, index: St::Index) -> St::Index {
-        self.links
-            .get(index.to_usize())
-            .map_or(St::Index::NIL, |l| l.subject_next)
-    }
-
     /// The head and the tail of the chain `subject` is in.
     #[inline]
-    pub(crate) fn chain<S: Subject>(&self, subject: &S) -> Option<(St::Index, St::Index)> {
+    pub(crate) fn chain<S: Subject, P>(
+        &self,
+        slots: &SlotArray<S, P, St>,
+        subject: &S,
+    ) -> Option<(St::Index, St::Index)> {
         let head = *self.buckets.get(self.bucket(subject))?;
-        let tail = self.links.get(head.to_usize())?.subject_prev;
+        let tail = slots.get(head.to_usize())?.subject_prev;
         Some((head, tail))
     }
 
-    /// Links slot `index`, about `subject`, at the tail of its chain, then
+    /// Links occupied slot `index` at the tail of its subject's chain, then
     /// splits one bucket if the tasks outnumber the buckets.
+    #[inline]
     pub(crate) fn link<S: Subject, P>(
         &mut self,
-        slots: &St::Array<Slot<S, P, St::Index>>,
-        subject: &S,
+        slots: &mut SlotArray<S, P, St>,
         index: St::Index,
     ) {
-        let bucket = self.bucket(subject);
-        self.append(bucket, index);
+        let Some(task) = slots.get(index.to_usize()).and_then(|s| s.task()) else {
+            return;
+        };
+        let bucket = self.bucket(&task.subject);
+        self.append(slots, bucket, index);
         self.tasks += 1;
         if St::GROWS && self.tasks > self.buckets.len() {
             self.split_one(slots);
@@ -144,70 +121,84 @@ impl<St: Storage> SubjectIndex<St> {
     }
 
     /// Appends slot `index` to the chain of `bucket`.
-    fn append(&mut self, bucket: usize, index: St::Index) {
+    #[inline]
+    fn append<S, P>(&mut self, slots: &mut SlotArray<S, P, St>, bucket: usize, index: St::Index) {
         let Some(head) = self.buckets.get_mut(bucket) else {
             return;
         };
         if *head == St::Index::NIL {
             *head = index;
-            if let Some(l) = self.links_mut(index) {
+            if let Some(l) = slots.get_mut(index.to_usize()) {
                 (l.subject_prev, l.subject_next) = (index, index);
             }
             return;
         }
         let head = *head;
-        let Some(tail) = self.links.get(head.to_usize()).map(|h| h.subject_prev) else {
+        let Some(tail) = slots.get(head.to_usize()).map(|h| h.subject_prev) else {
             return;
         };
-        if let Some(l) = self.links_mut(index) {
+        if let Some(l) = slots.get_mut(index.to_usize()) {
             (l.subject_prev, l.subject_next) = (tail, head);
         }
-        if let Some(t) = self.links_mut(tail) {
+        if let Some(t) = slots.get_mut(tail.to_usize()) {
             t.subject_next = index;
         }
-        if let Some(h) = self.links_mut(head) {
+        if let Some(h) = slots.get_mut(head.to_usize()) {
             h.subject_prev = index;
         }
     }
 
-    /// Takes slot `index`, about `subject`, out of its chain.
-    pub(crate) fn unlink<S: Subject>(&mut self, subject: &S, index: St::Index) {
-        let bucket = self.bucket(subject);
-        self.remove(bucket, index);
+    /// Takes occupied slot `index` out of its subject's chain.
+    #[inline]
+    pub(crate) fn unlink<S: Subject, P>(
+        &mut self,
+        slots: &mut SlotArray<S, P, St>,
+        index: St::Index,
+    ) {
+        let Some(subject) = slots.get(index.to_usize()).and_then(|s| s.task()) else {
+            return;
+        };
+        let bucket = self.bucket(&subject.subject);
+        Self::remove(&mut self.buckets, slots, bucket, index);
         self.tasks = self.tasks.saturating_sub(1);
     }
 
     /// Takes slot `index` out of the chain of `bucket`.
-    fn remove(&mut self, bucket: usize, index: St::Index) {
-        let Some(&SubjectLinks {
-            subject_prev: prev,
-            subject_next: next,
-        }) = self.links.get(index.to_usize())
+    #[inline]
+    fn remove<S, P>(
+        buckets: &mut St::Buckets,
+        slots: &mut SlotArray<S, P, St>,
+        bucket: usize,
+        index: St::Index,
+    ) {
+        let Some((prev, next)) = slots
+            .get(index.to_usize())
+            .map(|s| (s.subject_prev, s.subject_next))
         else {
             return;
         };
-        if let Some(head) = self.buckets.get_mut(bucket) {
+        if let Some(head) = buckets.get_mut(bucket) {
             if *head == index {
                 // The only task of its chain links to itself.
                 *head = if next == index { St::Index::NIL } else { next };
             }
         }
         if next != index {
-            if let Some(p) = self.links_mut(prev) {
+            if let Some(p) = slots.get_mut(prev.to_usize()) {
                 p.subject_next = next;
             }
-            if let Some(n) = self.links_mut(next) {
+            if let Some(n) = slots.get_mut(next.to_usize()) {
                 n.subject_prev = prev;
             }
         }
-        if let Some(l) = self.links_mut(index) {
-            *l = SubjectLinks::NONE;
+        if let Some(l) = slots.get_mut(index.to_usize()) {
+            (l.subject_prev, l.subject_next) = (St::Index::NIL, St::Index::NIL);
         }
     }
 
     /// Splits bucket `split` into itself and a new bucket at the end;
     /// `false` when the new bucket cannot be allocated.
-    fn split_one<S: Subject, P>(&mut self, slots: &St::Array<Slot<S, P, St::Index>>) -> bool {
+    fn split_one<S: Subject, P>(&mut self, slots: &mut SlotArray<S, P, St>) -> bool {
         let from = self.split;
         let to = self.mask + 1 + from;
         if self.buckets.len() != to || self.buckets.push(St::Index::NIL).is_err() {
@@ -219,22 +210,19 @@ impl<St: Storage> SubjectIndex<St> {
             .get(from)
             .copied()
             .filter(|&h| h != St::Index::NIL)
-            .and_then(|h| Some((h, self.links.get(h.to_usize())?.subject_prev)))
+            .and_then(|h| Some((h, slots.get(h.to_usize())?.subject_prev)))
         {
             let mut at = head;
-            loop {
-                let next = self.next(at);
-                let moves = slots
-                    .get(at.to_usize())
-                    .and_then(Slot::task)
-                    .is_some_and(|t| {
-                        #[allow(clippy::cast_possible_truncation)]
-                        let hash = self.hashing.hash(&t.subject) as usize;
-                        hash & wide == to
-                    });
+            while let Some(slot) = slots.get(at.to_usize()) {
+                let next = slot.subject_next;
+                let moves = slot.task().is_some_and(|t| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let hash = self.hashing.hash(&t.subject) as usize;
+                    hash & wide == to
+                });
                 if moves {
-                    self.remove(from, at);
-                    self.append(to, at);
+                    Self::remove(&mut self.buckets, slots, from, at);
+                    self.append(slots, to, at);
                 }
                 if at == tail {
                     break;
@@ -248,15 +236,5 @@ impl<St: Storage> SubjectIndex<St> {
             self.split = 0;
         }
         true
-    }
-
-    /// Drops the links beyond `slots` slot numbers (after the slots shrank).
-    #[cfg(feature = "alloc")]
-    pub(crate) fn truncate_links(&mut self, slots: usize) {
-        while self.links.len() > slots {
-            if self.links.pop().is_none() {
-                break;
-            }
-        }
     }
 }

@@ -100,16 +100,12 @@ where
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         let when = when(st.core.clock());
         let queue = task.queue();
-        let id = st.core.schedule(task, when)?;
+        let (id, deadline) = st.core.schedule_with_deadline(task, when)?;
         let mut wake = Wake::NONE;
         if when == When::Now {
             log_debug!("tardy: task {} queued now", id.get());
             st.ready(queue, &mut wake);
         } else {
-            let deadline = st
-                .core
-                .scheduled_task(id)
-                .map_or(Ticks::MAX, Task::deadline);
             log_debug!("tardy: task {} scheduled at tick {deadline}", id.get());
             st.deadline_set(deadline, &mut wake);
         }
@@ -148,11 +144,7 @@ where
     /// [`CancelError::Stopped`].
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), CancelError> {
         let mut st = self.shared.lock_open()?;
-        st.core.reschedule(id, when)?;
-        let deadline = st
-            .core
-            .scheduled_task(id)
-            .map_or(Ticks::MAX, Task::deadline);
+        let deadline = st.core.reschedule(id, when)?;
         log_debug!("tardy: task {} rescheduled at tick {deadline}", id.get());
         let mut wake = Wake::NONE;
         st.deadline_set(deadline, &mut wake);
