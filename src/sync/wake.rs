@@ -27,7 +27,9 @@ use atomic_waker::AtomicWaker;
 #[cfg(feature = "async")]
 use core::task::Waker;
 
-use crate::clock::{Clock, Ticks};
+use crate::clock::Clock;
+#[cfg(feature = "async")]
+use crate::clock::Ticks;
 use crate::queue::TaskQueue;
 use crate::scheduler::Scheduler;
 use crate::subject::Subject;
