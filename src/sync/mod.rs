@@ -8,6 +8,12 @@
 //!   see a consistent scheduler. The firmware chooses the critical-section
 //!   implementation (for example `cortex-m`'s `critical-section-single-core`
 //!   feature); tardy never does.
+//! - With the feature `async`, [`CsScheduler`] also drives itself on an
+//!   async executor: `CsScheduler::get_task_async` (a
+//!   future per queue) and `CsScheduler::drive` (delivers due
+//!   tasks, sleeping with the executor's timer). Operations wake them after
+//!   their critical section: a task entering a queue wakes that queue's
+//!   future, an earlier earliest deadline wakes the driver.
 //! - [`SpinScheduler`] (feature `spin`): the scheduler behind a spin lock,
 //!   for cores that share memory without an OS. Interrupts stay on, so it is
 //!   not for sharing with an interrupt handler on the same core (the handler
@@ -25,6 +31,8 @@
 //! (`Scheduler::run_pending` delivers every due task in one go; use
 //! `run_pending_max` there too), and the rest is the caller's: keep it short
 //! (take tasks out, handle them after the closure).
+//! With the feature `async`, `run_pending` and every `with` then look at
+//! each queue once (O(QN)) to wake the futures of those holding tasks.
 //! The clock is read inside the critical section; it must be cheap (see
 //! [`Clock`]).
 //!
@@ -155,8 +163,8 @@ where
     ///
     /// With the `async` feature, what `f` did wakes the waiting futures
     /// after the critical section, as the methods do: the
-    /// [`drive`](Self::drive) future if the earliest deadline became
-    /// earlier, and the [`get_task_async`](Self::get_task_async) future of
+    /// `drive` future if the earliest deadline became
+    /// earlier, and the `get_task_async` future of
     /// every queue that holds tasks or was removed (O(QN) more per call).
     ///
     /// # Errors
