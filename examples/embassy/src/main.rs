@@ -56,8 +56,10 @@ fn ticks() -> u64 {
     Instant::now().as_ticks()
 }
 
-static SCHED: CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Job, 4>, u8, u32, 8, 2> =
-    CsScheduler::new(FnClock(ticks));
+/// The scheduler: 8 task slots, queues of at most 4 jobs, 2 queue slots.
+type Sched = CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Job, 4>, u8, u32, 8, 2>;
+
+static SCHED: Sched = CsScheduler::new(FnClock(ticks));
 
 #[embassy_executor::task]
 async fn driver() {

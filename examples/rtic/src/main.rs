@@ -56,8 +56,10 @@ fn ticks() -> u64 {
     u64::from(Mono::now().ticks())
 }
 
-static SCHED: CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Job, 4>, u8, u32, 8, 2> =
-    CsScheduler::new(FnClock(ticks));
+/// The scheduler: 8 task slots, queues of at most 4 jobs, 2 queue slots.
+type Sched = CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Job, 4>, u8, u32, 8, 2>;
+
+static SCHED: Sched = CsScheduler::new(FnClock(ticks));
 
 #[rtic::app(device = lm3s6965, dispatchers = [SSI0, QEI0])]
 mod app {
