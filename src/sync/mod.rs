@@ -9,11 +9,11 @@
 //!   implementation (for example `cortex-m`'s `critical-section-single-core`
 //!   feature); tardy never does.
 //! - With the feature `async`, [`CsScheduler`] also drives itself on an
-//!   async executor: `CsScheduler::get_task_async` (a
-//!   future per queue) and `CsScheduler::drive` (delivers due
-//!   tasks, sleeping with the executor's timer). Operations wake them after
-//!   their critical section: a task entering a queue wakes that queue's
-//!   future, an earlier earliest deadline wakes the driver.
+//!   async executor: `CsScheduler::get_task_async` (a future per queue) and
+//!   `CsScheduler::drive` (delivers due tasks, sleeping with the executor's
+//!   timer). Operations wake them after their critical section: a task
+//!   entering a queue wakes that queue's future, an earlier earliest
+//!   deadline wakes the driver.
 //! - [`SpinScheduler`] (feature `spin`): the scheduler behind a spin lock,
 //!   for cores that share memory without an OS. Interrupts stay on, so it is
 //!   not for sharing with an interrupt handler on the same core (the handler
@@ -38,7 +38,8 @@
 //!
 //! # Cores without compare-and-swap
 //!
-//! `CsScheduler` needs no atomics of its own. The spin lock needs
+//! `CsScheduler` needs no atomics of its own, except with the feature
+//! `async` (its waker slots). The spin lock and those slots need
 //! compare-and-swap, which thumbv6m (Cortex-M0/M0+) lacks: there, turn on
 //! tardy's `portable-atomic` feature and give portable-atomic a fallback,
 //! either tardy's `portable-atomic-critical-section` feature together with
@@ -162,10 +163,10 @@ where
     /// what it returns.
     ///
     /// With the `async` feature, what `f` did wakes the waiting futures
-    /// after the critical section, as the methods do: the
-    /// `drive` future if the earliest deadline became
-    /// earlier, and the `get_task_async` future of
-    /// every queue that holds tasks or was removed (O(QN) more per call).
+    /// after the critical section, as the methods do: the `drive` future if
+    /// the earliest deadline became earlier, and the `get_task_async`
+    /// future of every queue that holds tasks or was removed (O(QN) more
+    /// per call).
     ///
     /// # Errors
     ///
