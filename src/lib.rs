@@ -51,6 +51,8 @@ pub use scheduler::{
     FixedStorage, QueueStats, Scheduler, SchedulerInner, Storage, MAX_CAPACITY, MAX_NAME_LEN,
 };
 pub use subject::Subject;
+#[cfg(feature = "async")]
+pub use sync::CsGetTaskFuture;
 #[cfg(feature = "critical-section")]
 pub use sync::CsScheduler;
 #[cfg(feature = "spin")]

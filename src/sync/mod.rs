@@ -8,6 +8,12 @@
 //!   see a consistent scheduler. The firmware chooses the critical-section
 //!   implementation (for example `cortex-m`'s `critical-section-single-core`
 //!   feature); tardy never does.
+//! - With the feature `async`, [`CsScheduler`] also drives itself on an
+//!   async executor: `CsScheduler::get_task_async` (a future per queue) and
+//!   `CsScheduler::drive` (delivers due tasks, sleeping with the executor's
+//!   timer). Operations wake them after their critical section: a task
+//!   entering a queue wakes that queue's future, an earlier earliest
+//!   deadline wakes the driver.
 //! - [`SpinScheduler`] (feature `spin`): the scheduler behind a spin lock,
 //!   for cores that share memory without an OS. Interrupts stay on, so it is
 //!   not for sharing with an interrupt handler on the same core (the handler
@@ -25,12 +31,15 @@
 //! (`Scheduler::run_pending` delivers every due task in one go; use
 //! `run_pending_max` there too), and the rest is the caller's: keep it short
 //! (take tasks out, handle them after the closure).
+//! With the feature `async`, `run_pending` and every `with` then look at
+//! each queue once (O(QN)) to wake the futures of those holding tasks.
 //! The clock is read inside the critical section; it must be cheap (see
 //! [`Clock`]).
 //!
 //! # Cores without compare-and-swap
 //!
-//! `CsScheduler` needs no atomics of its own. The spin lock needs
+//! `CsScheduler` needs no atomics of its own, except with the feature
+//! `async` (its waker slots). The spin lock and those slots need
 //! compare-and-swap, which thumbv6m (Cortex-M0/M0+) lacks: there, turn on
 //! tardy's `portable-atomic` feature and give portable-atomic a fallback,
 //! either tardy's `portable-atomic-critical-section` feature together with
@@ -54,8 +63,19 @@
 //! locks' safe containers, to save some one-line forwarding methods. What
 //! the two share, the step of their `run_pending`, is written once.
 
+#[cfg(feature = "async")]
+mod future;
+#[cfg(feature = "critical-section")]
+mod wake;
+
 #[cfg(feature = "critical-section")]
 use core::cell::RefCell;
+
+#[cfg(feature = "async")]
+pub use self::future::CsGetTaskFuture;
+
+#[cfg(feature = "critical-section")]
+use self::wake::{Before, Wake, Wakers};
 
 use crate::clock::{Clock, Ticks};
 use crate::error::{Busy, GetTaskError, NotScheduled, ScheduleError};
@@ -115,6 +135,8 @@ where
 #[cfg(feature = "critical-section")]
 pub struct CsScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: critical_section::Mutex<RefCell<Scheduler<C, Q, S, P, N, QN>>>,
+    /// The waker slots of the futures (feature `async`; empty without it).
+    wakers: Wakers<QN>,
 }
 
 #[cfg(feature = "critical-section")]
@@ -133,17 +155,43 @@ where
     pub const fn from_scheduler(scheduler: Scheduler<C, Q, S, P, N, QN>) -> Self {
         Self {
             inner: critical_section::Mutex::new(RefCell::new(scheduler)),
+            wakers: Wakers::new(),
         }
     }
 
     /// Runs `f` on the scheduler inside one critical section and returns
     /// what it returns.
     ///
+    /// With the `async` feature, what `f` did wakes the waiting futures
+    /// after the critical section, as the methods do: the `drive` future if
+    /// the earliest deadline became earlier, and the `get_task_async`
+    /// future of every queue that holds tasks or was removed (O(QN) more
+    /// per call).
+    ///
     /// # Errors
     ///
     /// [`Busy`] when called from inside another `with` on the same
     /// scheduler (or from a callback such a call runs); `f` is not run.
     pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
+    ) -> Result<R, Busy> {
+        let mut wake = Wake::NONE;
+        let r = self.with_quiet(|s| {
+            let before = Before::read(s);
+            let r = f(s);
+            wake.earlier(before, s);
+            wake.held(s);
+            r
+        })?;
+        self.wakers.wake(&wake);
+        Ok(r)
+    }
+
+    /// [`with`](Self::with) without waking anyone: for operations that
+    /// cannot make a deadline earlier or put a task in a queue, and for the
+    /// methods that work out what to wake themselves.
+    fn with_quiet<R>(
         &self,
         f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
     ) -> Result<R, Busy> {
@@ -180,10 +228,25 @@ where
         task: Task<S, P>,
         when: When,
     ) -> Result<Result<TaskId, ScheduleError<Task<S, P>>>, Busy<Task<S, P>>> {
-        critical_section::with(|cs| match self.inner.borrow(cs).try_borrow_mut() {
-            Ok(mut s) => Ok(s.schedule(task, when)),
+        let mut wake = Wake::NONE;
+        let queue = task.queue();
+        let r = critical_section::with(|cs| match self.inner.borrow(cs).try_borrow_mut() {
+            Ok(mut s) => {
+                let before = Before::read(&s);
+                let r = s.schedule(task, when);
+                if r.is_ok() {
+                    if when == When::Now {
+                        wake.queue(queue);
+                    } else {
+                        wake.earlier(before, &s);
+                    }
+                }
+                Ok(r)
+            }
             Err(_) => Err(Busy(task)),
-        })
+        });
+        self.wakers.wake(&wake);
+        r
     }
 
     /// [`Scheduler::reschedule`] in a critical section.
@@ -193,7 +256,18 @@ where
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<Result<Ticks, NotScheduled>, Busy> {
-        self.with(|s| s.reschedule(id, when))
+        let mut wake = Wake::NONE;
+        let r = self.with_quiet(|s| {
+            let before = Before::read(s);
+            let r = s.reschedule(id, when);
+            wake.earlier(before, s);
+            if when == When::Now {
+                wake.held(s);
+            }
+            r
+        })?;
+        self.wakers.wake(&wake);
+        Ok(r)
     }
 
     /// [`Scheduler::cancel`] in a critical section.
@@ -203,7 +277,7 @@ where
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
     pub fn cancel(&self, id: TaskId) -> Result<Result<Task<S, P>, NotScheduled>, Busy> {
-        self.with(|s| s.cancel(id))
+        self.with_quiet(|s| s.cancel(id))
     }
 
     /// [`Scheduler::get_task`] in a critical section.
@@ -213,7 +287,7 @@ where
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
     pub fn get_task(&self, queue: QueueId) -> Result<Result<Task<S, P>, GetTaskError>, Busy> {
-        self.with(|s| s.get_task(queue))
+        self.with_quiet(|s| s.get_task(queue))
     }
 
     /// Delivers every due task like [`Scheduler::run_pending`], one task
@@ -228,12 +302,18 @@ where
     pub fn run_pending(&self) -> Result<usize, Busy> {
         let mut moved = 0;
         loop {
-            let (n, more) = self.with(run_pending_step)?;
+            let (n, more) = self.with_quiet(run_pending_step)?;
             moved += n;
             if !more {
-                return Ok(moved);
+                break;
             }
         }
+        if moved > 0 && cfg!(feature = "async") {
+            let mut wake = Wake::NONE;
+            self.with_quiet(|s| wake.held(s))?;
+            self.wakers.wake(&wake);
+        }
+        Ok(moved)
     }
 
     /// [`Scheduler::next_deadline`] in a critical section.
@@ -242,7 +322,7 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed.
     pub fn next_deadline(&self) -> Result<Option<Ticks>, Busy> {
-        self.with(|s| s.next_deadline())
+        self.with_quiet(|s| s.next_deadline())
     }
 
     /// [`Scheduler::len`] in a critical section.
@@ -251,7 +331,7 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed.
     pub fn len(&self) -> Result<usize, Busy> {
-        self.with(|s| s.len())
+        self.with_quiet(|s| s.len())
     }
 
     /// [`Scheduler::is_empty`] in a critical section.
@@ -260,7 +340,7 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed.
     pub fn is_empty(&self) -> Result<bool, Busy> {
-        self.with(|s| s.is_empty())
+        self.with_quiet(|s| s.is_empty())
     }
 }
 
