@@ -48,20 +48,30 @@ pub enum ScheduleError<T> {
     /// Every task slot is in use.
     #[error("no task slot left")]
     Capacity(T),
+    /// A periodic task was given a period of 0 ticks
+    /// ([`Scheduler::schedule_periodic`](crate::Scheduler::schedule_periodic)).
+    #[error("the period is 0")]
+    ZeroPeriod(T),
 }
 
 impl<T> ScheduleError<T> {
     /// The task that was not scheduled.
     pub fn into_inner(self) -> T {
         match self {
-            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) => t,
+            Self::UnknownQueue(t)
+            | Self::QueueFull(t)
+            | Self::Capacity(t)
+            | Self::ZeroPeriod(t) => t,
         }
     }
 
     /// The task that was not scheduled, by reference.
     pub fn task(&self) -> &T {
         match self {
-            Self::UnknownQueue(t) | Self::QueueFull(t) | Self::Capacity(t) => t,
+            Self::UnknownQueue(t)
+            | Self::QueueFull(t)
+            | Self::Capacity(t)
+            | Self::ZeroPeriod(t) => t,
         }
     }
 }
@@ -118,6 +128,7 @@ impl<T> fmt::Debug for ScheduleError<T> {
             Self::UnknownQueue(_) => "UnknownQueue(..)",
             Self::QueueFull(_) => "QueueFull(..)",
             Self::Capacity(_) => "Capacity(..)",
+            Self::ZeroPeriod(_) => "ZeroPeriod(..)",
         })
     }
 }
@@ -151,6 +162,7 @@ impl<T> defmt::Format for ScheduleError<T> {
             Self::UnknownQueue(_) => defmt::write!(f, "UnknownQueue(..)"),
             Self::QueueFull(_) => defmt::write!(f, "QueueFull(..)"),
             Self::Capacity(_) => defmt::write!(f, "Capacity(..)"),
+            Self::ZeroPeriod(_) => defmt::write!(f, "ZeroPeriod(..)"),
         }
     }
 }

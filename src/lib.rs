@@ -57,7 +57,7 @@ pub use sync::CsGetTaskFuture;
 pub use sync::CsScheduler;
 #[cfg(feature = "spin")]
 pub use sync::SpinScheduler;
-pub use task::{QueueId, ScheduledTask, Task, TaskId, When};
+pub use task::{MissedTickBehavior, Period, QueueId, ScheduledTask, Task, TaskId, When};
 #[cfg(feature = "std")]
 pub use thread::{
     CancelError, ChannelQueue, DoneError, GetTaskFuture, Halted, MonotonicClock, NewError,

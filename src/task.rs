@@ -1,5 +1,6 @@
 //! What gets scheduled: [`Task`], its handle [`TaskId`], the [`QueueId`] it
-//! is delivered into and [`When`] it is due.
+//! is delivered into, [`When`] it is due, and for a periodic task its
+//! [`MissedTickBehavior`] and the [`Period`] each delivery belongs to.
 
 use core::num::{NonZeroU32, NonZeroU64};
 
@@ -70,7 +71,8 @@ pub enum When {
 }
 
 /// A task context: the queue it is delivered into, its subject, its
-/// deadline, how often it was scheduled, and a user payload.
+/// deadline, how often it was scheduled, a user payload, and for an
+/// occurrence of a periodic task the [`Period`] it belongs to.
 ///
 /// A task is owned by whoever holds it: the caller until it is scheduled,
 /// the scheduler while it is scheduled, the queue until a worker takes it,
@@ -103,6 +105,12 @@ pub struct Task<S, P> {
     pub(crate) attempt: u32,
     pub(crate) subject: S,
     pub(crate) payload: P,
+    /// For an occurrence of a periodic task, its period's index plus one
+    /// (`None` for every other task); 8 bytes, see [`Task::period`].
+    pub(crate) period: Option<NonZeroU64>,
+    /// With `period`: how many periods it stands for beyond its own,
+    /// saturating at `u32::MAX`.
+    pub(crate) missed: u32,
 }
 
 impl<S, P> Task<S, P> {
@@ -115,6 +123,8 @@ impl<S, P> Task<S, P> {
             attempt: 0,
             subject,
             payload,
+            period: None,
+            missed: 0,
         }
     }
 
@@ -178,6 +188,125 @@ impl<S, P> Task<S, P> {
     pub fn into_payload(self) -> P {
         self.payload
     }
+
+    /// For an occurrence delivered by a periodic task
+    /// ([`Scheduler::schedule_periodic`](crate::Scheduler::schedule_periodic)):
+    /// which period it belongs to and how many later periods it stands for.
+    /// `None` for every other task, including an occurrence scheduled again
+    /// (a retry is an ordinary task) and a periodic task handed back.
+    #[must_use]
+    pub const fn period(&self) -> Option<Period> {
+        match self.period {
+            Some(p) => Some(Period {
+                index: p.get() - 1,
+                missed: self.missed as u64,
+            }),
+            None => None,
+        }
+    }
+
+    /// Marks it as the occurrence of period `index` standing for `missed`
+    /// later periods too.
+    pub(crate) fn set_period(&mut self, index: u64, missed: u64) {
+        self.period = NonZeroU64::new(index.saturating_add(1));
+        self.missed = u32::try_from(missed).unwrap_or(u32::MAX);
+    }
+}
+
+/// Which period an occurrence of a periodic task belongs to, from
+/// [`Task::period`].
+///
+/// Every period of a periodic task is accounted for exactly once: it has
+/// a delivery of its own, or it is counted in the `missed` of the delivery
+/// before it. So the next delivery's `index` is this one's
+/// `index + missed + 1`.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, MissedTickBehavior, Scheduler, Task, When};
+///
+/// let clock = ManualClock::new(0);
+/// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+///     Scheduler::new(&clock);
+/// let q = s.add_queue("sample", 0)?;
+/// s.schedule_periodic(Task::new(q, 1, ()), When::At(10), 10, MissedTickBehavior::Skip)?;
+/// clock.set(35); // the periods due at 10, 20 and 30 have passed
+/// s.run_pending();
+/// let p = s.get_task(q)?.period().unwrap();
+/// assert_eq!((p.index, p.missed), (0, 2)); // one delivery for periods 0, 1 and 2
+/// assert_eq!(s.next_deadline(), Some(40)); // period 3
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Period {
+    /// The period's number: 0 for the first deadline, `k` for the deadline
+    /// `k` periods after it (before any [`MissedTickBehavior::Delay`] shift
+    /// or [`reschedule`](crate::Scheduler::reschedule)). Saturates at
+    /// `u64::MAX - 1`.
+    pub index: u64,
+    /// How many periods after `index` passed without a delivery of their
+    /// own and are coalesced into this one ([`MissedTickBehavior::Skip`],
+    /// [`MissedTickBehavior::Delay`]); always 0 under
+    /// [`MissedTickBehavior::Burst`]. Saturates at `u32::MAX`.
+    pub missed: u64,
+}
+
+/// What a periodic task does about periods that pass while it cannot be
+/// delivered: the host called [`run_pending`](crate::Scheduler::run_pending)
+/// late (a slow worker, a busy loop, a clock that jumped forward), or its
+/// queue was full. The names and meanings are tokio's
+/// (`tokio::time::MissedTickBehavior`).
+///
+/// The timelines below are for a task with first deadline 0 and period 10
+/// (ticks), whose deliveries at 0 and 10 are on time, then nothing can be
+/// delivered until 35 (the host was away, or the queue was full until 35),
+/// then the queue has room again. `#k` is the occurrence of period `k`,
+/// `+m` its [`Period::missed`].
+///
+/// The occurrences' [`deadline`](Task::deadline) is the deadline of the
+/// period they belong to. Under `Burst` and `Skip` deadlines are always
+/// `first + k * period` (no drift, whatever the lateness); under `Delay`
+/// the schedule moves. All deadline arithmetic saturates at
+/// [`Ticks::MAX`](crate::Ticks), which means "never".
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MissedTickBehavior {
+    /// Catch up: every period gets a delivery of its own, as fast as the
+    /// queue takes them (one per [`run_pending`](crate::Scheduler::run_pending)
+    /// call while behind), then the schedule goes on where it was.
+    ///
+    /// ```text
+    /// delivered at   0   10   35   35   40   50
+    /// occurrence     #0  #1   #2   #3   #4   #5
+    /// its deadline   0   10   20   30   40   50
+    /// missed         0   0    0    0    0    0
+    /// ```
+    #[default]
+    Burst,
+    /// Postpone: one delivery for the late period, counting the periods
+    /// that passed since as missed, then the schedule starts again one
+    /// period after that delivery (`time delivered + period`).
+    ///
+    /// ```text
+    /// delivered at   0   10   35   45   55
+    /// occurrence     #0  #1   #2   #4   #5
+    /// its deadline   0   10   20   45   55
+    /// missed         0   0    1    0    0
+    /// ```
+    Delay,
+    /// Coalesce: one delivery for the late period, counting the periods
+    /// that passed since as missed, then the schedule goes on at the next
+    /// deadline still ahead on the original grid.
+    ///
+    /// ```text
+    /// delivered at   0   10   35   40   50
+    /// occurrence     #0  #1   #2   #4   #5
+    /// its deadline   0   10   20   40   50
+    /// missed         0   0    1    0    0
+    /// ```
+    Skip,
 }
 
 /// A scheduled task, seen where it waits in the scheduler, from

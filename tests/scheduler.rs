@@ -20,6 +20,11 @@ mod fixed {
 
     include!("scheduler/suite.rs");
 
+    mod periodic {
+        use super::*;
+        include!("scheduler/periodic.rs");
+    }
+
     use tardy::FnClock;
 
     #[test]
@@ -61,4 +66,9 @@ mod growing {
     }
 
     include!("scheduler/suite.rs");
+
+    mod periodic {
+        use super::*;
+        include!("scheduler/periodic.rs");
+    }
 }

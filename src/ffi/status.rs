@@ -154,6 +154,7 @@ impl<T> From<ScheduleError<T>> for tardy_status {
             ScheduleError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
             ScheduleError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
             ScheduleError::Capacity(_) => TARDY_ERR_CAPACITY,
+            ScheduleError::ZeroPeriod(_) => TARDY_ERR_INVALID_ARG,
         }
     }
 }
@@ -219,6 +220,7 @@ mod threaded {
                 SubmitError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
                 SubmitError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
                 SubmitError::Capacity(_) => TARDY_ERR_CAPACITY,
+                SubmitError::ZeroPeriod(_) => TARDY_ERR_INVALID_ARG,
                 SubmitError::Stopped(_) | SubmitError::Failed(_) => TARDY_ERR_STATE,
             }
         }

@@ -24,6 +24,8 @@
 //!
 //! Queues live in queue slots ([`registry`]). Where the arrays live is the
 //! [`storage`] seam: fixed arrays of `N` entries, or segments that grow.
+//! A periodic task is one slot whose parts carry its period ([`periodic`]):
+//! it stays in its slot and delivers a clone each period.
 //!
 //! # Invariants
 //!
@@ -43,6 +45,7 @@
 //! - heap keys are unique (`order` grows with every scheduling).
 
 mod heap;
+mod periodic;
 mod queue_lists;
 mod registry;
 mod slots;
@@ -139,6 +142,11 @@ pub struct SchedulerInner<C, Q, S, P, St: Storage, const QN: usize> {
     /// Tasks in every queue's `Waiting` line together: while 0,
     /// [`run_pending`](Self::run_pending) looks at no queue before the heap.
     waiting: usize,
+    /// How an occurrence of a periodic task is built; set by
+    /// [`schedule_periodic`](Self::schedule_periodic), so the code that
+    /// clones subjects and payloads is in a build only when it schedules a
+    /// periodic task.
+    periodic: Option<periodic::OccurFn<S, P>>,
 }
 
 /// A [`SchedulerInner`] in fixed storage: `N` task slots inside the value.
@@ -228,6 +236,7 @@ where
             order: 0,
             now_ids: 0,
             waiting: 0,
+            periodic: None,
         }
     }
 
@@ -524,22 +533,26 @@ where
         let queue = task.queue;
         self.refill(queue);
         let saved = (task.id, task.deadline, task.attempt);
+        let period = (task.period.take(), core::mem::take(&mut task.missed));
         let id = self.next_now_id();
         task.id = Some(id);
         task.deadline = now;
         task.attempt = task.attempt.saturating_add(1);
         let Some(entry) = self.queues.entry_mut(queue) else {
             (task.id, task.deadline, task.attempt) = saved;
+            (task.period, task.missed) = period;
             return Err(ScheduleError::UnknownQueue(task));
         };
         if entry.lines.waiting.len > 0 {
             (task.id, task.deadline, task.attempt) = saved;
+            (task.period, task.missed) = period;
             return Err(ScheduleError::QueueFull(task));
         }
         match entry.queue.try_push(task) {
             Ok(()) => Ok(id),
             Err(mut task) => {
                 (task.id, task.deadline, task.attempt) = saved;
+                (task.period, task.missed) = period;
                 Err(ScheduleError::QueueFull(task))
             }
         }
@@ -663,6 +676,13 @@ where
     /// Delivers every task whose deadline the clock has reached into its
     /// queue, in deadline order, ties in scheduling order; returns how many
     /// entered their queues. Due tasks for a full queue wait, in order.
+    ///
+    /// A periodic task delivers at most one occurrence per call: when its
+    /// next occurrence is due too (catching up under
+    /// [`MissedTickBehavior::Burst`](crate::MissedTickBehavior::Burst)), the
+    /// call stops there, keeping deadline order, and
+    /// [`next_deadline`](Self::next_deadline) is at most the clock's reading
+    /// until the host calls again.
     pub fn run_pending(&mut self) -> usize {
         let now = self.clock.now();
         self.run_until(now, usize::MAX)
@@ -682,6 +702,13 @@ where
     /// Delivers every scheduled task now, whatever its deadline, in deadline
     /// order; returns how many entered their queues. Tasks for a full queue
     /// wait, in order.
+    ///
+    /// A periodic task is never done: `run_all` delivers its next
+    /// occurrence, and stops where the occurrence after it comes in
+    /// deadline order (as [`run_pending`](Self::run_pending) does), so it
+    /// always returns; tasks due later stay scheduled. A loop calling it
+    /// until [`next_deadline`](Self::next_deadline) is `None` never ends
+    /// while a periodic task is scheduled.
     pub fn run_all(&mut self) -> usize {
         self.run_until(Ticks::MAX, usize::MAX)
     }
@@ -708,8 +735,13 @@ where
             }
         }
         let mut taken = 0;
-        while let Some((top, (deadline, _))) = self.heap.first() {
-            if deadline > now || taken >= max {
+        // A key newer than `start` is a periodic task's next occurrence,
+        // re-armed in this call: delivering it too would let a periodic
+        // task fill its queue in one call (or never end, for `run_all`).
+        // Stopping there keeps deadline order; the rest stays due.
+        let start = self.order;
+        while let Some((top, (deadline, order))) = self.heap.first() {
+            if deadline > now || taken >= max || order > start {
                 break;
             }
             taken += 1;
@@ -820,6 +852,16 @@ where
         match self.queues.entry(queue) {
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
+        }
+        if let Some(occur) = self.periodic {
+            let periodic = self
+                .slots
+                .get(index)
+                .and_then(|s| s.task())
+                .is_some_and(|t| t.period.is_periodic());
+            if periodic {
+                return self.enter_periodic(occur, queue, index, deadline);
+            }
         }
         self.subjects.unlink(&mut self.slots.array, index);
         let Some(task) = self.slots.release(index, deadline) else {

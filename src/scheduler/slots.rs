@@ -20,6 +20,7 @@
 
 use core::num::NonZeroU64;
 
+use super::periodic::PeriodState;
 use super::storage::{Array, Generation, Index, Storage};
 use crate::clock::Ticks;
 use crate::task::{QueueId, Task, TaskId};
@@ -31,6 +32,9 @@ pub(crate) struct Parts<S, P> {
     pub(crate) attempt: u32,
     pub(crate) subject: S,
     pub(crate) payload: P,
+    /// The period of a periodic task, [`PeriodState::NONE`] for a one-shot
+    /// task (see [`periodic`](super::periodic)).
+    pub(crate) period: PeriodState,
 }
 
 /// One task slot: the task's parts (none when vacant), the slot's
@@ -202,6 +206,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt,
             subject: task.subject,
             payload: task.payload,
+            period: PeriodState::NONE,
         });
         slot.generation = Generation::new(generation);
         slot.line_next = St::Index::NIL;
@@ -236,6 +241,8 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt: parts.attempt,
             subject: parts.subject,
             payload: parts.payload,
+            period: None,
+            missed: 0,
         })
     }
 
@@ -256,6 +263,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt: task.attempt,
             subject: task.subject,
             payload: task.payload,
+            period: PeriodState::NONE,
         });
         slot.line_next = St::Index::NIL;
         if free == index {

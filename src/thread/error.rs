@@ -62,6 +62,8 @@ pub enum SubmitError<T> {
     Stopped(T),
     /// The scheduler thread failed ([`Halted::Failed`]).
     Failed(T),
+    /// A periodic task was given a period of 0.
+    ZeroPeriod(T),
 }
 
 impl<T> SubmitError<T> {
@@ -72,7 +74,8 @@ impl<T> SubmitError<T> {
             | Self::QueueFull(t)
             | Self::Capacity(t)
             | Self::Stopped(t)
-            | Self::Failed(t) => t,
+            | Self::Failed(t)
+            | Self::ZeroPeriod(t) => t,
         }
     }
 
@@ -83,7 +86,8 @@ impl<T> SubmitError<T> {
             | Self::QueueFull(t)
             | Self::Capacity(t)
             | Self::Stopped(t)
-            | Self::Failed(t) => t,
+            | Self::Failed(t)
+            | Self::ZeroPeriod(t) => t,
         }
     }
 }
@@ -104,6 +108,7 @@ impl<T> From<ScheduleError<T>> for SubmitError<T> {
             ScheduleError::UnknownQueue(t) => Self::UnknownQueue(t),
             ScheduleError::QueueFull(t) => Self::QueueFull(t),
             ScheduleError::Capacity(t) => Self::Capacity(t),
+            ScheduleError::ZeroPeriod(t) => Self::ZeroPeriod(t),
         }
     }
 }
@@ -310,6 +315,7 @@ impl<T> fmt::Debug for SubmitError<T> {
             Self::Capacity(_) => "Capacity(..)",
             Self::Stopped(_) => "Stopped(..)",
             Self::Failed(_) => "Failed(..)",
+            Self::ZeroPeriod(_) => "ZeroPeriod(..)",
         })
     }
 }
@@ -322,6 +328,7 @@ impl<T> fmt::Display for SubmitError<T> {
             Self::Capacity(_) => "no task slot left",
             Self::Stopped(_) => "the scheduler is stopped",
             Self::Failed(_) => FAILED,
+            Self::ZeroPeriod(_) => "the period is 0",
         })
     }
 }

@@ -1,0 +1,433 @@
+//! Periodic tasks: one scheduled task that delivers an occurrence into its
+//! queue every period.
+//!
+//! A periodic task lives in one slot, like any task, from
+//! [`schedule_periodic`](SchedulerInner::schedule_periodic) until it is
+//! cancelled or handed back; its handle stays valid all that time. The
+//! slot's parts carry a [`PeriodState`] (the period, the policy and the
+//! index of the next period); its heap key holds the next deadline, as for
+//! any task, so `reschedule`, `cancel`, `cancel_by_subject`,
+//! `remove_queue` and `clear` need nothing of their own.
+//!
+//! When the next deadline is reached the task goes through the ordinary
+//! delivery path (`deliver`, or the `Waiting` line of a full queue, then
+//! `refill`), up to `try_enter`: there, instead of freeing the slot and
+//! moving the task into the queue, `enter_periodic` pushes a clone (subject
+//! and payload cloned, a fresh id that names no slot, the period's index
+//! and missed count) and puts the slot back into the heap and its queue's
+//! `Pending` line under the next deadline, with a new tie order. The missed
+//! count is worked out when the occurrence enters the queue, so periods
+//! that pass while it waits for room count too.
+//!
+//! Because `try_enter` cannot require `S: Clone, P: Clone`, the occurrence
+//! is built through a function pointer ([`OccurFn`]) that only
+//! `schedule_periodic` (which has those bounds) stores: the cloning and the
+//! policies' arithmetic are in a build only when it schedules a periodic
+//! task; the rest (push, re-arm) is a few calls of code every build has.
+//!
+//! `run_until` delivers at most one occurrence of each periodic task per
+//! call: it stops at a key newer than the call (a next occurrence re-armed
+//! during the call), which keeps deadline order and bounds the work of a
+//! call that catches up ([`MissedTickBehavior::Burst`]) or runs everything
+//! (`run_all`).
+
+use core::num::NonZeroU64;
+
+use super::queue_lists::Line;
+use super::slots::Parts;
+use super::storage::Storage;
+use super::SchedulerInner;
+use crate::clock::{Clock, Ticks};
+use crate::error::ScheduleError;
+use crate::queue::TaskQueue;
+use crate::subject::Subject;
+use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
+
+/// Builds the occurrence of a periodic task from its slot's parts, due at
+/// `deadline` and entering its queue at `now`: the occurrence (no id yet),
+/// the task's next deadline and its period state after this occurrence.
+///
+/// The pointer names neither the clock nor the queue type, so the
+/// scheduler stays covariant in them (a `Scheduler<&'a Clock, ..>` can be
+/// used where a shorter `'a` is expected).
+pub(super) type OccurFn<S, P> = fn(&Parts<S, P>, Ticks, Ticks) -> Option<Occurrence<S, P>>;
+
+/// What an [`OccurFn`] returns: the occurrence, the next deadline, the
+/// period state after it.
+pub(super) type Occurrence<S, P> = (Task<S, P>, Ticks, PeriodState);
+
+/// The period of a periodic task, kept in its slot's parts; a period of 0
+/// marks a one-shot task ([`PeriodState::NONE`]).
+///
+/// It is what a slot needs for a periodic task and no more, 16 bytes: the
+/// period (64 bits) and the index of the next period (62 bits) with the
+/// policy (2 bits). The numbers are stored as 32-bit halves so that a slot
+/// keeps the 4-byte alignment of 4-byte user data.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PeriodState {
+    /// The period in ticks; 0 for a one-shot task.
+    period: [u32; 2],
+    /// The index of the next period to be delivered, shifted left by 2,
+    /// and the policy's code in the low 2 bits.
+    next: [u32; 2],
+}
+
+const fn split(v: u64) -> [u32; 2] {
+    // The low and the high half.
+    #[allow(clippy::cast_possible_truncation)]
+    [v as u32, (v >> 32) as u32]
+}
+
+const fn join(v: [u32; 2]) -> u64 {
+    v[0] as u64 | (v[1] as u64) << 32
+}
+
+/// The largest period index a slot keeps; later periods keep it.
+pub(crate) const MAX_INDEX: u64 = u64::MAX >> 2;
+
+impl PeriodState {
+    /// A one-shot task.
+    pub(crate) const NONE: Self = Self {
+        period: [0; 2],
+        next: [0; 2],
+    };
+
+    fn new(period: NonZeroU64, behavior: MissedTickBehavior) -> Self {
+        let mut state = Self {
+            period: split(period.get()),
+            next: [0; 2],
+        };
+        state.set(0, behavior);
+        state
+    }
+
+    /// `true` for a periodic task.
+    #[inline]
+    pub(crate) fn is_periodic(&self) -> bool {
+        self.period != [0; 2]
+    }
+
+    /// The period in ticks, 0 for a one-shot task.
+    pub(crate) fn period(&self) -> u64 {
+        join(self.period)
+    }
+
+    /// The index of the next period to be delivered.
+    pub(crate) fn next(&self) -> u64 {
+        join(self.next) >> 2
+    }
+
+    pub(crate) fn behavior(&self) -> MissedTickBehavior {
+        match join(self.next) & 3 {
+            1 => MissedTickBehavior::Delay,
+            2 => MissedTickBehavior::Skip,
+            _ => MissedTickBehavior::Burst,
+        }
+    }
+
+    fn set(&mut self, next: u64, behavior: MissedTickBehavior) {
+        let code = match behavior {
+            MissedTickBehavior::Burst => 0,
+            MissedTickBehavior::Delay => 1,
+            MissedTickBehavior::Skip => 2,
+        };
+        self.next = split(next.min(MAX_INDEX) << 2 | code);
+    }
+}
+
+/// What the occurrence of the period due at `deadline`, entering its queue
+/// at `now`, stands for: `(missed, next deadline)`. Saturating.
+pub(crate) fn plan(
+    behavior: MissedTickBehavior,
+    period: u64,
+    deadline: Ticks,
+    now: Ticks,
+) -> (u64, Ticks) {
+    let period = period.max(1);
+    // Later periods whose deadlines have passed too: deadline + j * period
+    // <= now for j = 1..=late.
+    let late = now.saturating_sub(deadline) / period;
+    match behavior {
+        MissedTickBehavior::Burst => (0, deadline.saturating_add(period)),
+        MissedTickBehavior::Skip => (
+            late,
+            deadline.saturating_add(late.saturating_add(1).saturating_mul(period)),
+        ),
+        MissedTickBehavior::Delay => (late, now.max(deadline).saturating_add(period)),
+    }
+}
+
+impl<C, Q, S, P, St: Storage, const QN: usize> SchedulerInner<C, Q, S, P, St, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    /// Schedules `task` to repeat: its first occurrence is due at `first`,
+    /// then one every `period` ticks. Returns its handle, which stays valid
+    /// across periods until the task is cancelled or handed back.
+    ///
+    /// Each period delivers one occurrence into the task's queue: a
+    /// [`Task`] with the subject and the payload cloned, its own id (not the
+    /// periodic handle), the period's deadline, the periodic task's attempt
+    /// count, and [`Task::period`] saying which period it belongs to and
+    /// how many later ones it stands for. An occurrence is an ordinary task:
+    /// a worker may schedule it again (a retry of that period), which does
+    /// not touch the periodic task.
+    ///
+    /// The payload is shared by cloning, once per occurrence: pass an
+    /// `Arc` (or a reference, an index, a pointer) where a clone should be
+    /// cheap or shared. The periodic task keeps the original, handed back
+    /// once by [`cancel`](Self::cancel),
+    /// [`cancel_by_subject`](Self::cancel_by_subject),
+    /// [`remove_queue`](Self::remove_queue), [`clear`](Self::clear) and
+    /// [`clear_queue`](Self::clear_queue) (with its handle as
+    /// [`Task::id`], its next deadline, and no [`Task::period`]).
+    ///
+    /// While scheduled it counts as one scheduled task
+    /// ([`len`](Self::len), [`is_scheduled`](Self::is_scheduled),
+    /// [`QueueStats::scheduled`](super::QueueStats)).
+    /// [`reschedule`](Self::reschedule) moves its next deadline (the
+    /// periods after it follow from there); [`When::Now`] as `first` makes
+    /// the first occurrence due at the clock's reading, delivered by the
+    /// next [`run_pending`](Self::run_pending) (not straight into the
+    /// queue).
+    ///
+    /// An occurrence due for a full queue waits, in order, like any due
+    /// task, and is never lost; `missed` decides what happens to the
+    /// periods that pass meanwhile or while the host is late (see
+    /// [`MissedTickBehavior`]). Under [`MissedTickBehavior::Burst`] and
+    /// [`MissedTickBehavior::Skip`] deadlines are `first + k * period`
+    /// (no drift); all deadline arithmetic saturates at `Ticks::MAX`.
+    /// [`run_pending`](Self::run_pending) and [`run_all`](Self::run_all)
+    /// deliver at most one occurrence of each periodic task per call (see
+    /// there).
+    ///
+    /// # Errors
+    ///
+    /// The task comes back, unchanged, inside
+    /// [`ScheduleError::ZeroPeriod`] when `period` is 0,
+    /// [`ScheduleError::UnknownQueue`], or [`ScheduleError::Capacity`] as
+    /// for [`schedule`](Self::schedule) (never
+    /// [`ScheduleError::QueueFull`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, MissedTickBehavior, Scheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u8, &str>, 4>, u8, &str, 8, 2> =
+    ///     Scheduler::new(&clock);
+    /// let q = s.add_queue("sample", 0)?;
+    /// let id = s.schedule_periodic(
+    ///     Task::new(q, 1, "sensor"),
+    ///     When::At(10),
+    ///     10,
+    ///     MissedTickBehavior::Skip,
+    /// )?;
+    /// for t in [10, 20, 30] {
+    ///     clock.set(t);
+    ///     assert_eq!(s.run_pending(), 1);
+    ///     let sample = s.get_task(q)?;
+    ///     assert_eq!((sample.deadline(), sample.payload()), (t, &"sensor"));
+    ///     assert_eq!(sample.period().unwrap().index, t / 10 - 1);
+    /// }
+    /// assert!(s.is_scheduled(id));
+    /// assert_eq!(s.cancel(id)?.into_payload(), "sensor"); // the original, once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn schedule_periodic(
+        &mut self,
+        task: Task<S, P>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
+        let Some(period) = NonZeroU64::new(period) else {
+            return Err(ScheduleError::ZeroPeriod(task));
+        };
+        let first = match first {
+            When::Now => When::At(self.clock.now()),
+            other => other,
+        };
+        let (id, _) = self.schedule_with_deadline(task, first)?;
+        self.periodic = Some(occurrence::<S, P>);
+        if let Some(parts) = self
+            .slots
+            .find(id)
+            .and_then(|index| self.slots.get_mut(index))
+            .and_then(|slot| slot.task.as_mut())
+        {
+            parts.period = PeriodState::new(period, missed);
+        }
+        Ok(id)
+    }
+
+    /// Pushes the occurrence of periodic slot `index`, due at `deadline`
+    /// (out of the heap, in no line), into `queue`, which has room; then
+    /// puts the slot back into the schedule under its next deadline.
+    /// `false` (the slot left as it was) if the queue refuses after all.
+    ///
+    /// Called by `try_enter` with the [`OccurFn`] that
+    /// [`schedule_periodic`](Self::schedule_periodic) stored; this part
+    /// needs no `Clone` and is in every build that delivers tasks.
+    pub(super) fn enter_periodic(
+        &mut self,
+        occur: OccurFn<S, P>,
+        queue: QueueId,
+        index: St::Index,
+        deadline: Ticks,
+    ) -> bool {
+        let now = self.clock.now();
+        let Some(parts) = self.slots.get(index).and_then(|s| s.task()) else {
+            return false;
+        };
+        let Some((mut task, next_deadline, state)) = occur(parts, deadline, now) else {
+            return false;
+        };
+        task.id = Some(self.next_now_id());
+        let Some(entry) = self.queues.entry_mut(queue) else {
+            return false;
+        };
+        if entry.queue.try_push(task).is_err() {
+            // The queue said it had room and then refused: the clone goes,
+            // the periodic task keeps its slot and its period, and waits.
+            return false;
+        }
+        if let Some(parts) = self.slots.get_mut(index).and_then(|s| s.task.as_mut()) {
+            parts.period = state;
+        }
+        self.order = self.order.wrapping_add(1);
+        let order = self.order;
+        self.link_line(queue, index, Line::Pending);
+        // The slot has just left the heap (or its parked key), so the
+        // arrays have room for it.
+        self.heap
+            .with(&mut self.slots.array)
+            .push(index, (next_deadline, order));
+        true
+    }
+}
+
+/// The [`OccurFn`] of tasks whose subject and payload clone.
+fn occurrence<S: Clone, P: Clone>(
+    parts: &Parts<S, P>,
+    deadline: Ticks,
+    now: Ticks,
+) -> Option<Occurrence<S, P>> {
+    let mut state = parts.period;
+    if !state.is_periodic() {
+        return None;
+    }
+    let behavior = state.behavior();
+    let (missed, next_deadline) = plan(behavior, state.period(), deadline, now);
+    let this = state.next();
+    let mut task = Task::new(parts.queue, parts.subject.clone(), parts.payload.clone());
+    task.deadline = deadline;
+    task.attempt = parts.attempt;
+    task.set_period(this, missed);
+    state.set(this.saturating_add(missed).saturating_add(1), behavior);
+    Some((task, next_deadline, state))
+}
+
+/// The period, policy and next index of a scheduled periodic task (tests).
+#[cfg(test)]
+impl<C, Q, S, P, St: Storage, const QN: usize> SchedulerInner<C, Q, S, P, St, QN>
+where
+    C: Clock,
+    Q: TaskQueue<Task<S, P>>,
+    S: Subject,
+{
+    pub(crate) fn period_state(&self, id: TaskId) -> Option<(u64, MissedTickBehavior, u64)> {
+        let state = self.slots.get(self.slots.find(id)?)?.task()?.period;
+        state
+            .is_periodic()
+            .then(|| (state.period(), state.behavior(), state.next()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plan, MAX_INDEX};
+    use crate::task::MissedTickBehavior::{Burst, Delay, Skip};
+    use crate::{Clock, HeaplessQueue, ManualClock, Scheduler, Task, When};
+
+    type Sched<'a> = Scheduler<&'a ManualClock, HeaplessQueue<Task<u8, u32>, 4>, u8, u32, 4, 2>;
+
+    #[test]
+    fn the_slot_keeps_period_policy_and_next_index() {
+        let clock = ManualClock::new(0);
+        let mut s: Sched<'_> = Scheduler::new(&clock);
+        let q = s.add_queue("q", 0).unwrap();
+        let one_shot = s.schedule(Task::new(q, 1, 0), When::At(1000)).unwrap();
+        assert_eq!(s.period_state(one_shot), None);
+        for behavior in [Burst, Delay, Skip] {
+            let id = s
+                .schedule_periodic(Task::new(q, 2, 7), When::Now, 3, behavior)
+                .unwrap();
+            assert_eq!(s.period_state(id), Some((3, behavior, 0)));
+            clock.set(clock.now() + 7); // two periods late
+            s.run_pending();
+            let next = if behavior == Burst { 1 } else { 3 };
+            assert_eq!(s.period_state(id), Some((3, behavior, next)));
+            while s.get_task(q).is_ok() {}
+            s.cancel(id).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_period_index_saturates() {
+        let clock = ManualClock::new(0);
+        let mut s: Sched<'_> = Scheduler::new(&clock);
+        let q = s.add_queue("q", 0).unwrap();
+        let id = s
+            .schedule_periodic(Task::new(q, 2, 7), When::At(0), 1, Skip)
+            .unwrap();
+        clock.set(u64::MAX - 1);
+        assert_eq!(s.run_pending(), 1);
+        let o = s.get_task(q).unwrap();
+        let p = o.period().unwrap();
+        assert_eq!((p.index, p.missed), (0, u64::from(u32::MAX)));
+        assert_eq!(s.period_state(id), Some((1, Skip, MAX_INDEX)));
+        assert_eq!(s.next_deadline(), Some(u64::MAX));
+        clock.set(u64::MAX);
+        assert_eq!(s.run_pending(), 1);
+        assert_eq!(s.get_task(q).unwrap().period().unwrap().index, MAX_INDEX);
+        assert_eq!(s.period_state(id), Some((1, Skip, MAX_INDEX)));
+    }
+
+    #[test]
+    fn plan_on_time_and_late() {
+        // period 10, due at 20
+        assert_eq!(plan(Burst, 10, 20, 20), (0, 30));
+        assert_eq!(plan(Skip, 10, 20, 20), (0, 30));
+        assert_eq!(plan(Delay, 10, 20, 20), (0, 30));
+        // entering at 35: the period at 30 has passed too
+        assert_eq!(plan(Burst, 10, 20, 35), (0, 30));
+        assert_eq!(plan(Skip, 10, 20, 35), (1, 40));
+        assert_eq!(plan(Delay, 10, 20, 35), (1, 45));
+        // exactly on the next deadline: it counts as passed
+        assert_eq!(plan(Skip, 10, 20, 30), (1, 40));
+        // early (run_all): as if on time
+        assert_eq!(plan(Delay, 10, 20, 5), (0, 30));
+        assert_eq!(plan(Skip, 10, 20, 5), (0, 30));
+    }
+
+    #[test]
+    fn plan_saturates() {
+        let max = u64::MAX;
+        assert_eq!(plan(Burst, 10, max - 5, max), (0, max));
+        assert_eq!(plan(Skip, 10, max - 5, max), (0, max));
+        assert_eq!(plan(Delay, 10, max - 5, max), (0, max));
+        assert_eq!(plan(Skip, max, 1, max), (0, max));
+        assert_eq!(plan(Skip, 3, 0, max), (max / 3, max));
+        assert_eq!(plan(Delay, 1, 0, max), (max, max));
+        // a period of 0 never reaches here; it would act as 1
+        assert_eq!(plan(Burst, 0, 7, 7), (0, 8));
+    }
+}
