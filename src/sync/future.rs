@@ -210,7 +210,9 @@ mod tests {
     use std::sync::Arc;
     use std::vec::Vec;
 
-    use crate::{CsScheduler, HeaplessQueue, ManualClock, Task, UnknownQueue, When};
+    use crate::{
+        CsScheduler, HeaplessQueue, ManualClock, MissedTickBehavior, Task, UnknownQueue, When,
+    };
 
     type Ctx = Task<u8, u32>;
     type Shared<'c> = CsScheduler<&'c ManualClock, HeaplessQueue<Ctx, 8>, u8, u32, 16, 2>;
@@ -382,6 +384,64 @@ mod tests {
             fb.as_mut().poll(&mut Context::from_waker(&waker_b)),
             Poll::Ready(Err(UnknownQueue))
         ));
+    }
+
+    #[test]
+    fn periodic_occurrences_wake_the_queue_and_the_driver_sleeps_to_the_next() {
+        let clock = ManualClock::new(0);
+        let sched: Shared<'_> = CsScheduler::new(&clock);
+        let q = sched.with(|s| s.add_queue("q", 0)).unwrap().unwrap();
+        let asked = RefCell::new(Vec::new());
+        let (count_d, waker_d) = counting();
+        let (count_q, waker_q) = counting();
+        let mut driver = pin!(sched.drive(fake_sleep(&clock, &asked)));
+        let mut fq = pin!(sched.get_task_async(q));
+        assert!(driver
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker_d))
+            .is_pending());
+        assert!(fq
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker_q))
+            .is_pending());
+        let id = sched
+            .schedule_periodic(
+                Task::new(q, 1, 7),
+                When::At(10),
+                10,
+                MissedTickBehavior::Skip,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(count_d.get(), 1, "an earlier deadline kicks the driver");
+        for (at, index) in [(10, 0), (20, 1)] {
+            assert!(driver
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker_d))
+                .is_pending());
+            assert_eq!(asked.borrow().last(), Some(&at));
+            clock.set(at);
+            assert!(driver
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker_d))
+                .is_pending());
+            assert_eq!(asked.borrow().last(), Some(&(at + 10)));
+            assert_eq!(
+                count_q.get(),
+                index as usize + 1,
+                "the occurrence wakes its queue"
+            );
+            let Poll::Ready(Ok(t)) = fq.as_mut().poll(&mut Context::from_waker(&waker_q)) else {
+                panic!("the occurrence is there");
+            };
+            assert_eq!(t.period().map(|p| p.index), Some(index));
+            fq.set(sched.get_task_async(q));
+            assert!(fq
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker_q))
+                .is_pending());
+        }
+        assert_eq!(sched.cancel(id).unwrap().unwrap().into_payload(), 7);
     }
 
     #[test]

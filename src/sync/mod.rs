@@ -82,22 +82,33 @@ use crate::error::{Busy, GetTaskError, NotScheduled, ScheduleError};
 use crate::queue::TaskQueue;
 use crate::scheduler::Scheduler;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
 
 /// One step of the shared schedulers' `run_pending`, under one lock hold:
 /// delivers at most one due task ([`Scheduler::run_pending_max`]`(1)`) and
-/// returns how many entered their queues and whether another is due.
+/// returns how many entered their queues, whether another is due by
+/// `until`, and `until` (the clock's reading at the first step, when
+/// `None`).
+///
+/// The run ends at the reading it started with: a periodic task whose
+/// period is shorter than a step would otherwise keep it going forever.
+/// [`Ticks::MAX`] means "never" here, as for a deadline: a clock that
+/// reads it does not make every step find a periodic task due again.
 fn run_pending_step<C, Q, S, P, const N: usize, const QN: usize>(
     s: &mut Scheduler<C, Q, S, P, N, QN>,
-) -> (usize, bool)
+    until: Option<Ticks>,
+) -> (usize, bool, Ticks)
 where
     C: Clock,
     Q: TaskQueue<Task<S, P>>,
     S: Subject,
 {
+    let until = until.unwrap_or_else(|| s.now());
     let n = s.run_pending_max(1);
-    let now = s.now();
-    (n, s.next_deadline().is_some_and(|d| d <= now))
+    let more = s
+        .next_deadline()
+        .is_some_and(|d| d <= until && d < Ticks::MAX);
+    (n, more, until)
 }
 
 /// A [`Scheduler`] shared through critical sections: between interrupt
@@ -249,6 +260,67 @@ where
         r
     }
 
+    /// [`Scheduler::schedule_periodic`] in a critical section: a periodic
+    /// task, whose handle stays valid across periods. With the `async`
+    /// feature each occurrence wakes its queue's future like any task
+    /// entering a queue, and an earlier first deadline wakes the driver.
+    ///
+    /// # Errors
+    ///
+    /// The outer [`Busy`] holds the task when the scheduler is already
+    /// borrowed; the inner error is the scheduler's (with
+    /// [`ScheduleError::ZeroPeriod`] for a period of 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, FnClock, HeaplessQueue, MissedTickBehavior, Task, When};
+    ///
+    /// type Ctx = Task<u8, u32>;
+    /// fn ticks() -> u64 { 100 } // read the hardware counter here
+    ///
+    /// static SCHED: CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, u32, 8, 2> =
+    ///     CsScheduler::new(FnClock(ticks));
+    ///
+    /// let q = SCHED.with(|s| s.add_queue("sample", 0)).unwrap().unwrap();
+    /// let id = SCHED
+    ///     .schedule_periodic(Task::new(q, 1, 7), When::At(100), 10, MissedTickBehavior::Skip)
+    ///     .unwrap()
+    ///     .unwrap();
+    /// assert_eq!(SCHED.run_pending(), Ok(1));
+    /// let sample = SCHED.get_task(q).unwrap().unwrap();
+    /// assert_eq!(sample.period().map(|p| p.index), Some(0));
+    /// assert_eq!(SCHED.next_deadline(), Ok(Some(110)));
+    /// assert_eq!(SCHED.cancel(id).unwrap().unwrap().into_payload(), 7);
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn schedule_periodic(
+        &self,
+        task: Task<S, P>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<Result<TaskId, ScheduleError<Task<S, P>>>, Busy<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
+        let mut wake = Wake::NONE;
+        let r = critical_section::with(|cs| match self.inner.borrow(cs).try_borrow_mut() {
+            Ok(mut s) => {
+                let before = Before::read(&s);
+                let r = s.schedule_periodic(task, first, period, missed);
+                if r.is_ok() {
+                    wake.earlier(before, &s);
+                }
+                Ok(r)
+            }
+            Err(_) => Err(Busy(task)),
+        });
+        self.wakers.wake(&wake);
+        r
+    }
+
     /// [`Scheduler::reschedule`] in a critical section.
     ///
     /// # Errors
@@ -293,17 +365,19 @@ where
     /// Delivers every due task like [`Scheduler::run_pending`], one task
     /// per critical section ([`Scheduler::run_pending_max`]`(1)`), so
     /// interrupts are off for O(log N + QN) at a time however many tasks
-    /// are due. Returns how many entered their queues. Tasks that fall due
-    /// while it runs are delivered too.
+    /// are due. Returns how many entered their queues. It delivers the
+    /// tasks due at the clock's reading when it starts (a periodic task
+    /// whose next occurrence falls due while it runs is delivered at the
+    /// next call).
     ///
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
     pub fn run_pending(&self) -> Result<usize, Busy> {
-        let mut moved = 0;
+        let (mut moved, mut until) = (0, None);
         loop {
-            let (n, more) = self.with_quiet(run_pending_step)?;
-            moved += n;
+            let (n, more, at) = self.with_quiet(|s| run_pending_step(s, until))?;
+            (moved, until) = (moved + n, Some(at));
             if !more {
                 break;
             }
@@ -448,6 +522,25 @@ where
         self.with(|s| s.schedule(task, when))
     }
 
+    /// [`Scheduler::schedule_periodic`] with the lock held.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler's.
+    pub fn schedule_periodic(
+        &self,
+        task: Task<S, P>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<TaskId, ScheduleError<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
+        self.with(|s| s.schedule_periodic(task, first, period, missed))
+    }
+
     /// [`Scheduler::reschedule`] with the lock held.
     ///
     /// # Errors
@@ -478,12 +571,13 @@ where
     /// Delivers every due task like [`Scheduler::run_pending`], taking the
     /// lock once per task ([`Scheduler::run_pending_max`]`(1)`), so other
     /// cores wait O(log N + QN) at most. Returns how many entered their
-    /// queues.
+    /// queues. It delivers the tasks due at the clock's reading when it
+    /// starts.
     pub fn run_pending(&self) -> usize {
-        let mut moved = 0;
+        let (mut moved, mut until) = (0, None);
         loop {
-            let (n, more) = self.with(run_pending_step);
-            moved += n;
+            let (n, more, at) = self.with(|s| run_pending_step(s, until));
+            (moved, until) = (moved + n, Some(at));
             if !more {
                 return moved;
             }
@@ -668,6 +762,43 @@ mod tests {
             let first = S.get_task(q).unwrap().unwrap();
             assert_eq!(first.deadline(), 1);
         }
+
+        #[test]
+        fn cs_run_pending_catches_up_a_periodic_task_and_ends() {
+            use crate::MissedTickBehavior::Burst;
+            static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            fn now() -> u64 {
+                NOW.load(std::sync::atomic::Ordering::Relaxed)
+            }
+            type Shared = CsScheduler<
+                crate::FnClock<fn() -> u64>,
+                HeaplessQueue<Task<u8, u8>, 16>,
+                u8,
+                u8,
+                4,
+                2,
+            >;
+            static S: Shared = CsScheduler::new(crate::FnClock(now));
+            let q = S.with(|s| s.add_queue("q", 0)).unwrap().unwrap();
+            let nested = S.with(|_| S.schedule_periodic(Task::new(q, 1, 1), When::Now, 1, Burst));
+            assert_eq!(nested.unwrap().unwrap_err().into_inner().payload(), &1);
+            S.schedule_periodic(Task::new(q, 1, 1), When::At(0), 10, Burst)
+                .unwrap()
+                .unwrap();
+            // Burst: periods 0..=5 due at 55, one occurrence per step.
+            NOW.store(55, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(S.run_pending(), Ok(6));
+            assert_eq!(S.next_deadline(), Ok(Some(60)));
+            let indexes: Vec<u64> = core::iter::from_fn(|| S.get_task(q).unwrap().ok())
+                .map(|t| t.period().unwrap().index)
+                .collect();
+            assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+            // At the end of time a periodic task is due at every step: the
+            // run ends anyway.
+            NOW.store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
+            assert!(S.run_pending().unwrap() >= 1);
+            assert_eq!(S.len(), Ok(1));
+        }
     }
 
     #[cfg(feature = "spin")]
@@ -690,6 +821,27 @@ mod tests {
             assert!(SPIN.cancel(id).is_err());
             assert_eq!(SPIN.len(), 0);
             assert!(SPIN.is_empty());
+        }
+
+        #[test]
+        fn spin_scheduler_schedules_periodic_tasks() {
+            type Periodic =
+                SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, (), 4, 2>;
+            static P: Periodic = SpinScheduler::new(FnClock(|| 25));
+            let q = P.with(|s| s.add_queue("q", 0)).unwrap();
+            let skip = crate::MissedTickBehavior::Skip;
+            let e = P.schedule_periodic(Task::new(q, 1, ()), When::At(0), 0, skip);
+            assert!(matches!(e, Err(crate::ScheduleError::ZeroPeriod(_))));
+            let id = P
+                .schedule_periodic(Task::new(q, 1, ()), When::At(0), 10, skip)
+                .unwrap();
+            // due at 0, delivered at 25: periods 1 and 2 coalesced
+            assert_eq!(P.run_pending(), 1);
+            let p = P.get_task(q).unwrap().period().unwrap();
+            assert_eq!((p.index, p.missed), (0, 2));
+            assert_eq!(P.next_deadline(), Some(30));
+            assert_eq!(P.len(), 1);
+            assert_eq!(P.cancel(id).unwrap().subject(), &1);
         }
     }
 }
