@@ -8,6 +8,16 @@
 //! already waiting; every task scheduled is delivered exactly once or handed
 //! back (scheduled = delivered + handed back + still held by the scheduler).
 //!
+//! Periodic tasks: each stays in the model as one scheduled task with its
+//! period, policy and next index; each delivery puts an occurrence into its
+//! queue with the period index and missed count the model works out from
+//! the policy's rule when the occurrence enters the queue (`plan`), and the
+//! task goes back into the schedule at its next deadline. A call delivers
+//! at most one occurrence of each periodic task (it stops at a next
+//! occurrence re-armed during the call). Occurrences count as scheduled
+//! when they enter a queue, so conservation covers them, and the periodic
+//! task itself is handed back exactly once.
+//!
 //! Every run goes over both storages: the fixed one (`Scheduler`) and, with
 //! the `alloc` feature, the growing one (`AllocScheduler`) bounded to the
 //! same capacity.
@@ -16,9 +26,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use proptest::prelude::*;
 use tardy::{
-    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, NotScheduled, QueueId,
-    QueueStats, ScheduleError, Scheduler, SchedulerInner, Storage, Task, TaskDoneError, TaskId,
-    UnknownQueue, When,
+    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, MissedTickBehavior,
+    NotScheduled, Period, QueueId, QueueStats, ScheduleError, Scheduler, SchedulerInner, Storage,
+    Task, TaskDoneError, TaskId, UnknownQueue, When,
 };
 
 /// Queue slots, task slots and the queue type's own bound.
@@ -42,6 +52,8 @@ enum QSel {
 #[derive(Clone, Debug)]
 enum Op {
     Schedule(QSel, u8, When),
+    /// A periodic task: queue, subject, first, period (0 is refused).
+    SchedulePeriodic(QSel, u8, When, u64, MissedTickBehavior),
     /// Schedules again a task a worker took (retry).
     Retry(usize, When),
     Cancel(usize),
@@ -77,9 +89,19 @@ fn qsel() -> impl Strategy<Value = QSel> {
     ]
 }
 
+fn behavior() -> impl Strategy<Value = MissedTickBehavior> {
+    prop_oneof![
+        Just(MissedTickBehavior::Burst),
+        Just(MissedTickBehavior::Delay),
+        Just(MissedTickBehavior::Skip),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         10 => (qsel(), 0u8..4, when()).prop_map(|(q, s, w)| Op::Schedule(q, s, w)),
+        3 => (qsel(), 0u8..4, when(), prop_oneof![1 => Just(0u64), 9 => 1u64..13], behavior())
+            .prop_map(|(q, s, w, p, b)| Op::SchedulePeriodic(q, s, w, p, b)),
         2 => (any::<usize>(), when()).prop_map(|(i, w)| Op::Retry(i, w)),
         3 => any::<usize>().prop_map(Op::Cancel),
         5 => (any::<usize>(), when()).prop_map(|(i, w)| Op::Reschedule(i, w)),
@@ -114,13 +136,53 @@ struct MTask {
     order: u64,
     attempt: u32,
     at: Where,
+    /// A periodic task's period, policy and next period index.
+    periodic: Option<(u64, MissedTickBehavior, u64)>,
+}
+
+/// An item in a queue: a task's key, and for an occurrence of a periodic
+/// task what it must say.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    key: u64,
+    occ: Option<Occ>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Occ {
+    period: Period,
+    deadline: u64,
+    attempt: u32,
+}
+
+/// The largest period index the scheduler keeps.
+const MAX_INDEX: u64 = u64::MAX >> 2;
+
+/// The policies' rules, written from their documentation: for the
+/// occurrence due at `deadline` entering its queue at `now`, how many later
+/// periods it stands for and the next deadline.
+fn plan(b: MissedTickBehavior, period: u64, deadline: u64, now: u64) -> (u64, u64) {
+    let sat = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
+    if now < deadline {
+        return (0, deadline.saturating_add(period));
+    }
+    // The periods whose deadlines deadline + k * period (k >= 1) are <= now.
+    let passed = (now - deadline) / period;
+    match b {
+        MissedTickBehavior::Burst => (0, sat(u128::from(deadline) + u128::from(period))),
+        MissedTickBehavior::Skip => (
+            passed,
+            sat(u128::from(deadline) + (u128::from(passed) + 1) * u128::from(period)),
+        ),
+        MissedTickBehavior::Delay => (passed, sat(u128::from(now) + u128::from(period))),
+    }
 }
 
 #[derive(Debug)]
 struct MQueue {
     id: QueueId,
     max: usize,
-    items: VecDeque<u64>,
+    items: VecDeque<Item>,
     waiting: VecDeque<u64>,
     taken: u64,
     done: u64,
@@ -148,6 +210,8 @@ struct Model {
     scheduled: u64,
     delivered: u64,
     handed_back: u64,
+    /// The clock, for occurrences entering queues.
+    now: u64,
 }
 
 impl Model {
@@ -172,19 +236,71 @@ impl Model {
     }
 
     fn in_flight(&self) -> u64 {
-        self.tasks.len() as u64
+        let occurrences = self
+            .queues
+            .iter()
+            .flatten()
+            .map(|q| q.items.iter().filter(|i| i.occ.is_some()).count())
+            .sum::<usize>();
+        (self.tasks.len() + occurrences) as u64
+    }
+
+    /// Task `key`, due at its deadline and out of the schedule, enters
+    /// queue `qi` (which has room): a one-shot task itself, a periodic one
+    /// as an occurrence, the task going back into the schedule.
+    fn enter(&mut self, qi: usize, key: u64) {
+        let now = self.now;
+        let t = self.tasks.get_mut(&key).unwrap();
+        let Some((period, b, index)) = t.periodic else {
+            t.at = Where::Queued;
+            self.queues[qi]
+                .as_mut()
+                .unwrap()
+                .items
+                .push_back(Item { key, occ: None });
+            return;
+        };
+        let (missed, next) = plan(b, period, t.deadline, now);
+        let occ = Occ {
+            period: Period {
+                index,
+                missed: missed.min(u64::from(u32::MAX)),
+            },
+            deadline: t.deadline,
+            attempt: t.attempt,
+        };
+        t.periodic = Some((
+            period,
+            b,
+            index
+                .saturating_add(missed)
+                .saturating_add(1)
+                .min(MAX_INDEX),
+        ));
+        t.deadline = next;
+        t.at = Where::Pending;
+        self.order += 1;
+        t.order = self.order;
+        self.pending.insert((next, self.order), key);
+        self.scheduled += 1; // the occurrence
+        self.queues[qi].as_mut().unwrap().items.push_back(Item {
+            key,
+            occ: Some(occ),
+        });
     }
 
     /// Moves waiting tasks of queue `qi` into it while it has room.
     fn refill(&mut self, qi: usize) -> usize {
-        let q = self.queues[qi].as_mut().unwrap();
         let mut moved = 0;
-        while q.items.len() < q.max {
+        loop {
+            let q = self.queues[qi].as_mut().unwrap();
+            if q.items.len() >= q.max {
+                break;
+            }
             let Some(key) = q.waiting.pop_front() else {
                 break;
             };
-            q.items.push_back(key);
-            self.tasks.get_mut(&key).unwrap().at = Where::Queued;
+            self.enter(qi, key);
             moved += 1;
         }
         moved
@@ -199,8 +315,10 @@ impl Model {
                 moved += self.refill(qi);
             }
         }
+        // A periodic task re-armed during this call ends it.
+        let start = self.order;
         while let Some((&(deadline, order), &key)) = self.pending.first_key_value() {
-            if deadline > limit {
+            if deadline > limit || order > start {
                 break;
             }
             if by_clock {
@@ -209,14 +327,12 @@ impl Model {
             self.pending.remove(&(deadline, order));
             let qi = self.queue_index(self.tasks[&key].queue).unwrap();
             let q = self.queues[qi].as_mut().unwrap();
-            let t = self.tasks.get_mut(&key).unwrap();
             if q.waiting.is_empty() && q.items.len() < q.max {
-                q.items.push_back(key);
-                t.at = Where::Queued;
+                self.enter(qi, key);
                 moved += 1;
             } else {
                 q.waiting.push_back(key);
-                t.at = Where::Waiting;
+                self.tasks.get_mut(&key).unwrap().at = Where::Waiting;
             }
         }
         moved
@@ -285,6 +401,7 @@ impl<St: Storage> Harness<'_, St> {
     /// model, and marks it.
     fn check_task(&self, t: &T, qid: Option<QueueId>) -> u64 {
         let key = *t.payload();
+        assert_eq!(t.period(), None, "task {key} is not an occurrence");
         let mt = &self.m.tasks[&key];
         assert_eq!(t.id(), Some(mt.id), "handle of task {key}");
         assert_eq!(t.subject(), &mt.subject, "subject of task {key}");
@@ -296,18 +413,74 @@ impl<St: Storage> Harness<'_, St> {
         key
     }
 
+    /// Checks an occurrence taken from a queue or handed back against
+    /// the model's item.
+    fn check_occurrence(&self, t: &T, occ: Occ) {
+        let key = *t.payload();
+        assert_eq!(
+            t.period(),
+            Some(occ.period),
+            "period of an occurrence of {key}"
+        );
+        assert_eq!(
+            t.deadline(),
+            occ.deadline,
+            "deadline of an occurrence of {key}"
+        );
+        assert_eq!(
+            t.attempt(),
+            occ.attempt,
+            "attempt of an occurrence of {key}"
+        );
+        assert_eq!(t.subject(), &key_subject(key));
+        let id = t.id().expect("an occurrence has an id");
+        assert!(!self.s.is_scheduled(id), "an occurrence's id names no task");
+        assert!(
+            self.m.by_id.get(&id).is_none(),
+            "an occurrence's id is not its periodic task's handle"
+        );
+    }
+
+    /// Checks tasks handed back: `expected` are the keys of scheduled
+    /// tasks handed back, `items` the queue items handed back.
     fn hand_back_all(&mut self, got: Vec<T>, expected: Vec<u64>) {
-        let mut keys: Vec<u64> = got.iter().map(|t| self.check_task(t, None)).collect();
+        self.hand_back_with_items(got, expected, Vec::new());
+    }
+
+    fn hand_back_with_items(&mut self, got: Vec<T>, expected: Vec<u64>, items: Vec<Item>) {
+        // (key, period index) of every task, sorted; occurrences checked
+        // against their items.
+        let mut keys: Vec<(u64, Option<u64>)> = Vec::new();
+        let mut occs: HashMap<(u64, u64), Occ> = items
+            .iter()
+            .filter_map(|i| i.occ.map(|o| ((i.key, o.period.index), o)))
+            .collect();
+        for t in &got {
+            match t.period() {
+                Some(p) => {
+                    let occ = occs
+                        .remove(&(*t.payload(), p.index))
+                        .expect("an occurrence handed back was in a queue");
+                    self.check_occurrence(t, occ);
+                    keys.push((*t.payload(), Some(p.index)));
+                }
+                None => keys.push((self.check_task(t, None), None)),
+            }
+        }
         keys.sort_unstable();
-        let mut expected = expected;
-        expected.sort_unstable();
-        assert_eq!(keys, expected, "handed back");
-        for key in keys {
+        let mut want: Vec<(u64, Option<u64>)> = expected.iter().map(|&k| (k, None)).collect();
+        want.extend(items.iter().map(|i| (i.key, i.occ.map(|o| o.period.index))));
+        want.sort_unstable();
+        assert_eq!(keys, want, "handed back");
+        for (key, occ) in keys {
+            self.m.handed_back += 1;
+            if occ.is_some() {
+                continue;
+            }
             if self.m.tasks[&key].at != Where::Queued {
                 self.m.unschedule(key);
             }
             self.m.leave(key);
-            self.m.handed_back += 1;
         }
     }
 
@@ -358,10 +531,15 @@ impl<St: Storage> Harness<'_, St> {
                     order,
                     attempt,
                     at: Where::Pending,
+                    periodic: None,
                 };
                 if when == When::Now {
                     mt.at = Where::Queued;
-                    self.m.queues[qi].as_mut().unwrap().items.push_back(key);
+                    self.m.queues[qi]
+                        .as_mut()
+                        .unwrap()
+                        .items
+                        .push_back(Item { key, occ: None });
                     assert!(!self.s.is_scheduled(id));
                 } else {
                     self.m.pending.insert((deadline, order), key);
@@ -389,12 +567,26 @@ impl<St: Storage> Harness<'_, St> {
         let q = self.m.queues[qi].as_mut().unwrap();
         match q.items.pop_front() {
             None => assert_eq!(res, Err(GetTaskError::Empty)),
-            Some(key) => {
+            Some(Item { key, occ }) => {
                 q.taken += 1;
-                let t = res.expect("a task");
+                let mut t = res.expect("a task");
                 assert_eq!(*t.payload(), key, "delivery order");
-                self.check_task(&t, Some(qid));
-                self.m.leave(key);
+                assert_eq!(t.queue(), qid);
+                match occ {
+                    Some(occ) => {
+                        self.check_occurrence(&t, occ);
+                        let id = t.id().unwrap();
+                        assert!(self.m.issued.insert(id), "id {id:?} issued twice");
+                        self.m.ids.push(id);
+                        // A retry of it is a task of its own: a new key.
+                        self.m.next_key += 1;
+                        *t.payload_mut() = self.m.next_key * 8 + key % 8;
+                    }
+                    None => {
+                        self.check_task(&t, Some(qid));
+                        self.m.leave(key);
+                    }
+                }
                 self.m.delivered += 1;
                 self.m.refill(qi);
                 self.m.held.push(t);
@@ -411,6 +603,14 @@ impl<St: Storage> Harness<'_, St> {
                 self.m.next_key += 1;
                 let key = self.m.next_key * 8 + u64::from(subject);
                 self.schedule(Task::new(qid, subject, key), when);
+            }
+            Op::SchedulePeriodic(sel, subject, when, period, b) => {
+                let Some(qid) = self.m.queue_of(sel) else {
+                    return;
+                };
+                self.m.next_key += 1;
+                let key = self.m.next_key * 8 + u64::from(subject);
+                self.schedule_periodic(Task::new(qid, subject, key), when, period, b);
             }
             Op::Retry(i, when) => {
                 if self.m.held.is_empty() {
@@ -471,8 +671,14 @@ impl<St: Storage> Harness<'_, St> {
                 assert_eq!(n, got.len());
                 self.hand_back_all(got, expected);
             }
-            Op::Advance(d) => self.clock.advance(d),
-            Op::SetClock(t) => self.clock.set(t),
+            Op::Advance(d) => {
+                self.clock.advance(d);
+                self.m.now = self.clock.now();
+            }
+            Op::SetClock(t) => {
+                self.clock.set(t);
+                self.m.now = t;
+            }
             Op::RunPending => {
                 let now = self.clock.now();
                 let n = self.s.run_pending();
@@ -481,7 +687,11 @@ impl<St: Storage> Harness<'_, St> {
             Op::RunAll => {
                 let n = self.s.run_all();
                 assert_eq!(n, self.m.run_until(u64::MAX, false), "run_all count");
-                assert!(self.m.pending.is_empty());
+                // Only periodic tasks (and what comes after their next
+                // occurrence) stay.
+                if self.m.tasks.values().all(|t| t.periodic.is_none()) {
+                    assert!(self.m.pending.is_empty());
+                }
             }
             Op::GetTask(sel) => {
                 if let Some(qid) = self.m.queue_of(sel) {
@@ -547,7 +757,14 @@ impl<St: Storage> Harness<'_, St> {
                 };
                 assert_eq!(res, Ok(got.len()));
                 let expected = self.expected_of_queue(qid);
-                self.hand_back_all(got, expected);
+                let items: Vec<Item> = self.m.queues[qi]
+                    .as_ref()
+                    .unwrap()
+                    .items
+                    .iter()
+                    .copied()
+                    .collect();
+                self.hand_back_with_items(got, expected, items.clone());
                 let q = self.m.queues[qi].as_mut().unwrap();
                 q.items.clear();
                 if remove {
@@ -557,11 +774,24 @@ impl<St: Storage> Harness<'_, St> {
                 }
             }
             Op::Clear => {
-                let expected: Vec<u64> = self.m.tasks.keys().copied().collect();
+                let expected: Vec<u64> = self
+                    .m
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| t.at != Where::Queued)
+                    .map(|(k, _)| *k)
+                    .collect();
+                let items: Vec<Item> = self
+                    .m
+                    .queues
+                    .iter()
+                    .flatten()
+                    .flat_map(|q| q.items.iter().copied())
+                    .collect();
                 let mut got = Vec::new();
                 let n = self.s.clear(|t| got.push(t));
                 assert_eq!(n, got.len());
-                self.hand_back_all(got, expected);
+                self.hand_back_with_items(got, expected, items);
                 for q in self.m.queues.iter_mut().flatten() {
                     q.items.clear();
                 }
@@ -569,16 +799,68 @@ impl<St: Storage> Harness<'_, St> {
         }
     }
 
-    /// Every task of `q` the scheduler holds: scheduled, waiting or queued.
+    /// Every scheduled task of `q` (pending or waiting); its queue's items
+    /// are handed back beside them.
     fn expected_of_queue(&self, q: QueueId) -> Vec<u64> {
         self.m
             .tasks
             .iter()
-            .filter(|(_, t)| {
-                t.queue == q && matches!(t.at, Where::Pending | Where::Waiting | Where::Queued)
-            })
+            .filter(|(_, t)| t.queue == q && matches!(t.at, Where::Pending | Where::Waiting))
             .map(|(k, _)| *k)
             .collect()
+    }
+
+    fn schedule_periodic(&mut self, task: T, when: When, period: u64, b: MissedTickBehavior) {
+        let key = *task.payload();
+        let qid = task.queue();
+        let qi = self.m.queue_index(qid);
+        let now = self.clock.now();
+        let res = self.s.schedule_periodic(task, when, period, b);
+        let expected_err = if period == 0 {
+            Some("zero")
+        } else if qi.is_none() {
+            Some("queue")
+        } else if self.m.in_scheduler() >= N {
+            Some("capacity")
+        } else {
+            None
+        };
+        match (res, expected_err) {
+            (Ok(id), None) => {
+                assert!(self.m.issued.insert(id), "handle {id:?} issued twice");
+                assert!(self.s.is_scheduled(id));
+                self.m.ids.push(id);
+                self.m.by_id.insert(id, key);
+                self.m.scheduled += 1;
+                let order = self.m.next_order();
+                let deadline = match when {
+                    When::Now => now,
+                    When::At(t) => t,
+                    When::After(d) => now.saturating_add(d),
+                };
+                self.m.pending.insert((deadline, order), key);
+                self.m.tasks.insert(
+                    key,
+                    MTask {
+                        id,
+                        queue: qid,
+                        subject: key_subject(key),
+                        deadline,
+                        order,
+                        attempt: 1,
+                        at: Where::Pending,
+                        periodic: Some((period, b, 0)),
+                    },
+                );
+            }
+            (Err(ScheduleError::ZeroPeriod(t)), Some("zero"))
+            | (Err(ScheduleError::UnknownQueue(t)), Some("queue"))
+            | (Err(ScheduleError::Capacity(t)), Some("capacity")) => {
+                assert_eq!((t.id(), t.attempt(), *t.payload()), (None, 0, key));
+                self.m.held.push(t);
+            }
+            (res, expected) => panic!("schedule_periodic: got {res:?}, expected {expected:?}"),
+        }
     }
 
     /// Compares everything observable with the model.
@@ -647,7 +929,10 @@ fn run_on<St: Storage>(clock: &ManualClock, s: Sched<'_, St>, ops: Vec<Op>) {
     let mut h = Harness {
         clock,
         s,
-        m: Model::default(),
+        m: Model {
+            now: clock.now(),
+            ..Model::default()
+        },
     };
     for i in 0..3 {
         h.apply(Op::AddQueue(i, i % 3));
@@ -717,7 +1002,18 @@ fn model_long_run() {
         };
         let i = usize::try_from(next(1 << 20)).unwrap();
         ops.push(match next(16) {
-            0..=4 => Op::Schedule(q, u8::try_from(next(4)).unwrap(), w),
+            0..=3 => Op::Schedule(q, u8::try_from(next(4)).unwrap(), w),
+            4 => Op::SchedulePeriodic(
+                q,
+                u8::try_from(next(4)).unwrap(),
+                w,
+                next(13),
+                [
+                    MissedTickBehavior::Burst,
+                    MissedTickBehavior::Delay,
+                    MissedTickBehavior::Skip,
+                ][usize::try_from(next(3)).unwrap()],
+            ),
             5 => Op::Retry(i, w),
             6 => Op::Cancel(i),
             7 => Op::Reschedule(i, w),
