@@ -436,7 +436,7 @@ impl<St: Storage> Harness<'_, St> {
         let id = t.id().expect("an occurrence has an id");
         assert!(!self.s.is_scheduled(id), "an occurrence's id names no task");
         assert!(
-            self.m.by_id.get(&id).is_none(),
+            !self.m.by_id.contains_key(&id),
             "an occurrence's id is not its periodic task's handle"
         );
     }
