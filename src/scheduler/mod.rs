@@ -142,11 +142,11 @@ pub struct SchedulerInner<C, Q, S, P, St: Storage, const QN: usize> {
     /// Tasks in every queue's `Waiting` line together: while 0,
     /// [`run_pending`](Self::run_pending) looks at no queue before the heap.
     waiting: usize,
-    /// How an occurrence of a periodic task is built; set by
-    /// [`schedule_periodic`](Self::schedule_periodic), so the code that
-    /// clones subjects and payloads is in a build only when it schedules a
-    /// periodic task.
-    periodic: Option<periodic::OccurFn<S, P>>,
+    /// How an occurrence of a periodic task enters its queue; set by
+    /// [`schedule_periodic`](Self::schedule_periodic), so that code (which
+    /// clones subjects and payloads) is in a build only when it schedules
+    /// a periodic task.
+    periodic: Option<periodic::EnterFn<S, P, St>>,
 }
 
 /// A [`SchedulerInner`] in fixed storage: `N` task slots inside the value.
@@ -763,13 +763,7 @@ where
     /// number, so it never names a slot (the count may wrap after 2^48 or
     /// 2^32 such tasks: harmless, those ids are never looked up).
     fn next_now_id(&mut self) -> TaskId {
-        let mask = u64::MAX >> St::Index::BITS;
-        self.now_ids = self.now_ids.wrapping_add(1);
-        if self.now_ids & mask == 0 {
-            self.now_ids = self.now_ids.wrapping_add(1);
-        }
-        let raw = ((self.now_ids & mask) << St::Index::BITS) | St::Index::NIL.to_usize() as u64;
-        TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
+        next_now_id::<St::Index>(&mut self.now_ids)
     }
 
     /// Moves a due task into its queue, or to the back of its Waiting line
@@ -853,14 +847,24 @@ where
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
         }
-        if let Some(occur) = self.periodic {
+        if let Some(enter) = self.periodic {
             let periodic = self
                 .slots
                 .get(index)
                 .and_then(|s| s.task())
                 .is_some_and(|t| t.period.is_periodic());
-            if periodic {
-                return self.enter_periodic(occur, queue, index, deadline);
+            if let (true, Some(e)) = (periodic, self.queues.entry_mut(queue)) {
+                let q = &mut e.queue;
+                let entry = periodic::Entry {
+                    slots: &mut self.slots,
+                    heap: &mut self.heap,
+                    lines: &mut e.lines,
+                    order: &mut self.order,
+                    now_ids: &mut self.now_ids,
+                    clock: &self.clock,
+                    push: &mut |t| q.try_push(t),
+                };
+                return enter(entry, index, deadline);
             }
         }
         self.subjects.unlink(&mut self.slots.array, index);
@@ -928,6 +932,18 @@ where
             self.waiting -= before - list.len;
         }
     }
+}
+
+/// The next id from the count `now_ids` of ids that name no slot (see
+/// `SchedulerInner::next_now_id`).
+fn next_now_id<I: Index>(now_ids: &mut u64) -> TaskId {
+    let mask = u64::MAX >> I::BITS;
+    *now_ids = now_ids.wrapping_add(1);
+    if *now_ids & mask == 0 {
+        *now_ids = now_ids.wrapping_add(1);
+    }
+    let raw = ((*now_ids & mask) << I::BITS) | I::NIL.to_usize() as u64;
+    TaskId::new(NonZeroU64::new(raw).unwrap_or(NonZeroU64::MIN))
 }
 
 impl<C, Q, S, P, St: Storage, const QN: usize> core::fmt::Debug

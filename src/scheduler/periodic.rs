@@ -12,18 +12,18 @@
 //! When the next deadline is reached the task goes through the ordinary
 //! delivery path (`deliver`, or the `Waiting` line of a full queue, then
 //! `refill`), up to `try_enter`: there, instead of freeing the slot and
-//! moving the task into the queue, `enter_periodic` pushes a clone (subject
-//! and payload cloned, a fresh id that names no slot, the period's index
-//! and missed count) and puts the slot back into the heap and its queue's
+//! moving the task into the queue, [`enter`] pushes a clone (subject and
+//! payload cloned, a fresh id that names no slot, the period's index and
+//! missed count) and puts the slot back into the heap and its queue's
 //! `Pending` line under the next deadline, with a new tie order. The missed
 //! count is worked out when the occurrence enters the queue, so periods
 //! that pass while it waits for room count too.
 //!
-//! Because `try_enter` cannot require `S: Clone, P: Clone`, the occurrence
-//! is built through a function pointer ([`OccurFn`]) that only
-//! `schedule_periodic` (which has those bounds) stores: the cloning and the
-//! policies' arithmetic are in a build only when it schedules a periodic
-//! task; the rest (push, re-arm) is a few calls of code every build has.
+//! Because `try_enter` cannot require `S: Clone, P: Clone`, it calls
+//! [`enter`] through a function pointer ([`EnterFn`]) that only
+//! `schedule_periodic` (which has those bounds) stores: a build that never
+//! schedules a periodic task has none of this code, only the pointer's
+//! check.
 //!
 //! `run_until` delivers at most one occurrence of each periodic task per
 //! call: it stops at a key newer than the call (a next occurrence re-armed
@@ -33,28 +33,41 @@
 
 use core::num::NonZeroU64;
 
-use super::queue_lists::Line;
-use super::slots::Parts;
+use super::heap::Heap;
+use super::queue_lists::Lines;
+use super::slots::Slots;
 use super::storage::Storage;
-use super::SchedulerInner;
+use super::{next_now_id, SchedulerInner};
 use crate::clock::{Clock, Ticks};
 use crate::error::ScheduleError;
 use crate::queue::TaskQueue;
 use crate::subject::Subject;
-use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
+use crate::task::{MissedTickBehavior, Task, TaskId, When};
 
-/// Builds the occurrence of a periodic task from its slot's parts, due at
-/// `deadline` and entering its queue at `now`: the occurrence (no id yet),
-/// the task's next deadline and its period state after this occurrence.
-///
-/// The pointer names neither the clock nor the queue type, so the
-/// scheduler stays covariant in them (a `Scheduler<&'a Clock, ..>` can be
-/// used where a shorter `'a` is expected).
-pub(super) type OccurFn<S, P> = fn(&Parts<S, P>, Ticks, Ticks) -> Option<Occurrence<S, P>>;
+/// What the entry of an occurrence may touch: the parts of the scheduler
+/// that name neither the clock type nor the queue type, the clock and the
+/// queue behind `dyn`. So the pointer to it ([`EnterFn`]) keeps the
+/// scheduler covariant in both (a `Scheduler<&'a Clock, ..>` can be used
+/// where a shorter `'a` is expected), and the entry's code is in a build
+/// only when it schedules a periodic task.
+pub(super) struct Entry<'a, S, P, St: Storage> {
+    pub(super) slots: &'a mut Slots<S, P, St>,
+    pub(super) heap: &'a mut Heap<St>,
+    /// The lines of the occurrence's queue.
+    pub(super) lines: &'a mut Lines<St::Index>,
+    pub(super) order: &'a mut u64,
+    pub(super) now_ids: &'a mut u64,
+    pub(super) clock: &'a dyn Clock,
+    /// Pushes into the occurrence's queue (`TaskQueue::try_push`).
+    pub(super) push: &'a mut dyn FnMut(Task<S, P>) -> Result<(), Task<S, P>>,
+}
 
-/// What an [`OccurFn`] returns: the occurrence, the next deadline, the
-/// period state after it.
-pub(super) type Occurrence<S, P> = (Task<S, P>, Ticks, PeriodState);
+/// Puts the occurrence of periodic slot `index` (out of the heap, in no
+/// line), due at the deadline given, into its queue, which has room, and
+/// the slot back into the schedule; `false` (the slot as it was) when the
+/// queue refuses after all. Stored by `schedule_periodic`.
+pub(super) type EnterFn<S, P, St> =
+    for<'a> fn(Entry<'a, S, P, St>, <St as Storage>::Index, Ticks) -> bool;
 
 /// The period of a periodic task, kept in its slot's parts; a period of 0
 /// marks a one-shot task ([`PeriodState::NONE`]).
@@ -256,7 +269,7 @@ where
             other => other,
         };
         let (id, _) = self.schedule_with_deadline(task, first)?;
-        self.periodic = Some(occurrence::<S, P>);
+        self.periodic = Some(enter::<S, P, St>);
         if let Some(parts) = self
             .slots
             .find(id)
@@ -267,72 +280,47 @@ where
         }
         Ok(id)
     }
-
-    /// Pushes the occurrence of periodic slot `index`, due at `deadline`
-    /// (out of the heap, in no line), into `queue`, which has room; then
-    /// puts the slot back into the schedule under its next deadline.
-    /// `false` (the slot left as it was) if the queue refuses after all.
-    ///
-    /// Called by `try_enter` with the [`OccurFn`] that
-    /// [`schedule_periodic`](Self::schedule_periodic) stored; this part
-    /// needs no `Clone` and is in every build that delivers tasks.
-    pub(super) fn enter_periodic(
-        &mut self,
-        occur: OccurFn<S, P>,
-        queue: QueueId,
-        index: St::Index,
-        deadline: Ticks,
-    ) -> bool {
-        let now = self.clock.now();
-        let Some(parts) = self.slots.get(index).and_then(|s| s.task()) else {
-            return false;
-        };
-        let Some((mut task, next_deadline, state)) = occur(parts, deadline, now) else {
-            return false;
-        };
-        task.id = Some(self.next_now_id());
-        let Some(entry) = self.queues.entry_mut(queue) else {
-            return false;
-        };
-        if entry.queue.try_push(task).is_err() {
-            // The queue said it had room and then refused: the clone goes,
-            // the periodic task keeps its slot and its period, and waits.
-            return false;
-        }
-        if let Some(parts) = self.slots.get_mut(index).and_then(|s| s.task.as_mut()) {
-            parts.period = state;
-        }
-        self.order = self.order.wrapping_add(1);
-        let order = self.order;
-        self.link_line(queue, index, Line::Pending);
-        // The slot has just left the heap (or its parked key), so the
-        // arrays have room for it.
-        self.heap
-            .with(&mut self.slots.array)
-            .push(index, (next_deadline, order));
-        true
-    }
 }
 
-/// The [`OccurFn`] of tasks whose subject and payload clone.
-fn occurrence<S: Clone, P: Clone>(
-    parts: &Parts<S, P>,
+/// The [`EnterFn`] of tasks whose subject and payload clone.
+fn enter<S: Clone, P: Clone, St: Storage>(
+    e: Entry<'_, S, P, St>,
+    index: St::Index,
     deadline: Ticks,
-    now: Ticks,
-) -> Option<Occurrence<S, P>> {
+) -> bool {
+    let now = e.clock.now();
+    let Some(parts) = e.slots.get(index).and_then(|s| s.task()) else {
+        return false;
+    };
     let mut state = parts.period;
     if !state.is_periodic() {
-        return None;
+        return false;
     }
     let behavior = state.behavior();
     let (missed, next_deadline) = plan(behavior, state.period(), deadline, now);
     let this = state.next();
     let mut task = Task::new(parts.queue, parts.subject.clone(), parts.payload.clone());
+    task.id = Some(next_now_id::<St::Index>(e.now_ids));
     task.deadline = deadline;
     task.attempt = parts.attempt;
     task.set_period(this, missed);
+    if (e.push)(task).is_err() {
+        // The queue said it had room and then refused: the clone goes,
+        // the periodic task keeps its slot and its period, and waits.
+        return false;
+    }
     state.set(this.saturating_add(missed).saturating_add(1), behavior);
-    Some((task, next_deadline, state))
+    if let Some(parts) = e.slots.get_mut(index).and_then(|s| s.task.as_mut()) {
+        parts.period = state;
+    }
+    *e.order = e.order.wrapping_add(1);
+    e.lines.pending.push_back(&mut e.slots.array, index);
+    // The slot has just left the heap (or its parked key), so the arrays
+    // have room for it.
+    e.heap
+        .with(&mut e.slots.array)
+        .push(index, (next_deadline, *e.order));
+    true
 }
 
 /// The period, policy and next index of a scheduled periodic task (tests).
