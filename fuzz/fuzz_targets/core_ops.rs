@@ -9,6 +9,14 @@
 //! `next_deadline` consistent. At the end everything is drained and every
 //! number must be accounted for exactly once.
 //!
+//! Periodic tasks are numbers too, `Periodic` while scheduled; each of
+//! their occurrences is checked as it leaves its queue (taken or handed
+//! back): its period index must be the one its task owes next (the first
+//! is 0, then the previous index + missed + 1: every period accounted for
+//! once), and the periodic task itself must be handed back exactly once.
+//! An occurrence a worker takes becomes a number of its own (it may be
+//! retried as an ordinary task).
+//!
 //! The input is decoded by hand: one byte picks the operation, the next
 //! bytes its arguments; the run ends when the bytes do.
 
@@ -16,8 +24,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use tardy::{
-    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, QueueId, ScheduleError,
-    Scheduler, Task, TaskDoneError, TaskId, Ticks, When,
+    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, MissedTickBehavior, QueueId,
+    ScheduleError, Scheduler, Task, TaskDoneError, TaskId, Ticks, When,
 };
 
 type T = Task<u8, u32>;
@@ -46,6 +54,9 @@ enum State {
         released: bool,
         deadline: Ticks,
     },
+    /// A periodic task in the scheduler (in the schedule or waiting for
+    /// room).
+    Periodic { queue: QueueId },
     /// Taken by a worker (in `Model::held`).
     Held,
     /// Taken and dropped by a worker.
@@ -60,6 +71,31 @@ struct Number {
     subject: u8,
     attempt: u32,
     id: Option<TaskId>,
+    /// A periodic task (its occurrences carry its number).
+    periodic: bool,
+    /// The period index its next occurrence to leave the queue must carry.
+    owed: u64,
+    /// After a saturated missed count: indexes only grow.
+    lenient: bool,
+}
+
+impl Number {
+    fn new(subject: u8) -> Self {
+        Self {
+            state: State::Back,
+            subject,
+            attempt: 0,
+            id: None,
+            periodic: false,
+            owed: 0,
+            lenient: false,
+        }
+    }
+
+    /// In the scheduler as a one-shot or a periodic task.
+    fn scheduled(&self) -> bool {
+        matches!(self.state, State::In { .. } | State::Periodic { .. })
+    }
 }
 
 #[derive(Debug)]
@@ -142,6 +178,10 @@ struct Model<'c> {
     queue_ids: Vec<QueueId>,
     /// Every task handle ever returned.
     task_ids: Vec<TaskId>,
+    /// Occurrences that left their queues.
+    occurrences: u64,
+    /// Queues that had a periodic task.
+    periodic_queues: Vec<QueueId>,
 }
 
 impl<'c> Model<'c> {
@@ -154,6 +194,8 @@ impl<'c> Model<'c> {
             live: Vec::new(),
             queue_ids: Vec::new(),
             task_ids: Vec::new(),
+            occurrences: 0,
+            periodic_queues: Vec::new(),
         }
     }
 
@@ -169,12 +211,13 @@ impl<'c> Model<'c> {
     fn leave(&mut self, task: &T, to: State, expect_queue: Option<QueueId>) {
         let n = self.number_of(task);
         let entry = &mut self.numbers[n];
-        let State::In { queue, .. } = entry.state else {
+        let (State::In { queue, .. } | State::Periodic { queue }) = entry.state else {
             panic!(
                 "task {n} came out of the scheduler twice (was {:?})",
                 entry.state
             );
         };
+        assert_eq!(task.period(), None, "task {n} is not an occurrence");
         if let Some(q) = expect_queue {
             assert_eq!(queue, q, "task {n} came out of the wrong queue");
         }
@@ -183,6 +226,32 @@ impl<'c> Model<'c> {
         assert_eq!(task.attempt(), entry.attempt);
         assert_eq!(task.id(), entry.id);
         entry.state = to;
+    }
+
+    /// An occurrence of periodic task `n` left its queue `q` (taken or
+    /// handed back): its index must be the one owed next.
+    fn occurrence_out(&mut self, task: &T, q: QueueId) {
+        let n = self.number_of(task);
+        let p = task.period().expect("an occurrence");
+        let e = &mut self.numbers[n];
+        assert!(e.periodic, "occurrence of {n}, which is not periodic");
+        if e.lenient {
+            assert!(p.index >= e.owed, "occurrence of {n}: index went back");
+        } else {
+            assert_eq!(p.index, e.owed, "occurrence of {n}: period index");
+        }
+        // A saturated missed count no longer tells the next index.
+        e.lenient |= p.missed >= u64::from(u32::MAX);
+        e.owed = p
+            .index
+            .saturating_add(p.missed)
+            .saturating_add(1)
+            .min(u64::MAX >> 2);
+        assert_eq!(task.queue(), q);
+        assert_eq!(task.subject(), &e.subject);
+        assert_eq!(task.attempt(), 1);
+        assert!(task.id().is_some() && task.id() != e.id, "an occurrence has its own id");
+        self.occurrences += 1;
     }
 
     fn pick_queue(&self, input: &mut Input<'_>) -> Option<QueueId> {
@@ -250,6 +319,56 @@ impl<'c> Model<'c> {
         }
     }
 
+    /// Schedules periodic task `n`; on success the model follows.
+    fn schedule_periodic(
+        &mut self,
+        n: usize,
+        task: T,
+        when: When,
+        period: Ticks,
+        behavior: MissedTickBehavior,
+    ) {
+        let q = task.queue();
+        let before_len = self.s.len();
+        match self.s.schedule_periodic(task, when, period, behavior) {
+            Ok(id) => {
+                assert!(self.live(q).is_some(), "scheduled into a removed queue");
+                assert_ne!(period, 0);
+                assert!(self.s.is_scheduled(id));
+                self.task_ids.push(id);
+                let e = &mut self.numbers[n];
+                (e.attempt, e.id, e.periodic) = (1, Some(id), true);
+                e.state = State::Periodic { queue: q };
+                self.periodic_queues.push(q);
+            }
+            Err(e) => {
+                match &e {
+                    ScheduleError::ZeroPeriod(_) => assert_eq!(period, 0),
+                    ScheduleError::UnknownQueue(_) => {
+                        assert!(self.live(q).is_none(), "live queue reported unknown")
+                    }
+                    ScheduleError::Capacity(_) => {
+                        assert_eq!(before_len, CAP, "capacity error with free slots")
+                    }
+                    _ => panic!("unexpected error {e:?}"),
+                }
+                let task = e.into_inner();
+                assert_eq!((self.number_of(&task), task.attempt(), task.id()), (n, 0, None));
+            }
+        }
+    }
+
+    /// Tasks handed back from queue `q` (or any queue: `None`).
+    fn back(&mut self, back: &[T], q: Option<QueueId>) {
+        for t in back {
+            if t.period().is_some() {
+                self.occurrence_out(t, t.queue());
+            } else {
+                self.leave(t, State::Back, q);
+            }
+        }
+    }
+
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
         let now = self.clock.now();
         match input.byte()? % 15 {
@@ -293,9 +412,7 @@ impl<'c> Model<'c> {
                     Ok(count) => {
                         assert!(self.live(q).is_some());
                         assert_eq!(count, back.len());
-                        for t in &back {
-                            self.leave(t, State::Back, Some(q));
-                        }
+                        self.back(&back, Some(q));
                         if remove {
                             self.live.retain(|l| l.id != q);
                         }
@@ -311,15 +428,25 @@ impl<'c> Model<'c> {
                 let subject = input.byte()? % 4;
                 let when = input.when(now)?;
                 let n = self.numbers.len();
-                self.numbers.push(Number {
-                    state: State::Back,
-                    subject,
-                    attempt: 0,
-                    id: None,
-                });
+                self.numbers.push(Number::new(subject));
                 let number = u32::try_from(n).expect("few tasks");
-                // Refused: it stays `Back`, handed back to its caller.
-                let _ = self.schedule(n, Task::new(q, subject, number), when);
+                if input.data.first().is_some_and(|b| b & 0x80 != 0) {
+                    let b = input.byte()?;
+                    let period = match b & 3 {
+                        0 => 0,
+                        1 => Ticks::MAX,
+                        _ => u64::from(b >> 2),
+                    };
+                    let behavior = match input.byte()? % 3 {
+                        0 => MissedTickBehavior::Burst,
+                        1 => MissedTickBehavior::Delay,
+                        _ => MissedTickBehavior::Skip,
+                    };
+                    self.schedule_periodic(n, Task::new(q, subject, number), when, period, behavior);
+                } else {
+                    // Refused: it stays `Back`, handed back to its caller.
+                    let _ = self.schedule(n, Task::new(q, subject, number), when);
+                }
             }
             4 => {
                 // A worker retries a task it holds, maybe into another queue.
@@ -348,9 +475,12 @@ impl<'c> Model<'c> {
                 let owner = self
                     .numbers
                     .iter()
-                    .position(|e| e.id == Some(id) && matches!(e.state, State::In { .. }));
+                    .position(|e| e.id == Some(id) && e.scheduled());
                 let res = self.s.reschedule(id, when);
                 match (res, owner) {
+                    (Ok(deadline), Some(n)) if self.numbers[n].periodic => {
+                        assert_eq!(deadline, deadline_of(when, now), "reschedule's deadline");
+                    }
                     (Ok(deadline), Some(n)) => {
                         let State::In { queue, .. } = self.numbers[n].state else {
                             unreachable!()
@@ -375,7 +505,7 @@ impl<'c> Model<'c> {
                 let owner = self
                     .numbers
                     .iter()
-                    .position(|e| e.id == Some(id) && matches!(e.state, State::In { .. }));
+                    .position(|e| e.id == Some(id) && e.scheduled());
                 match (self.s.cancel(id), owner) {
                     (Ok(t), Some(n)) => {
                         assert_eq!(self.number_of(&t), n);
@@ -406,7 +536,7 @@ impl<'c> Model<'c> {
                             State::In {
                                 released: false,
                                 ..
-                            }
+                            } | State::Periodic { .. }
                         )
                 });
                 assert!(!left, "cancel_by_subject left a scheduled task behind");
@@ -414,6 +544,18 @@ impl<'c> Model<'c> {
             8 => {
                 let q = self.pick_queue(input)?;
                 match self.s.get_task(q) {
+                    Ok(mut t) if t.period().is_some() => {
+                        self.occurrence_out(&t, q);
+                        let l = self.live.iter_mut().find(|l| l.id == q).expect("live");
+                        l.taken += 1;
+                        // A worker holds it now: a number of its own.
+                        let n = self.numbers.len();
+                        let mut e = Number::new(*t.subject());
+                        (e.state, e.attempt, e.id) = (State::Held, t.attempt(), t.id());
+                        self.numbers.push(e);
+                        *t.payload_mut() = u32::try_from(n).expect("few tasks");
+                        self.held.push(t);
+                    }
                     Ok(t) => {
                         let n = self.number_of(&t);
                         match self.numbers[n].state {
@@ -477,22 +619,33 @@ impl<'c> Model<'c> {
             }
             12 => {
                 self.s.run_pending();
-                self.release(|d| d <= now);
+                let stop = self.stop(now);
+                self.release(|d| d <= now && d <= stop);
             }
             13 => {
                 self.s.run_all();
-                self.release(|_| true);
+                let stop = self.stop(Ticks::MAX);
+                self.release(|d| d <= stop);
             }
             _ => {
                 let mut back = Vec::new();
                 let count = self.s.clear(|t| back.push(t));
                 assert_eq!(count, back.len());
-                for t in &back {
-                    self.leave(t, State::Back, None);
-                }
+                self.back(&back, None);
             }
         }
         Some(())
+    }
+
+    /// Where a run up to `limit` stopped: a call delivers at most one
+    /// occurrence of each periodic task and stops at the next one if it is
+    /// due too, so one-shot tasks due after that deadline stay scheduled.
+    /// Anything left due at the top of the schedule is such an occurrence.
+    fn stop(&self, limit: Ticks) -> Ticks {
+        self.s
+            .next_deadline()
+            .filter(|&d| d <= limit)
+            .unwrap_or(Ticks::MAX)
     }
 
     fn release(&mut self, due: impl Fn(Ticks) -> bool) {
@@ -521,25 +674,35 @@ impl<'c> Model<'c> {
             let st = self.s.stats(l.id).expect("live queue has stats");
             let mut inside = 0;
             let mut unreleased = 0;
+            let mut periodic = 0;
             for e in &self.numbers {
-                if let State::In {
-                    queue, released, ..
-                } = e.state
-                {
-                    if queue == l.id {
+                match e.state {
+                    State::In {
+                        queue, released, ..
+                    } if queue == l.id => {
                         inside += 1;
                         unreleased += usize::from(!released);
                     }
+                    State::Periodic { queue } if queue == l.id => periodic += 1,
+                    _ => {}
                 }
             }
-            assert_eq!(
-                st.scheduled + st.queued,
-                inside,
-                "tasks lost or duplicated: {st:?}"
-            );
-            assert_eq!(
-                st.scheduled - st.waiting,
-                unreleased,
+            if periodic == 0 && !self.occurrences_may_be_in(l.id) {
+                assert_eq!(
+                    st.scheduled + st.queued,
+                    inside,
+                    "tasks lost or duplicated: {st:?}"
+                );
+            } else {
+                // Occurrences in the queue are counted when they leave it.
+                assert!(
+                    st.scheduled + st.queued >= inside + periodic,
+                    "tasks lost: {st:?}"
+                );
+            }
+            // A periodic task is in the schedule or waits for room.
+            assert!(
+                (unreleased..=unreleased + periodic).contains(&(st.scheduled - st.waiting)),
                 "schedule differs: {st:?}"
             );
             assert_eq!((st.taken, st.done), (l.taken, l.done));
@@ -565,7 +728,14 @@ impl<'c> Model<'c> {
                 _ => None,
             })
             .min();
-        assert_eq!(self.s.next_deadline(), earliest, "next_deadline differs");
+        if self.numbers.iter().any(|e| matches!(e.state, State::Periodic { .. })) {
+            if let Some(earliest) = earliest {
+                let next = self.s.next_deadline().expect("a task is scheduled");
+                assert!(next <= earliest, "next_deadline after a one-shot deadline");
+            }
+        } else {
+            assert_eq!(self.s.next_deadline(), earliest, "next_deadline differs");
+        }
         let held = self
             .numbers
             .iter()
@@ -574,18 +744,41 @@ impl<'c> Model<'c> {
         assert_eq!(held, self.held.len());
     }
 
+    /// `true` when a periodic task of queue `q` has existed: occurrences
+    /// may be in it.
+    fn occurrences_may_be_in(&self, q: QueueId) -> bool {
+        self.periodic_queues.contains(&q)
+    }
+
     /// Drains everything; every number must end delivered once or handed
     /// back.
     fn finish(mut self) {
+        // Periodic tasks first (handed back once each), then every
+        // one-shot task is delivered.
+        let mut back = Vec::new();
+        let periodic: Vec<TaskId> = self
+            .numbers
+            .iter()
+            .filter(|e| matches!(e.state, State::Periodic { .. }))
+            .filter_map(|e| e.id)
+            .collect();
+        for id in periodic {
+            back.push(self.s.cancel(id).expect("a periodic task is scheduled"));
+        }
+        self.back(&back, None);
         self.s.run_all();
         self.release(|_| true);
         let queues: Vec<QueueId> = self.live.iter().map(|l| l.id).collect();
         for q in queues {
             while let Ok(t) = self.s.get_task(q) {
-                self.leave(&t, State::Held, Some(q));
                 if let Some(l) = self.live.iter_mut().find(|l| l.id == q) {
                     l.taken += 1;
                 }
+                if t.period().is_some() {
+                    self.occurrence_out(&t, q);
+                    continue;
+                }
+                self.leave(&t, State::Held, Some(q));
                 self.held.push(t);
             }
         }
