@@ -6,13 +6,19 @@
 //!   extension fresh and schedules work: every other tick it schedules one
 //!   job with a delay from `DELAYS_MS`, so deadlines are out of scheduling
 //!   order.
+//! - A periodic task samples every `SAMPLE_PERIOD_MS` milliseconds
+//!   (`MissedTickBehavior::Skip`): each period delivers one occurrence into
+//!   the same queue, saying which period it belongs to and how many it
+//!   stands for.
 //! - The main loop delivers due jobs (`run_pending`, one per critical
 //!   section), drains the queue, retries one job once, and sleeps with WFI
-//!   until the next deadline.
+//!   until the next deadline; once every job is done it cancels the
+//!   sampler, which hands its payload back.
 //!
 //! It checks that every job arrives once, in deadline order, never before
-//! its deadline, prints one result line over semihosting and exits with a
-//! semihosting exit status (`run-qemu.sh` checks both).
+//! its deadline, that the samples account for every period once, prints
+//! one result line over semihosting and exits with a semihosting exit
+//! status (`run-qemu.sh` checks both).
 //!
 //! Built with `--release` (opt-level "z", LTO), its panic handler calls a
 //! function that does not exist, so any panic path left in tardy or in this
@@ -31,7 +37,8 @@ use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use tardy::{
-    ticks_from_millis, Clock, CsScheduler, CsWrapClock, HeaplessQueue, QueueId, Task, When,
+    ticks_from_millis, Clock, CsScheduler, CsWrapClock, HeaplessQueue, MissedTickBehavior, QueueId,
+    Task, When,
 };
 
 /// The core clock of the MPS2 board: SysTick and TIMER0 count at this rate.
@@ -44,6 +51,9 @@ const DELAYS_MS: [u64; JOBS as usize] = [9, 3, 7, 1, 5, 2, 8, 4];
 const RETRIED: u32 = 3;
 /// The delay of the retry.
 const RETRY_DELAY: u64 = ticks_from_millis(SYSCLK_HZ, 2);
+/// The sampler's payload (jobs are numbered from 0), and its period.
+const SAMPLE: u32 = 100;
+const SAMPLE_PERIOD_MS: u64 = 2;
 
 /// TIMER0 of the CMSDK APB subsystem, and its interrupt number.
 const TIMER0_BASE: usize = 0x4000_0000;
@@ -191,6 +201,12 @@ struct Tally {
     out_of_order: u32,
     retried: u32,
     last_deadline: u64,
+    /// Occurrences of the sampler, the periods they stood for beyond
+    /// their own, and those whose period index was not the one owed.
+    samples: u32,
+    missed: u64,
+    miscounted: u32,
+    next_index: u64,
 }
 
 #[entry]
@@ -208,6 +224,15 @@ fn main() -> ! {
         _ => fail(b"add_queue"),
     };
     critical_section::with(|cs| QUEUE.borrow(cs).set(Some(queue)));
+    let sampler = match SCHED.schedule_periodic(
+        job(queue, SAMPLE),
+        When::After(ticks_from_millis(SYSCLK_HZ, 1)),
+        ticks_from_millis(SYSCLK_HZ, SAMPLE_PERIOD_MS),
+        MissedTickBehavior::Skip,
+    ) {
+        Ok(Ok(id)) => id,
+        _ => fail(b"schedule_periodic"),
+    };
 
     let period = (SYSCLK_HZ / 1_000) as u32; // 1 ms
     write_reg(TIMER_RELOAD, period);
@@ -233,8 +258,17 @@ fn main() -> ! {
                     t.out_of_order += 1;
                 }
                 t.last_deadline = job.deadline();
-                t.delivered += 1;
                 let _ = s.task_done(queue);
+                if let Some(p) = job.period() {
+                    t.samples += 1;
+                    t.missed += p.missed;
+                    if p.index != t.next_index {
+                        t.miscounted += 1;
+                    }
+                    t.next_index = p.index + p.missed + 1;
+                    continue;
+                }
+                t.delivered += 1;
                 if *job.payload() == RETRIED && job.attempt() == 1 {
                     // the job "failed": the same context goes back, later
                     if s.schedule(job, When::After(RETRY_DELAY)).is_ok() {
@@ -242,14 +276,18 @@ fn main() -> ! {
                     }
                 }
             }
-            s.next_deadline()
+            // Only the sampler left once every job is scheduled: done.
+            (s.next_deadline(), s.len() == 1)
         });
-        let Ok(next) = next else {
+        let Ok((next, sampler_only)) = next else {
             fail(b"scheduler busy");
         };
         let scheduled = SCHEDULED.load(Ordering::Relaxed);
-        if scheduled == JOBS && next.is_none() {
-            break;
+        if scheduled == JOBS && sampler_only {
+            match SCHED.cancel(sampler) {
+                Ok(Ok(back)) if *back.payload() == SAMPLE => break,
+                _ => fail(b"cancel of the sampler"),
+            }
         }
         // Sleep until the next deadline: with interrupts masked, check that
         // nothing is due, then WFI (a pending interrupt still wakes it).
@@ -269,7 +307,9 @@ fn main() -> ! {
         && t.retried == 1
         && t.early == 0
         && t.out_of_order == 0
-        && errors == 0;
+        && errors == 0
+        && t.samples >= 5
+        && t.miscounted == 0;
     print(b"tardy firmware: delivered ");
     print_u32(t.delivered);
     print(b"/");
@@ -282,6 +322,12 @@ fn main() -> ! {
     print_u32(errors);
     print(b", sleeps ");
     print_u32(sleeps);
+    print(b"\ntardy firmware: sampled ");
+    print_u32(t.samples);
+    print(b" periods of 2 ms (");
+    print_u32(t.missed as u32);
+    print(b" coalesced), period index miscounted ");
+    print_u32(t.miscounted);
     print(if ok {
         b"\ntardy firmware: PASS\n"
     } else {
