@@ -854,7 +854,6 @@ where
                 .and_then(|s| s.task())
                 .is_some_and(|t| t.period.is_periodic());
             if let (true, Some(e)) = (periodic, self.queues.entry_mut(queue)) {
-                let q = &mut e.queue;
                 let entry = periodic::Entry {
                     slots: &mut self.slots,
                     heap: &mut self.heap,
@@ -862,7 +861,7 @@ where
                     order: &mut self.order,
                     now_ids: &mut self.now_ids,
                     clock: &self.clock,
-                    push: &mut |t| q.try_push(t),
+                    queue: &mut e.queue,
                 };
                 return enter(entry, index, deadline);
             }

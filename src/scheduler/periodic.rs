@@ -58,8 +58,57 @@ pub(super) struct Entry<'a, S, P, St: Storage> {
     pub(super) order: &'a mut u64,
     pub(super) now_ids: &'a mut u64,
     pub(super) clock: &'a dyn Clock,
-    /// Pushes into the occurrence's queue (`TaskQueue::try_push`).
-    pub(super) push: &'a mut dyn FnMut(Task<S, P>) -> Result<(), Task<S, P>>,
+    /// The occurrence's queue.
+    pub(super) queue: &'a mut dyn Push<Task<S, P>>,
+}
+
+/// [`TaskQueue::try_push`] behind `dyn` (the rest of the trait is not
+/// object safe, and not needed here).
+pub(super) trait Push<T> {
+    fn push(&mut self, item: T) -> Result<(), T>;
+}
+
+impl<T, Q: TaskQueue<T>> Push<T> for Q {
+    fn push(&mut self, item: T) -> Result<(), T> {
+        self.try_push(item)
+    }
+}
+
+/// `n / d` for `d > 0`. On 32-bit targets `u64` division is a
+/// compiler-builtins routine of about 900 bytes (on a Cortex-M4), which a
+/// firmware that schedules a periodic task would otherwise carry for a
+/// division that is nearly always `0` (on time) or small; this is a
+/// shift-and-subtract loop of at most 64 steps, and hardware division on
+/// 64-bit targets.
+fn div(n: u64, d: u64) -> u64 {
+    if cfg!(target_pointer_width = "64") {
+        n / d.max(1)
+    } else {
+        long_div(n, d)
+    }
+}
+
+/// `n / d` without `u64` division (0 for `d == 0`).
+fn long_div(n: u64, d: u64) -> u64 {
+    if n < d || d == 0 {
+        return 0;
+    }
+    if let (Ok(n), Ok(d)) = (u32::try_from(n), u32::try_from(d)) {
+        return u64::from(n / d);
+    }
+    // One quotient bit per step, from the highest bit of `n` that `d`
+    // reaches (`n >= d > 0`, so `shift` is at most 63).
+    let shift = d.leading_zeros() - n.leading_zeros();
+    let (mut rest, mut q) = (n, 0u64);
+    for bit in (0..=shift).rev() {
+        let part = d << bit;
+        q <<= 1;
+        if rest >= part {
+            rest -= part;
+            q |= 1;
+        }
+    }
+    q
 }
 
 /// Puts the occurrence of periodic slot `index` (out of the heap, in no
@@ -159,7 +208,7 @@ pub(crate) fn plan(
     let period = period.max(1);
     // Later periods whose deadlines have passed too: deadline + j * period
     // <= now for j = 1..=late.
-    let late = now.saturating_sub(deadline) / period;
+    let late = div(now.saturating_sub(deadline), period);
     match behavior {
         MissedTickBehavior::Burst => (0, deadline.saturating_add(period)),
         MissedTickBehavior::Skip => (
@@ -304,7 +353,7 @@ fn enter<S: Clone, P: Clone, St: Storage>(
     task.deadline = deadline;
     task.attempt = parts.attempt;
     task.set_period(this, missed);
-    if (e.push)(task).is_err() {
+    if e.queue.push(task).is_err() {
         // The queue said it had room and then refused: the clone goes,
         // the periodic task keeps its slot and its period, and waits.
         return false;
@@ -404,6 +453,39 @@ mod tests {
         // early (run_all): as if on time
         assert_eq!(plan(Delay, 10, 20, 5), (0, 30));
         assert_eq!(plan(Skip, 10, 20, 5), (0, 30));
+    }
+
+    #[test]
+    fn long_division_agrees_with_the_operator() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [
+            1,
+            2,
+            3,
+            7,
+            10,
+            u64::from(u32::MAX),
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &n in &edges {
+            for &d in &edges {
+                assert_eq!(super::long_div(n, d), n / d, "{n} / {d}");
+                assert_eq!(super::div(n, d), n / d, "{n} / {d}");
+            }
+        }
+        for _ in 0..if cfg!(miri) { 100 } else { 100_000 } {
+            let (n, d) = (next(), next() >> (next() % 64));
+            let d = d.max(1);
+            assert_eq!(super::long_div(n, d), n / d, "{n} / {d}");
+        }
     }
 
     #[test]
