@@ -1,5 +1,6 @@
 //! The core allocates nothing: a counting global allocator watches a full
-//! workload of every operation, from construction to removing the queues.
+//! workload of every operation (periodic tasks included), from construction
+//! to removing the queues.
 //!
 //! Counting is per thread, so the test harness's own allocations on other
 //! threads do not count.
@@ -7,6 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use tardy::MissedTickBehavior::{Burst, Delay, Skip};
 use tardy::{
     Clock, GetTaskError, HeaplessQueue, ManualClock, NotScheduled, ScheduleError, Scheduler, Task,
     When,
@@ -72,7 +74,7 @@ type Sched<'a> = Scheduler<&'a ManualClock, HeaplessQueue<T, 16>, u32, u64, 64, 
 /// handles and error paths. Returns a checksum so nothing is optimised out.
 fn workload(clock: &ManualClock) -> u64 {
     let mut sum = 0u64;
-    let (mut saw_waiting, mut saw_full) = (false, false);
+    let (mut saw_waiting, mut saw_full, mut saw_periodic) = (false, false, false);
     let mut s: Sched = Scheduler::new(clock);
     let a = s.add_queue("alpha", 4).unwrap();
     s.add_queue("beta", 0).unwrap();
@@ -95,8 +97,20 @@ fn workload(clock: &ManualClock) -> u64 {
                 2 => When::At(u64::MAX),
                 _ => When::After(u64::MAX),
             };
-            ids[usize::try_from(i).unwrap()] = s.schedule(Task::new(q, subject, i), when).ok();
+            let task = Task::new(q, subject, i);
+            ids[usize::try_from(i).unwrap()] = if i % 6 == 5 {
+                // A periodic task: every policy, short and huge periods.
+                let behavior = [Burst, Delay, Skip][usize::try_from(i % 3).unwrap()];
+                let period = if i % 12 == 11 { u64::MAX } else { 1 + i % 9 };
+                s.schedule_periodic(task, when, period, behavior).ok()
+            } else {
+                s.schedule(task, when).ok()
+            };
         }
+        assert!(matches!(
+            s.schedule_periodic(Task::new(a, 1, 998), When::Now, 0, Burst),
+            Err(ScheduleError::ZeroPeriod(_))
+        ));
         // Capacity exhausted: the task comes back.
         match s.schedule(Task::new(a, 1, 999), When::At(1)) {
             Err(ScheduleError::Capacity(t)) => sum += t.into_payload(),
@@ -154,7 +168,9 @@ fn workload(clock: &ManualClock) -> u64 {
             loop {
                 match s.get_task(q) {
                     Ok(t) => {
-                        // Retry some of them.
+                        saw_periodic |= t.period().is_some();
+                        // Retry some of them (occurrences of periodic
+                        // tasks too).
                         if t.attempt() < 3 && round % 2 == 0 {
                             let _ = s.schedule(t, When::After(1));
                         } else {
@@ -189,6 +205,7 @@ fn workload(clock: &ManualClock) -> u64 {
         saw_waiting && saw_full,
         "full queues reached: {saw_waiting} {saw_full}"
     );
+    assert!(saw_periodic, "occurrences of periodic tasks delivered");
     sum
 }
 
