@@ -451,15 +451,19 @@ impl<St: Storage> Harness<'_, St> {
         // (key, period index) of every task, sorted; occurrences checked
         // against their items.
         let mut keys: Vec<(u64, Option<u64>)> = Vec::new();
-        let mut occs: HashMap<(u64, u64), Occ> = items
-            .iter()
-            .filter_map(|i| i.occ.map(|o| ((i.key, o.period.index), o)))
-            .collect();
+        // By (key, index): several at one index once the index saturates.
+        let mut occs: HashMap<(u64, u64), Vec<Occ>> = HashMap::new();
+        for i in &items {
+            if let Some(o) = i.occ {
+                occs.entry((i.key, o.period.index)).or_default().push(o);
+            }
+        }
         for t in &got {
             match t.period() {
                 Some(p) => {
                     let occ = occs
-                        .remove(&(*t.payload(), p.index))
+                        .get_mut(&(*t.payload(), p.index))
+                        .and_then(Vec::pop)
                         .expect("an occurrence handed back was in a queue");
                     self.check_occurrence(t, occ);
                     keys.push((*t.payload(), Some(p.index)));
