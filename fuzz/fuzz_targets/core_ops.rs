@@ -250,7 +250,10 @@ impl<'c> Model<'c> {
         assert_eq!(task.queue(), q);
         assert_eq!(task.subject(), &e.subject);
         assert_eq!(task.attempt(), 1);
-        assert!(task.id().is_some() && task.id() != e.id, "an occurrence has its own id");
+        assert!(
+            task.id().is_some() && task.id() != e.id,
+            "an occurrence has its own id"
+        );
         self.occurrences += 1;
     }
 
@@ -353,7 +356,10 @@ impl<'c> Model<'c> {
                     _ => panic!("unexpected error {e:?}"),
                 }
                 let task = e.into_inner();
-                assert_eq!((self.number_of(&task), task.attempt(), task.id()), (n, 0, None));
+                assert_eq!(
+                    (self.number_of(&task), task.attempt(), task.id()),
+                    (n, 0, None)
+                );
             }
         }
     }
@@ -442,7 +448,13 @@ impl<'c> Model<'c> {
                         1 => MissedTickBehavior::Delay,
                         _ => MissedTickBehavior::Skip,
                     };
-                    self.schedule_periodic(n, Task::new(q, subject, number), when, period, behavior);
+                    self.schedule_periodic(
+                        n,
+                        Task::new(q, subject, number),
+                        when,
+                        period,
+                        behavior,
+                    );
                 } else {
                     // Refused: it stays `Back`, handed back to its caller.
                     let _ = self.schedule(n, Task::new(q, subject, number), when);
@@ -728,7 +740,11 @@ impl<'c> Model<'c> {
                 _ => None,
             })
             .min();
-        if self.numbers.iter().any(|e| matches!(e.state, State::Periodic { .. })) {
+        if self
+            .numbers
+            .iter()
+            .any(|e| matches!(e.state, State::Periodic { .. }))
+        {
             if let Some(earliest) = earliest {
                 let next = self.s.next_deadline().expect("a task is scheduled");
                 assert!(next <= earliest, "next_deadline after a one-shot deadline");
