@@ -18,12 +18,30 @@ pub struct TaskId(NonZeroU64);
 
 impl TaskId {
     /// The raw value, never 0 (for the C ABI and logs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::TaskId;
+    ///
+    /// let id = TaskId::from_raw(42).unwrap();
+    /// assert_eq!(id.get(), 42);
+    /// ```
     #[must_use]
     pub const fn get(self) -> u64 {
         self.0.get()
     }
 
     /// A handle from its raw value; `None` for 0, which never names a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::TaskId;
+    ///
+    /// assert_eq!(TaskId::from_raw(7).map(TaskId::get), Some(7));
+    /// assert_eq!(TaskId::from_raw(0), None);
+    /// ```
     #[must_use]
     pub const fn from_raw(raw: u64) -> Option<Self> {
         match NonZeroU64::new(raw) {
@@ -44,6 +62,21 @@ impl TaskId {
 /// added again: it holds the queue slot's 48-bit generation, which grows
 /// with every removal, and a queue slot whose generation is spent is never
 /// used again. 8 bytes.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+///
+/// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+///     Scheduler::new(ManualClock::new(0));
+/// let q = s.add_queue("renew", 0)?;
+/// s.remove_queue(q, |_| {})?;
+/// let again = s.add_queue("renew", 0)?;
+/// assert_ne!(q, again); // the old handle stays stale
+/// assert!(s.stats(q).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct QueueId {
@@ -55,6 +88,21 @@ pub struct QueueId {
 }
 
 /// When a task is due.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+///     Scheduler::new(ManualClock::new(100));
+/// let q = s.add_queue("q", 0)?;
+/// let (_, d1) = s.schedule_with_deadline(Task::new(q, 1, ()), When::At(150))?;
+/// let (_, d2) = s.schedule_with_deadline(Task::new(q, 2, ()), When::After(50))?;
+/// let (_, d3) = s.schedule_with_deadline(Task::new(q, 3, ()), When::Now)?;
+/// assert_eq!((d1, d2, d3), (150, 150, 100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
@@ -107,6 +155,20 @@ pub struct Task<S, P> {
 
 impl<S, P> Task<S, P> {
     /// A new task for `queue`, about `subject`, carrying `payload`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let task = Task::new(q, 42, "example.org");
+    /// assert_eq!((task.id(), task.attempt()), (None, 0));
+    /// s.schedule(task, When::After(10))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn new(queue: QueueId, subject: S, payload: P) -> Self {
         Self {
             id: None,
@@ -119,18 +181,59 @@ impl<S, P> Task<S, P> {
     }
 
     /// The handle of its latest scheduling; `None` before it was scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.run_all();
+    /// assert_eq!(s.get_task(q)?.id(), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn id(&self) -> Option<TaskId> {
         self.id
     }
 
     /// The queue it is delivered into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let task = Task::new(q, 42, ());
+    /// assert_eq!(task.queue(), q);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn queue(&self) -> QueueId {
         self.queue
     }
 
     /// Sends the task to another queue the next time it is scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let (fast, slow) = (s.add_queue("fast", 0)?, s.add_queue("slow", 0)?);
+    /// let mut task = Task::new(fast, 42, ());
+    /// task.set_queue(slow); // e.g. a retry goes to the slow lane
+    /// s.schedule(task, When::Now)?;
+    /// assert_eq!(s.get_task(slow)?.subject(), &42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_queue(&mut self, queue: QueueId) {
         self.queue = queue;
     }
@@ -138,6 +241,22 @@ impl<S, P> Task<S, P> {
     /// Its deadline in ticks: the time it was due, or for a task scheduled
     /// with [`When::Now`] the time it was scheduled. 0 before it was
     /// scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(100));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(20))?;
+    /// s.clock().set(125);
+    /// s.run_pending();
+    /// let task = s.get_task(q)?;
+    /// assert_eq!(s.now() - task.deadline(), 5); // delivered 5 ticks late
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn deadline(&self) -> Ticks {
         self.deadline
@@ -145,35 +264,114 @@ impl<S, P> Task<S, P> {
 
     /// How many times it was scheduled (1 after the first scheduling; a
     /// retry makes it 2, and so on). Saturates at `u32::MAX`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::Now)?;
+    /// let task = s.get_task(q)?;
+    /// assert_eq!(task.attempt(), 1);
+    /// s.schedule(task, When::Now)?; // a retry
+    /// assert_eq!(s.get_task(q)?.attempt(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn attempt(&self) -> u32 {
         self.attempt
     }
 
     /// What the task is about.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// assert_eq!(task.subject(), &42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn subject(&self) -> &S {
         &self.subject
     }
 
     /// The user payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn payload(&self) -> &P {
         &self.payload
     }
 
     /// The user payload, mutably.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let mut task = Task::new(q, 42_u32, 0_u8); // payload: failures so far
+    /// *task.payload_mut() += 1;
+    /// assert_eq!(task.payload(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn payload_mut(&mut self) -> &mut P {
         &mut self.payload
     }
 
     /// The subject and the payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// let (subject, payload) = task.into_parts();
+    /// assert_eq!((subject, payload), (42, "example.org"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn into_parts(self) -> (S, P) {
         (self.subject, self.payload)
     }
 
     /// The payload alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, String::from("example.org"));
+    /// let name: String = task.into_payload();
+    /// assert_eq!(name, "example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn into_payload(self) -> P {
         self.payload
@@ -214,36 +412,114 @@ pub struct ScheduledTask<'a, S, P> {
 
 impl<'a, S, P> ScheduledTask<'a, S, P> {
     /// Its handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.id()), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn id(&self) -> TaskId {
         self.id
     }
 
     /// The queue it is delivered into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.queue()), Some(q));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn queue(&self) -> QueueId {
         self.queue
     }
 
     /// Its deadline in ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(100));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.deadline()), Some(105));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn deadline(&self) -> Ticks {
         self.deadline
     }
 
     /// How many times it was scheduled, this scheduling included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.attempt()), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn attempt(&self) -> u32 {
         self.attempt
     }
 
     /// What the task is about.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| *t.subject()), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn subject(&self) -> &'a S {
         self.subject
     }
 
     /// The user payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, "example.org"), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| *t.payload()), Some("example.org"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn payload(&self) -> &'a P {
         self.payload
