@@ -14,11 +14,35 @@ use crate::error::{
 };
 
 /// The scheduler was stopped (or dropped): it takes no more work.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{MonotonicClock, Options, SchedulerThread, Stopped};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// sched.stop()?;
+/// assert_eq!(sched.stop().unwrap_err(), Stopped); // stopped once only
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stopped;
 
 /// Why a scheduler takes no more work: it was stopped, or its thread
 /// failed.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{Halted, MonotonicClock, Options, SchedulerThread};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// sched.stop()?;
+/// assert_eq!(sched.scheduled_len(), Err(Halted::Stopped));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Halted {
@@ -32,6 +56,20 @@ pub enum Halted {
 }
 
 /// Why [`SchedulerThread::start`](crate::SchedulerThread::start) failed.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{MonotonicClock, Options, SchedulerThread, StartError};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// sched.start()?;
+/// assert_eq!(sched.start(), Err(StartError::AlreadyStarted));
+/// sched.stop()?;
+/// assert_eq!(sched.start(), Err(StartError::Stopped));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StartError {
@@ -49,6 +87,22 @@ pub enum StartError {
 /// Why a task was not scheduled by a
 /// [`SchedulerHandle`](crate::SchedulerHandle); it holds the task, handed
 /// back.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{MonotonicClock, Options, SchedulerThread, SubmitError, Task, When};
+///
+/// let sched: SchedulerThread<u32, &str> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 1)], Options::new())?;
+/// let renew = sched.queue_id("renew")?;
+/// sched.schedule(Task::new(renew, 1, "first"), When::Now)?;
+/// match sched.schedule(Task::new(renew, 2, "second"), When::Now) {
+///     Err(SubmitError::QueueFull(task)) => assert_eq!(task.payload(), &"second"),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SubmitError<T> {
@@ -66,6 +120,20 @@ pub enum SubmitError<T> {
 
 impl<T> SubmitError<T> {
     /// The task that was not scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.stop()?;
+    /// let err = sched.schedule(Task::new(renew, 1, "example.org"), When::Now).unwrap_err();
+    /// assert_eq!(err.into_inner().payload(), &"example.org"); // nothing is lost
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             Self::UnknownQueue(t)
@@ -77,6 +145,20 @@ impl<T> SubmitError<T> {
     }
 
     /// The task that was not scheduled, by reference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.remove_queue(renew)?;
+    /// let err = sched.schedule(Task::new(renew, 1, "example.org"), When::Now).unwrap_err();
+    /// assert_eq!(err.task().subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn task(&self) -> &T {
         match self {
             Self::UnknownQueue(t)
@@ -110,6 +192,20 @@ impl<T> From<ScheduleError<T>> for SubmitError<T> {
 
 /// Why [`cancel`](crate::SchedulerHandle::cancel) or
 /// [`reschedule`](crate::SchedulerHandle::reschedule) failed.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{CancelError, MonotonicClock, Options, SchedulerThread, Task, When};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// let renew = sched.queue_id("renew")?;
+/// let id = sched.schedule(Task::new(renew, 1, ()), When::After(1_000_000_000))?;
+/// sched.cancel(id)?;
+/// assert_eq!(sched.cancel(id), Err(CancelError::NotScheduled));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CancelError {
@@ -133,6 +229,19 @@ impl From<NotScheduled> for CancelError {
 /// [`stats`](crate::SchedulerHandle::stats),
 /// [`queue_id`](crate::SchedulerHandle::queue_id),
 /// [`join`](crate::SchedulerHandle::join)).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{MonotonicClock, Options, QueueError, SchedulerThread};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// assert_eq!(sched.queue_id("audit"), Err(QueueError::UnknownQueue));
+/// sched.stop()?;
+/// assert_eq!(sched.queue_id("renew"), Err(QueueError::Stopped));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum QueueError {
@@ -153,6 +262,18 @@ impl From<UnknownQueue> for QueueError {
 /// Why [`SchedulerThread::new`](crate::SchedulerThread::new) refused to
 /// create a scheduler: a queue of its list, or a capacity of its
 /// [`Options`](crate::Options).
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{AddQueueError, MonotonicClock, NewError, Options, SchedulerThread};
+///
+/// type Sched = SchedulerThread<u32, ()>;
+/// let dup = Sched::new(MonotonicClock::new(), &[("a", 0), ("a", 0)], Options::new());
+/// assert_eq!(dup.unwrap_err(), NewError::Queue(AddQueueError::NameTaken));
+/// let zero = Sched::new(MonotonicClock::new(), &[], Options::new().max_capacity(0));
+/// assert_eq!(zero.unwrap_err(), NewError::ZeroMaxCapacity);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NewError {
@@ -206,6 +327,18 @@ impl core::error::Error for NewError {
 }
 
 /// Why [`add_queue`](crate::SchedulerHandle::add_queue) failed.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{AddQueueError, MonotonicClock, NewQueueError, Options, SchedulerThread};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// let err = sched.add_queue("renew", 0).unwrap_err();
+/// assert_eq!(err, NewQueueError::Queue(AddQueueError::NameTaken));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NewQueueError {
@@ -224,6 +357,21 @@ impl From<AddQueueError> for NewQueueError {
 }
 
 /// Why [`get_task`](crate::SchedulerHandle::get_task) returned no task.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tardy::{MonotonicClock, Options, SchedulerThread, TakeError, Wait};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// let renew = sched.queue_id("renew")?;
+/// assert_eq!(sched.get_task(renew, Wait::NoWait), Err(TakeError::Empty));
+/// let waited = sched.get_task(renew, Wait::Timeout(Duration::from_millis(1)));
+/// assert_eq!(waited, Err(TakeError::TimedOut));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TakeError {
@@ -251,6 +399,18 @@ impl From<GetTaskError> for TakeError {
 }
 
 /// Why [`task_done`](crate::SchedulerHandle::task_done) failed.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{DoneError, MonotonicClock, Options, SchedulerThread};
+///
+/// let sched: SchedulerThread<u32, ()> =
+///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+/// let renew = sched.queue_id("renew")?;
+/// assert_eq!(sched.task_done(renew), Err(DoneError::NotTaken)); // nothing taken yet
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DoneError {
