@@ -127,6 +127,21 @@ where
     /// scheduler holds [`Options::max_capacity`](crate::Options::max_capacity)
     /// tasks or the allocator refused room for one more,
     /// [`SubmitError::Stopped`] or [`SubmitError::Failed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, "example.org"), When::After(3_600_000_000_000))?;
+    /// assert!(sched.is_scheduled(id)); // due in an hour (ticks are ns)
+    /// sched.schedule(Task::new(renew, 7, "now.example"), When::Now)?;
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule(
         &self,
         task: Task<S, P>,
@@ -142,6 +157,19 @@ where
     ///
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task,
     /// [`CancelError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.reschedule(id, When::At(5_000))?; // same handle, new deadline
+    /// assert_eq!(sched.next_deadline()?, Some(5_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), CancelError> {
         let mut st = self.shared.lock_open()?;
         let deadline = st.core.reschedule(id, when)?;
@@ -160,6 +188,19 @@ where
     ///
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task (a
     /// stale handle never cancels another task), [`CancelError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, &str> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, "example.org"), When::At(u64::MAX))?;
+    /// let task = sched.cancel(id)?; // handed back
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, CancelError> {
         let mut st = self.shared.lock_open()?;
         let task = st.core.cancel(id)?;
@@ -168,6 +209,20 @@ where
     }
 
     /// `true` when `id` names a scheduled task (false once stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// assert!(sched.is_scheduled(id));
+    /// sched.cancel(id)?;
+    /// assert!(!sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_scheduled(&self, id: TaskId) -> bool {
         self.shared.lock().core.is_scheduled(id)
     }
@@ -178,6 +233,21 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 7, ()), When::At(u64::MAX))?;
+    /// let back = sched.cancel_by_subject(&42)?; // e.g. certificate 42 was revoked
+    /// assert_eq!(back.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel_by_subject(&self, subject: &S) -> Result<Vec<Task<S, P>>, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
@@ -193,6 +263,18 @@ where
     ///
     /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
     /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let audit = sched.add_queue("audit", 100)?;
+    /// assert_eq!(sched.queue_id("audit")?, audit);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
         let mut st = self.shared.lock_open()?;
         Ok(st.core.add_queue(name, max_size)?)
@@ -206,6 +288,21 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?;
+    /// let back = sched.remove_queue(renew)?; // scheduled and queued tasks
+    /// assert_eq!(back.len(), 2);
+    /// assert!(sched.queue_id("renew").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove_queue(&self, queue: QueueId) -> Result<Vec<Task<S, P>>, QueueError> {
         let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
@@ -236,6 +333,18 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// assert_eq!(sched.stats(renew)?.queued, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_id(&self, name: &str) -> Result<QueueId, QueueError> {
         let st = self.shared.lock_open()?;
         Ok(st.core.queue_id(name)?)
@@ -246,6 +355,20 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 8)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?;
+    /// let st = sched.stats(renew)?;
+    /// assert_eq!((st.queued, st.scheduled, st.room, st.max_size), (1, 1, 7, 8));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self, queue: QueueId) -> Result<QueueStats, QueueError> {
         let st = self.shared.lock_open()?;
         Ok(st.core.stats(queue)?)
@@ -256,6 +379,19 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?; // queued, not scheduled
+    /// assert_eq!(sched.scheduled_len()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scheduled_len(&self) -> Result<usize, Halted> {
         let st = self.shared.lock_open()?;
         Ok(st.core.len())
@@ -263,6 +399,17 @@ where
 
     /// Tasks the scheduler holds without allocating (it grows beyond, up to
     /// [`Options::max_capacity`](crate::Options::max_capacity)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new().capacity(10_000))?;
+    /// assert!(sched.capacity() >= 10_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.lock().core.capacity()
     }
@@ -270,6 +417,17 @@ where
     /// Bytes allocated for the scheduled tasks (slots, heap, subject
     /// index; see [`AllocScheduler::allocated_bytes`](crate::AllocScheduler::allocated_bytes)).
     /// Tasks in queues are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// assert_eq!(sched.allocated_bytes(), 0); // nothing until tasks come
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocated_bytes(&self) -> usize {
         self.shared.lock().core.allocated_bytes()
     }
@@ -277,11 +435,41 @@ where
     /// Gives memory back after a burst (see
     /// [`AllocScheduler::shrink_to_fit`](crate::AllocScheduler::shrink_to_fit)):
     /// never done automatically. O(task slots) under the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// for i in 0..10_000 {
+    ///     sched.schedule(Task::new(renew, i, ()), When::At(u64::MAX))?;
+    /// }
+    /// let peak = sched.allocated_bytes();
+    /// sched.remove_queue(renew)?; // the burst is over
+    /// sched.shrink_to_fit();
+    /// assert!(sched.allocated_bytes() < peak);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shrink_to_fit(&self) {
         self.shared.lock().core.shrink_to_fit();
     }
 
     /// The clock's reading, in ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let in_a_second = sched.now() + 1_000_000_000; // ticks of the clock: ns here
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(in_a_second))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn now(&self) -> Ticks {
         self.shared.lock().core.now()
     }
@@ -292,6 +480,19 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// assert_eq!(sched.next_deadline()?, None);
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(9_000))?;
+    /// assert_eq!(sched.next_deadline()?, Some(9_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_deadline(&self) -> Result<Option<Ticks>, Halted> {
         let st = self.shared.lock_open()?;
         Ok(st.core.next_deadline())
@@ -308,6 +509,21 @@ where
     ///
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> = // not started: the host moves time
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(0))?; // due already
+    /// sched.schedule(Task::new(renew, 2, ()), When::At(u64::MAX))?;
+    /// assert_eq!(sched.run_pending()?, 1);
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending(&self) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut moved = 0;
@@ -338,6 +554,19 @@ where
     ///
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// assert_eq!(sched.run_all()?, 1); // whatever the deadline
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_all(&self) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut moved = 0;
@@ -376,6 +605,22 @@ where
     /// when the queue is removed while waiting), [`TakeError::Stopped`]
     /// (also when the scheduler stops while waiting), [`TakeError::Failed`]
     /// (also when the scheduler thread fails while waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.start()?;
+    /// sched.schedule_after(Task::new(renew, 42, "example.org"), Duration::from_millis(1))?;
+    /// let task = sched.get_task(renew, Wait::Forever)?; // blocks until it is due
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_task(&self, queue: QueueId, wait: Wait) -> Result<Task<S, P>, TakeError> {
         let until = match wait {
             Wait::Timeout(d) => Instant::now().checked_add(d),
@@ -490,6 +735,21 @@ where
     ///
     /// [`DoneError::UnknownQueue`], [`DoneError::NotTaken`] when every task
     /// taken is already done, [`DoneError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::Now)?;
+    /// let _task = sched.get_task(renew, Wait::NoWait)?;
+    /// // ... renew the certificate ...
+    /// sched.task_done(renew)?;
+    /// assert_eq!(sched.stats(renew)?.done, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn task_done(&self, queue: QueueId) -> Result<(), DoneError> {
         let mut st = self.shared.lock_open()?;
         st.core.task_done(queue)?;
@@ -515,6 +775,25 @@ where
     /// waiting), [`QueueError::Stopped`] (also when the scheduler stops
     /// while waiting), [`QueueError::Failed`] (also when the scheduler
     /// thread fails while waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::Now)?;
+    /// let h = sched.handle();
+    /// let worker = std::thread::spawn(move || {
+    ///     let _task = h.get_task(renew, Wait::Forever).unwrap();
+    ///     h.task_done(renew).unwrap();
+    /// });
+    /// sched.join(renew)?; // returns once the task was taken and marked done
+    /// worker.join().unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn join(&self, queue: QueueId) -> Result<(), QueueError> {
         let mut st = self.shared.lock();
         let cv = self
@@ -544,12 +823,38 @@ where
     }
 
     /// `true` once the scheduler is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let h = sched.handle();
+    /// assert!(!h.is_stopped());
+    /// sched.stop()?;
+    /// assert!(h.is_stopped());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.shared.lock().phase == Phase::Stopped
     }
 
     /// `true` once the scheduler thread failed ([`Halted::Failed`]) and
     /// until the scheduler is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// sched.start()?;
+    /// assert!(!sched.is_failed()); // true only after a panic in a clock, queue or subject
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_failed(&self) -> bool {
         self.shared.lock().phase == Phase::Failed
     }
@@ -562,6 +867,18 @@ where
     S: Subject,
 {
     /// The scheduler's clock (a copy: it reads the same time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let clock = sched.clock();
+    /// assert!(clock.now() <= sched.now()); // copies read the same time
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clock(&self) -> MonotonicClock {
         *self.shared.lock().core.clock()
     }
@@ -572,6 +889,21 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let at = Instant::now() + Duration::from_secs(60);
+    /// let id = sched.schedule_at_instant(Task::new(renew, 42, ()), at)?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_at_instant(
         &self,
         task: Task<S, P>,
@@ -585,6 +917,20 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule_after(Task::new(renew, 42, ()), Duration::from_secs(60))?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_after(
         &self,
         task: Task<S, P>,
@@ -600,6 +946,21 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let next_update = SystemTime::now() + Duration::from_secs(7 * 24 * 3600); // from a response
+    /// let id = sched.schedule_at_system_time(Task::new(renew, 42, ()), next_update)?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_at_system_time(
         &self,
         task: Task<S, P>,
