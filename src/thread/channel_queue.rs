@@ -59,6 +59,18 @@ impl<T> ChannelQueue<T> {
     /// unbounded. It allocates nothing until items come, whatever
     /// `max_size`; [`with_max_size`](TaskQueue::with_max_size) also refuses
     /// a bound that no memory could fill.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{ChannelQueue, TaskQueue};
+    ///
+    /// let mut q: ChannelQueue<u32> = ChannelQueue::new(2);
+    /// assert_eq!(q.try_push(1), Ok(()));
+    /// assert_eq!(q.try_push(2), Ok(()));
+    /// assert_eq!(q.try_push(3), Err(3)); // full: the value comes back
+    /// assert_eq!(ChannelQueue::<u32>::new(0).max_size(), usize::MAX); // unbounded
+    /// ```
     #[must_use]
     pub fn new(max_size: usize) -> Self {
         let (tx, rx) = crossbeam_channel::unbounded();
