@@ -87,17 +87,45 @@ const ALL: [tardy_status; 12] = [
 
 impl tardy_status {
     /// Every status, in the order of their values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// let all = tardy_status::all();
+    /// assert_eq!(all[0], tardy_status::TARDY_OK);
+    /// assert!(all.iter().skip(1).all(|s| (*s as i32) < 0)); // errors are negative
+    /// ```
     pub const fn all() -> &'static [Self] {
         &ALL
     }
 
     /// The status whose value is `value`, `None` when there is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// assert_eq!(tardy_status::from_value(-5), Some(tardy_status::TARDY_ERR_QUEUE_FULL));
+    /// assert_eq!(tardy_status::from_value(42), None); // not a status
+    /// ```
     #[must_use]
     pub fn from_value(value: tardy_status_value) -> Option<Self> {
         ALL.into_iter().find(|s| *s as c_int == value)
     }
 
     /// A short English description, NUL-terminated, static.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// let text = tardy_status::TARDY_ERR_QUEUE_FULL.message();
+    /// assert_eq!(text.to_str(), Ok("queue is full"));
+    /// ```
     #[must_use]
     pub const fn message(self) -> &'static CStr {
         match self {
