@@ -2,6 +2,8 @@
 #![no_std]
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
+// docs.rs (`--cfg docsrs`, nightly): a badge naming the feature each gated item needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -20,11 +22,13 @@ compile_error!(
 mod clock;
 mod error;
 #[cfg(any(feature = "capi", feature = "capi-baremetal"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "capi", feature = "capi-baremetal"))))]
 pub mod ffi;
 mod queue;
 mod scheduler;
 mod subject;
 #[cfg(any(feature = "critical-section", feature = "spin"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "critical-section", feature = "spin"))))]
 pub mod sync;
 mod task;
 #[cfg(feature = "std")]

@@ -153,6 +153,7 @@ impl<T, const M: usize> TaskQueue<T> for HeaplessQueue<T, M> {
 /// ```
 #[cfg(feature = "alloc")]
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub struct VecDequeQueue<T> {
     items: alloc::collections::VecDeque<T>,
     max_size: usize,

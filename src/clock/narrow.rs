@@ -378,6 +378,7 @@ impl<const BITS: u32> WrapExtender<BITS> {
 /// assert_eq!(CLOCK.now(), 0x10);
 /// ```
 #[cfg(feature = "critical-section")]
+#[cfg_attr(docsrs, doc(cfg(feature = "critical-section")))]
 pub struct CsWrapClock<F, const BITS: u32> {
     read: F,
     state: critical_section::Mutex<core::cell::Cell<WrapExtender<BITS>>>,

@@ -30,14 +30,17 @@ use super::types::{
 };
 
 /// The most queues a scheduler has at once.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_QUEUES: usize = 16;
 
 /// The largest `initial_capacity` and `max_capacity` of `tardy_options`:
 /// 2^32 - 2 tasks, the most a scheduler can number.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_CAPACITY: usize = 4_294_967_294;
 
 /// The largest `max_size` of a queue other than 0 (unbounded). A queue
 /// allocates nothing for its bound: room is taken as tasks arrive.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_QUEUE_SIZE: usize = TARDY_MAX_CAPACITY;
 
 const _: () = assert!(TARDY_MAX_QUEUES.is_power_of_two() && TARDY_MAX_QUEUES <= 256);
@@ -52,6 +55,7 @@ const _: () = assert!(
 /// larger `size`) is refused, so that no setting is silently ignored.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub struct tardy_options {
     /// `sizeof(tardy_options)` as the caller's header declares it, written
     /// by `tardy_options_init`. It lets the structure grow: a library
@@ -221,6 +225,7 @@ type Inner = SchedulerThread<u64, UserData, FfiClock, TARDY_MAX_QUEUES>;
 
 /// A scheduler, opaque to C: created by `tardy_new`, destroyed by
 /// `tardy_free`.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub struct tardy_scheduler {
     id: u64,
     inner: Inner,

@@ -45,9 +45,11 @@ use crate::task::Task;
 /// assert_eq!(s.cancel_by_subject(&42, |_| {}), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub type AllocScheduler<C, Q, S, P, const QN: usize = 16> =
     SchedulerInner<C, Q, S, P, AllocStorage, QN>;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<C, Q, S, P, const QN: usize> SchedulerInner<C, Q, S, P, AllocStorage, QN>
 where
     C: Clock,

@@ -22,6 +22,7 @@ use crate::task::{QueueId, Task};
 /// of a queue, once there is one. See that method for what it answers and
 /// its cancel safety.
 #[must_use = "futures do nothing unless polled"]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct CsGetTaskFuture<'a, C, Q, S, P, const N: usize, const QN: usize> {
     scheduler: &'a CsScheduler<C, Q, S, P, N, QN>,
     queue: QueueId,
@@ -63,6 +64,7 @@ impl<C, Q, S, P, const N: usize, const QN: usize> fmt::Debug
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 impl<C, Q, S, P, const N: usize, const QN: usize> CsScheduler<C, Q, S, P, N, QN>
 where
     C: Clock,

@@ -133,6 +133,7 @@ where
 /// assert_eq!(SCHED.next_deadline(), Ok(None));
 /// ```
 #[cfg(feature = "critical-section")]
+#[cfg_attr(docsrs, doc(cfg(feature = "critical-section")))]
 pub struct CsScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: critical_section::Mutex<RefCell<Scheduler<C, Q, S, P, N, QN>>>,
     /// The waker slots of the futures (feature `async`; empty without it).
@@ -549,6 +550,7 @@ impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug
 /// assert_eq!(SCHED.get_task(q).unwrap().subject(), &3);
 /// ```
 #[cfg(feature = "spin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "spin")))]
 pub struct SpinScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: spin::mutex::SpinMutex<Scheduler<C, Q, S, P, N, QN>>,
 }

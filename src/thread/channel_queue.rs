@@ -48,6 +48,7 @@ use crate::queue::TaskQueue;
 /// assert!(ChannelQueue::<u64>::with_max_size(usize::MAX).is_none());
 /// ```
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct ChannelQueue<T> {
     tx: Sender<T>,
     rx: Receiver<T>,

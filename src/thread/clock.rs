@@ -26,6 +26,7 @@ use crate::clock::{Clock, Ticks};
 /// assert_eq!(clock.ticks_at(clock.origin()), 0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct MonotonicClock {
     origin: Instant,
 }

@@ -27,6 +27,7 @@ use crate::error::{
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct Stopped;
 
 /// Why a scheduler takes no more work: it was stopped, or its thread
@@ -45,6 +46,7 @@ pub struct Stopped;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum Halted {
     /// The scheduler was stopped (or dropped).
     Stopped,
@@ -72,6 +74,7 @@ pub enum Halted {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum StartError {
     /// The thread is already running.
     AlreadyStarted,
@@ -105,6 +108,7 @@ pub enum StartError {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum SubmitError<T> {
     /// The task's queue does not exist.
     UnknownQueue(T),
@@ -208,6 +212,7 @@ impl<T> From<ScheduleError<T>> for SubmitError<T> {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum CancelError {
     /// The handle names no scheduled task: it was delivered, cancelled,
     /// handed back, or never existed.
@@ -244,6 +249,7 @@ impl From<NotScheduled> for CancelError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum QueueError {
     /// The queue does not exist (never added, or removed).
     UnknownQueue,
@@ -276,6 +282,7 @@ impl From<UnknownQueue> for QueueError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum NewError {
     /// The core refused a queue of the list (name taken or invalid, too
     /// many queues, a `max_size` that could never be honoured).
@@ -341,6 +348,7 @@ impl core::error::Error for NewError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum NewQueueError {
     /// The core refused the queue (name taken or invalid, no queue slot).
     Queue(AddQueueError),
@@ -374,6 +382,7 @@ impl From<AddQueueError> for NewQueueError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum TakeError {
     /// The queue does not exist, or was removed while waiting.
     UnknownQueue,
@@ -413,6 +422,7 @@ impl From<GetTaskError> for TakeError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum DoneError {
     /// The queue does not exist.
     UnknownQueue,

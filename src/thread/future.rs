@@ -148,6 +148,7 @@ fn register<const QN: usize>(
 /// there is one. See that method for what it answers and its cancel
 /// safety.
 #[must_use = "futures do nothing unless polled"]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct GetTaskFuture<'a, S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES>
 where
     S: Subject,

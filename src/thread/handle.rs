@@ -38,6 +38,7 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// again, for example with [`schedule_after`](Self::schedule_after) and a
 /// back-off: the task's [`attempt`](Task::attempt) count grows by one with
 /// each scheduling. This is the reference's `ctx.reschedule(time)`.
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct SchedulerHandle<S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES> {
     pub(super) shared: Arc<Shared<S, P, C, QN>>,
 }

@@ -6,10 +6,12 @@ use std::string::String;
 use std::time::Duration;
 
 /// The queue slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `QN` says otherwise.
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub const DEFAULT_QUEUES: usize = 16;
 
 /// How long [`get_task`](crate::SchedulerHandle::get_task) waits for a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum Wait {
     /// Do not wait: [`TakeError::Empty`](crate::TakeError::Empty) when the queue is empty.
     NoWait,
@@ -35,6 +37,7 @@ pub enum Wait {
 /// # let _ = options;
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct Options {
     pub(super) tick: Duration,
     pub(super) max_sleep: Option<Duration>,

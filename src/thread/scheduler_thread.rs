@@ -75,6 +75,7 @@ use crate::task::Task;
 /// assert_eq!(left.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct SchedulerThread<
     S: Subject,
     P,
