@@ -1,6 +1,6 @@
 //! Generates the C headers with cbindgen when the `capi` feature is on:
 //! `tardy.h` (the threaded library) and `tardy_baremetal.h` (the bare-metal
-//! library of ffi/baremetal/); does nothing otherwise (no_std and embedded
+//! library of c/baremetal/); does nothing otherwise (no_std and embedded
 //! builds never run cbindgen). Both are read from the same export file,
 //! each with its own backend.
 //!
@@ -69,7 +69,7 @@ mod header {
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */";
 
-    /// The host's hooks: imports of the static library (ffi/baremetal/),
+    /// The host's hooks: imports of the static library (c/baremetal/),
     /// which cbindgen does not see.
     const BAREMETAL_HOOKS: &str = "
 /*
