@@ -187,9 +187,7 @@ fn compile(name: &str, link: Link, sanitize: bool) -> PathBuf {
         (Link::Static, true) => "static-san",
         (Link::Shared, true) => "shared-san",
     };
-    let src = Path::new(MANIFEST_DIR)
-        .join("c")
-        .join(format!("{name}.c"));
+    let src = Path::new(MANIFEST_DIR).join("c").join(format!("{name}.c"));
     compile_file(&src, &format!("{name}-{suffix}"), link, sanitize)
 }
 

@@ -209,7 +209,8 @@ impl core::error::Error for NewError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NewQueueError {
-    /// The core refused the queue (name taken or invalid, no queue slot).
+    /// The core refused the queue (name taken or invalid, all `QN` queues
+    /// in use).
     Queue(AddQueueError),
     /// The scheduler was stopped.
     Stopped,

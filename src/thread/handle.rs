@@ -14,7 +14,7 @@ use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_QUEUES};
 #[cfg(feature = "capi")]
 use super::wakeup::Core;
-use super::wakeup::{slot, Lead, Phase, Shared, State, Wake};
+use super::wakeup::{queue_index, Lead, Phase, Shared, State, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::error::GetTaskError;
 use crate::scheduler::QueueStats;
@@ -37,7 +37,8 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// A worker that took a task owns it, and puts it back by scheduling it
 /// again, for example with [`schedule_after`](Self::schedule_after) and a
 /// back-off: the task's [`attempt`](Task::attempt) count grows by one with
-/// each scheduling. This is the reference's `ctx.reschedule(time)`.
+/// each scheduling. This is `ctx.reschedule(time)` of the Python scheduler
+/// tardy re-implements.
 pub struct SchedulerHandle<S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES> {
     pub(super) shared: Arc<Shared<S, P, C, QN>>,
 }
@@ -200,7 +201,7 @@ where
     /// # Errors
     ///
     /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
-    /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
+    /// or invalid, all `QN` queues in use), [`NewQueueError::Stopped`].
     pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
         let mut st = self.shared.lock_open()?;
         Ok(st.core.add_queue(name, max_size)?)
@@ -219,19 +220,19 @@ where
         let mut tasks = Vec::new();
         st.core.remove_queue(queue, |t| tasks.push(t))?;
         // Notified before the lock is released: every worker of the removed
-        // queue leaves the wait sets of its slot before a queue added in
-        // that slot can have workers of its own, so a later `notify_one`
+        // queue leaves the wait sets of its queue index before a queue added
+        // at that index can have workers of its own, so a later `notify_one`
         // for the new queue never lands on a worker of the old one.
         self.shared.lead.notify_all();
         if let (Some(ready), Some(idle)) = (
-            self.shared.ready.get(slot(queue)),
-            self.shared.idle.get(slot(queue)),
+            self.shared.ready.get(queue_index(queue)),
+            self.shared.idle.get(queue_index(queue)),
         ) {
             ready.notify_all();
             idle.notify_all();
         }
-        // Futures of the removed queue are dropped from its slot's list
-        // now, under the lock, for the same reason; woken after.
+        // Futures of the removed queue are dropped from the list of its
+        // queue index now, under the lock, for the same reason; woken after.
         let mut wake = Wake::NONE;
         st.drain_futures(queue, &mut wake);
         drop(st);
@@ -430,7 +431,7 @@ where
                 // Forever, or a timeout too long to represent.
                 _ => None,
             };
-            let Some(cv) = self.shared.ready.get(slot(queue)) else {
+            let Some(cv) = self.shared.ready.get(queue_index(queue)) else {
                 break Err(TakeError::UnknownQueue);
             };
             if !wake.is_empty() {
@@ -503,7 +504,7 @@ where
         st.core.task_done(queue)?;
         if st.is_idle(queue) == Ok(true) {
             drop(st);
-            if let Some(cv) = self.shared.idle.get(slot(queue)) {
+            if let Some(cv) = self.shared.idle.get(queue_index(queue)) {
                 cv.notify_all();
             }
         }
@@ -528,7 +529,7 @@ where
         let cv = self
             .shared
             .idle
-            .get(slot(queue))
+            .get(queue_index(queue))
             .ok_or(QueueError::UnknownQueue)?;
         loop {
             if let Some(halted) = st.halted() {
