@@ -181,6 +181,44 @@ where
         self.shared.lock().core.is_scheduled(id)
     }
 
+    /// Looks at the scheduled task `id` without taking it: runs `f` on it
+    /// and returns what `f` returns, `None` when `id` names no scheduled
+    /// task (delivered, cancelled, handed back, never existed; every task
+    /// once stopped). The threaded counterpart of
+    /// [`Scheduler::scheduled_task`](crate::Scheduler::scheduled_task).
+    ///
+    /// `f` runs under the scheduler's lock, so the task cannot be delivered
+    /// or cancelled meanwhile and nothing is copied but what `f` returns:
+    /// keep it short, and do not call this scheduler from it (that would
+    /// deadlock). A panic in `f` reaches the caller and leaves the
+    /// scheduler as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched
+    ///     .schedule_after(Task::new(renew, 42, "ocsp"), Duration::from_secs(3600))
+    ///     .map_err(|e| e.into_inner())
+    ///     .expect("room for one task");
+    /// let seen = sched.inspect_task(id, |task| (*task.subject(), *task.payload(), task.attempt()));
+    /// assert_eq!(seen, Some((42, "ocsp", 1)));
+    /// let deadline = sched.inspect_task(id, |task| task.deadline());
+    /// assert_eq!(deadline, sched.next_deadline()?);
+    ///
+    /// sched.cancel(id)?;
+    /// assert_eq!(sched.inspect_task(id, |task| task.attempt()), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inspect_task<R>(&self, id: TaskId, f: impl FnOnce(&Task<S, P>) -> R) -> Option<R> {
+        self.shared.lock().core.scheduled_task(id).map(f)
+    }
+
     /// Cancels every scheduled task about `subject` and hands them back, in
     /// the order they were scheduled. Tasks already in a queue stay there.
     ///
