@@ -122,6 +122,19 @@ for std in c++11 c++14 c++17 c++20; do
         fail "tardy.h does not compile as $std"
 done
 say "ok: tardy.h compiles as C99, C11, C17, C2x, C++11, C++14, C++17, C++20 (-Wall -Wextra -Werror -pedantic)"
+# The bare-metal header is not installed (its library is built by
+# c/baremetal/): checked from the source tree, in the same standards.
+printf '#include <tardy_baremetal.h>\nint main(void) { return tardy_version() == NULL; }\n' >"$tmp/header_bm.c"
+printf '#include <tardy_baremetal.h>\nint main() { return tardy_version() == nullptr; }\n' >"$tmp/header_bm.cpp"
+for std in c99 c11 c17 c2x; do
+    cc -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude "$tmp/header_bm.c" ||
+        fail "tardy_baremetal.h does not compile as $std"
+done
+for std in c++11 c++14 c++17 c++20; do
+    c++ -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude "$tmp/header_bm.cpp" ||
+        fail "tardy_baremetal.h does not compile as $std"
+done
+say "ok: tardy_baremetal.h compiles as C99, C11, C17, C2x, C++11, C++14, C++17, C++20 (-Wall -Wextra -Werror -pedantic)"
 
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic)
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
