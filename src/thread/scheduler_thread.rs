@@ -27,7 +27,7 @@ use crate::task::Task;
 ///
 /// - `S`: the [`Subject`] of tasks; `P`: their payload;
 /// - `C`: the [`Clock`], [`MonotonicClock`] by default;
-/// - `QN`: queue slots ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
+/// - `QN`: the most queues at once ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
 ///
 /// The task capacity is not a type parameter: the core is an
 /// [`AllocScheduler`](crate::AllocScheduler) that grows as tasks come, in segments of 4 096 task
