@@ -893,7 +893,7 @@ fn async_runtime() -> tokio::runtime::Runtime {
 /// A task scheduled with `When::Now` from a plain thread, taken by an
 /// async worker (a tokio task) awaiting `get_task_async`.
 fn async_handoff_tardy(rt: &tokio::runtime::Runtime, samples: usize) -> Vec<i64> {
-    let st = Threaded::new(&[("h", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("h", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("h").expect("queue");
@@ -1023,7 +1023,7 @@ fn async_late_tardy_seq(
     samples: usize,
     how: Take,
 ) -> Vec<i64> {
-    let st = Threaded::new(&[("l", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("l", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("l").expect("queue");
@@ -1079,7 +1079,7 @@ fn async_late_tardy_batch(
     offsets: &[Duration],
     how: Take,
 ) -> Vec<i64> {
-    let st = Threaded::new(&[("b", 0)], Options::new()).expect("scheduler");
+    let st = Threaded::new(MonotonicClock::new(), &[("b", 0)], Options::new()).expect("scheduler");
     st.start().expect("start");
     let h = st.handle();
     let q = h.queue_id("b").expect("queue");
