@@ -1685,22 +1685,14 @@ fn lockhold_floor(tasks: usize) -> (Vec<i64>, Holds) {
 }
 
 /// The core's own work per hold of the threaded layer's lock, timed
-/// without a lock: `run_pending_max(64)` (or `run_all_max(64)` when
-/// `all`) until `tasks` due tasks are moved: each call's time.
-fn lockhold_core_batches(tasks: usize, all: bool) -> Holds {
+/// without a lock: `run_pending_max(64)` until `tasks` due tasks are moved;
+/// each call's time.
+fn lockhold_core_batches(tasks: usize) -> Holds {
     let mut core = lockhold_core(tasks);
-    if !all {
-        core.clock().set(LOCKHOLD_AT);
-    }
+    core.clock().set(LOCKHOLD_AT);
     let mut holds = Holds::default();
     while core.next_deadline().is_some() {
-        let moved = holds.time(|| {
-            if all {
-                core.run_all_max(64)
-            } else {
-                core.run_pending_max(64)
-            }
-        });
+        let moved = holds.time(|| core.run_pending_max(64));
         black_box(moved);
     }
     holds
@@ -1911,43 +1903,34 @@ fn lockhold(args: &Args, report: &mut String) {
         // Each round moves the same tasks in the same batches: the least
         // time of each batch over the rounds is its work without the
         // machine's noise (a preemption rarely hits the same batch twice).
-        let (mut pending, mut all) = (Holds::default(), Holds::default());
-        let (mut pending_least, mut all_least) = (Holds::default(), Holds::default());
+        // Each round moves the same tasks in the same batches: the least
+        // time of each batch over the rounds is its work without the
+        // machine's noise (a preemption rarely hits the same batch twice).
+        // `run_all_max` runs the same loop (`run_until`) with no deadline
+        // bound, so `run_pending_max` stands for both.
+        let (mut pending, mut least) = (Holds::default(), Holds::default());
         for _ in 0..core_rounds {
-            for (least, sum, run_all) in [
-                (&mut pending_least, &mut pending, false),
-                (&mut all_least, &mut all, true),
-            ] {
-                let h = lockhold_core_batches(tasks, run_all);
-                least.least(&h);
-                sum.extend(h);
-            }
+            let h = lockhold_core_batches(tasks);
+            least.least(&h);
+            pending.extend(h);
         }
-        let slow: Vec<String> = (pending_least.wall.iter().enumerate())
+        let slow: Vec<String> = (least.wall.iter().enumerate())
             .filter(|&(_, &ns)| ns > HOLD_TARGET_NS)
             .map(|(i, &ns)| format!("#{i} {}", us(ns)))
             .collect();
         hold_row(
             report,
-            "core run_pending_max(64): a move_due batch",
+            "core run_pending_max(64): a move_due (and move_all) batch",
             pending,
         );
-        hold_row(report, "core run_all_max(64): a move_all batch", all);
-        let least_label = format!("least of {core_rounds} rounds per batch");
-        let p = hold_row(
+        let (w, c) = hold_row(
             report,
-            &format!("core run_pending_max(64), {least_label}"),
-            pending_least,
-        );
-        let a = hold_row(
-            report,
-            &format!("core run_all_max(64), {least_label}"),
-            all_least,
+            &format!("core run_pending_max(64), least of {core_rounds} rounds per batch"),
+            least,
         );
         hold_row(report, "floor: 64 BinaryHeap pops + VecDeque pushes", fh);
         hold_row(report, "before: core run_all(), one hold", uh);
-        worst = p.0.max(a.0);
-        worst_cpu = p.1.zip(a.1).map(|(p, a)| p.max(a));
+        (worst, worst_cpu) = (w, c);
         let _ = writeln!(
             report,
             "\nrun_pending_max(64) batches over 100 µs, least of {core_rounds} rounds \
@@ -1962,7 +1945,7 @@ fn lockhold(args: &Args, report: &mut String) {
     let met = worst <= HOLD_TARGET_NS;
     let _ = writeln!(
         report,
-        "Longest lock hold moving {tasks} due tasks (idle, one 64-task batch of the core, \
+        "\nLongest lock hold moving {tasks} due tasks (idle, one 64-task batch of the core, \
          least of {core_rounds} rounds per batch): {} µs wall, {} µs CPU; target <= 100 µs: {}.",
         us(worst),
         worst_cpu.map_or_else(|| "n/a".to_owned(), us),
