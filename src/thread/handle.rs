@@ -352,22 +352,7 @@ where
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
     pub fn run_pending(&self) -> Result<usize, Halted> {
-        let mut st = self.shared.lock_open()?;
-        let mut moved = 0;
-        loop {
-            let mut wake = Wake::NONE;
-            moved += st.move_due(&mut wake);
-            let more = st.is_due();
-            drop(st);
-            self.shared.send(&wake);
-            if !more {
-                return Ok(moved);
-            }
-            st = match self.shared.lock_open() {
-                Ok(st) => st,
-                Err(_) => return Ok(moved),
-            };
-        }
+        self.run_batches(State::move_due, State::is_due)
     }
 
     /// Moves every scheduled task into its queue now, whatever its deadline,
@@ -382,15 +367,25 @@ where
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
     pub fn run_all(&self) -> Result<usize, Halted> {
+        self.run_batches(State::move_all, |st| st.core.next_deadline().is_some())
+    }
+
+    /// Moves batches with `step` while `more` says there are tasks left,
+    /// releasing the lock between batches; returns how many entered.
+    fn run_batches(
+        &self,
+        step: fn(&mut State<S, P, C, QN>, &mut Wake<QN>) -> usize,
+        more: fn(&State<S, P, C, QN>) -> bool,
+    ) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut moved = 0;
         loop {
             let mut wake = Wake::NONE;
-            moved += st.move_all(&mut wake);
-            let more = st.core.next_deadline().is_some();
+            moved += step(&mut st, &mut wake);
+            let left = more(&st);
             drop(st);
             self.shared.send(&wake);
-            if !more {
+            if !left {
                 return Ok(moved);
             }
             st = match self.shared.lock_open() {

@@ -16,7 +16,7 @@ use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
 use super::options::{Options, DEFAULT_QUEUES};
 use super::waker_list::WakerList;
-use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
+use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP, HOLD_MAX};
 use crate::clock::Clock;
 use crate::scheduler::{AllocStorage, Storage};
 use crate::subject::Subject;
@@ -157,6 +157,7 @@ where
                 promoting: false,
                 wakers: core::array::from_fn(|_| WakerList::new()),
                 max_sleep,
+                hold_max: if cfg!(test) { Duration::MAX } else { HOLD_MAX },
                 #[cfg(test)]
                 largest_batch: 0,
             }),
