@@ -1685,17 +1685,35 @@ fn lockhold_floor(tasks: usize) -> (Vec<i64>, Holds) {
 }
 
 /// The core's own work per hold of the threaded layer's lock, timed
-/// without a lock: `run_pending_max(64)` until `tasks` due tasks are moved;
-/// each call's time.
+/// without a lock: holds by the threaded layer's rule until `tasks` due
+/// tasks are moved; each hold's time.
 fn lockhold_core_batches(tasks: usize) -> Holds {
     let mut core = lockhold_core(tasks);
     core.clock().set(LOCKHOLD_AT);
     let mut holds = Holds::default();
     while core.next_deadline().is_some() {
-        let moved = holds.time(|| core.run_pending_max(64));
+        let moved = holds.time(|| one_hold(&mut core));
         black_box(moved);
     }
     holds
+}
+
+/// One hold by the threaded layer's rule (`State::move_batch` in
+/// src/thread/wakeup.rs): steps of 8 due tasks until 64 are moved or
+/// 50 µs have passed.
+fn one_hold(core: &mut HeldCore) -> usize {
+    let start = Instant::now();
+    let (mut moved, mut budget) = (0, 64);
+    while budget > 0 {
+        let step = budget.min(8);
+        moved += core.run_pending_max(step);
+        budget -= step;
+        let due = core.next_deadline().is_some_and(|d| d <= core.now());
+        if !due || start.elapsed() >= Duration::from_micros(50) {
+            break;
+        }
+    }
+    moved
 }
 
 fn lockhold_core(tasks: usize) -> HeldCore {
@@ -1757,7 +1775,7 @@ fn thread_cpu_ns() -> Option<i64> {
 
 /// The times of some lock holds (ns): wall clock, and CPU time of the
 /// holding thread (empty off 64-bit Linux).
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Holds {
     wall: Vec<i64>,
     cpu: Vec<i64>,
@@ -1774,19 +1792,6 @@ impl Holds {
             self.cpu.push(b - a);
         }
         r
-    }
-    /// Keeps, hold by hold, the lesser of this and `other` (the same
-    /// holds of another round); takes `other` when empty.
-    fn least(&mut self, other: &Self) {
-        for (mine, theirs) in [(&mut self.wall, &other.wall), (&mut self.cpu, &other.cpu)] {
-            if mine.is_empty() {
-                mine.clone_from(theirs);
-            } else {
-                mine.iter_mut()
-                    .zip(theirs)
-                    .for_each(|(m, &t)| *m = (*m).min(t));
-            }
-        }
     }
     fn extend(&mut self, other: Self) {
         self.wall.extend(other.wall);
@@ -1900,41 +1905,44 @@ fn lockhold(args: &Args, report: &mut String) {
             );
             (w.max(), (!c.0.is_empty()).then(|| c.max()))
         };
-        // Each round moves the same tasks in the same batches: the least
-        // time of each batch over the rounds is its work without the
-        // machine's noise (a preemption rarely hits the same batch twice).
-        // Each round moves the same tasks in the same batches: the least
-        // time of each batch over the rounds is its work without the
-        // machine's noise (a preemption rarely hits the same batch twice).
+        // A hold ends after 64 tasks or 50 µs, so rounds cut their holds
+        // differently and cannot be compared hold by hold. Each round's
+        // longest hold includes whatever preempted it on this shared
+        // machine; the round whose longest hold is shortest is the one
+        // least disturbed, and its longest hold is the figure of record.
         // `run_all_max` runs the same loop (`run_until`) with no deadline
         // bound, so `run_pending_max` stands for both.
-        let (mut pending, mut least) = (Holds::default(), Holds::default());
+        let mut all = Holds::default();
+        let mut quietest: Option<Holds> = None;
         for _ in 0..core_rounds {
             let h = lockhold_core_batches(tasks);
-            least.least(&h);
-            pending.extend(h);
+            let longest = |h: &Holds| h.wall.iter().copied().max().unwrap_or(0);
+            if quietest.as_ref().is_none_or(|q| longest(&h) < longest(q)) {
+                quietest = Some(h.clone());
+            }
+            all.extend(h);
         }
-        let slow: Vec<String> = (least.wall.iter().enumerate())
+        let quietest = quietest.unwrap_or_default();
+        let slow: Vec<String> = (quietest.wall.iter().enumerate())
             .filter(|&(_, &ns)| ns > HOLD_TARGET_NS)
             .map(|(i, &ns)| format!("#{i} {}", us(ns)))
             .collect();
         hold_row(
             report,
-            "core run_pending_max(64): a move_due (and move_all) batch",
-            pending,
+            "one hold of the threaded layer (<= 64 tasks, <= 50 µs): a move_due (and move_all) batch",
+            all,
         );
         let (w, c) = hold_row(
             report,
-            &format!("core run_pending_max(64), least of {core_rounds} rounds per batch"),
-            least,
+            &format!("one hold of the threaded layer, the quietest of {core_rounds} rounds"),
+            quietest,
         );
         hold_row(report, "floor: 64 BinaryHeap pops + VecDeque pushes", fh);
         hold_row(report, "before: core run_all(), one hold", uh);
         (worst, worst_cpu) = (w, c);
         let _ = writeln!(
             report,
-            "\nrun_pending_max(64) batches over 100 µs, least of {core_rounds} rounds \
-             (batch number, µs): {}\n",
+            "\nholds over 100 µs in the quietest round (hold number, µs): {}\n",
             if slow.is_empty() {
                 "none".to_owned()
             } else {
@@ -1945,8 +1953,8 @@ fn lockhold(args: &Args, report: &mut String) {
     let met = worst <= HOLD_TARGET_NS;
     let _ = writeln!(
         report,
-        "\nLongest lock hold moving {tasks} due tasks (idle, one 64-task batch of the core, \
-         least of {core_rounds} rounds per batch): {} µs wall, {} µs CPU; target <= 100 µs: {}.",
+        "\nLongest lock hold moving {tasks} due tasks (idle, one hold of the threaded layer, \
+         the quietest of {core_rounds} rounds): {} µs wall, {} µs CPU; target <= 100 µs: {}.",
         us(worst),
         worst_cpu.map_or_else(|| "n/a".to_owned(), us),
         if met { "met" } else { "NOT met" },
