@@ -36,9 +36,9 @@ pub enum tardy_status {
     /// The queue is full: a task scheduled "now" cannot enter it (nothing
     /// was scheduled).
     TARDY_ERR_QUEUE_FULL = -5,
-    /// No task slot or no queue slot is left: the scheduler holds its
-    /// `max_capacity` of tasks or the allocator refused room for one more
-    /// (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
+    /// No task slot is left, or no room for another queue: the scheduler
+    /// holds its `max_capacity` of tasks or the allocator refused room for
+    /// one more (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
     /// `TARDY_MAX_QUEUES` queues exist.
     TARDY_ERR_CAPACITY = -6,
     /// The task id names no scheduled task: it was delivered, cancelled,
@@ -135,7 +135,7 @@ impl tardy_status {
             TARDY_ERR_NO_QUEUE => c"no such queue",
             TARDY_ERR_QUEUE_EXISTS => c"a queue of that name exists",
             TARDY_ERR_QUEUE_FULL => c"queue is full",
-            TARDY_ERR_CAPACITY => c"no task or queue slot left",
+            TARDY_ERR_CAPACITY => c"no task slot left, or no room for another queue",
             TARDY_ERR_NOT_SCHEDULED => c"task is not scheduled",
             TARDY_ERR_EMPTY => c"empty",
             TARDY_ERR_PANIC => c"internal failure (caught)",

@@ -5,7 +5,8 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::queue::TaskQueue;
 
 /// A [`TaskQueue`] on a [`crossbeam_channel`]: bounded to `max_size` items,
-/// or unbounded when `max_size` is 0 (as the reference's `max_size=0`).
+/// or unbounded when `max_size` is 0 (as `max_size=0` in the Python
+/// scheduler tardy re-implements).
 ///
 /// It is the storage of every queue of a
 /// [`SchedulerThread`](crate::SchedulerThread).

@@ -154,8 +154,8 @@ impl MonotonicClock {
     ///
     /// The mapping is made once, when called: a later change of the wall
     /// clock does not move the tick. That is what a scheduler wants (the
-    /// reference scheduler used the wall clock directly, so a clock change
-    /// moved every task).
+    /// Python scheduler tardy re-implements used the wall clock directly, so
+    /// a clock change moved every task).
     ///
     /// # Examples
     ///

@@ -14,12 +14,12 @@ use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_QUEUES};
 #[cfg(feature = "capi")]
 use super::wakeup::Core;
-use super::wakeup::{slot, Lead, Phase, Shared, State, Wake};
+use super::wakeup::{queue_index, Lead, Phase, Shared, State, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::error::GetTaskError;
 use crate::scheduler::QueueStats;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{QueueId, ScheduledTask, Task, TaskId, When};
 
 /// A cloneable, `Send + Sync` handle to a [`SchedulerThread`](crate::SchedulerThread): schedule,
 /// cancel, manage queues and take tasks, from any thread at once.
@@ -37,7 +37,8 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// A worker that took a task owns it, and puts it back by scheduling it
 /// again, for example with [`schedule_after`](Self::schedule_after) and a
 /// back-off: the task's [`attempt`](Task::attempt) count grows by one with
-/// each scheduling. This is the reference's `ctx.reschedule(time)`.
+/// each scheduling. This is `ctx.reschedule(time)` of the Python scheduler
+/// tardy re-implements.
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct SchedulerHandle<S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES> {
     pub(super) shared: Arc<Shared<S, P, C, QN>>,
@@ -228,6 +229,48 @@ where
         self.shared.lock().core.is_scheduled(id)
     }
 
+    /// Looks at the scheduled task `id` without taking it: runs `f` on it
+    /// and returns what `f` returns, `None` when `id` names no scheduled
+    /// task (delivered, cancelled, handed back, never existed; every task
+    /// once stopped). The threaded counterpart of
+    /// [`Scheduler::scheduled_task`](crate::Scheduler::scheduled_task).
+    ///
+    /// `f` runs under the scheduler's lock, so the task cannot be delivered
+    /// or cancelled meanwhile and nothing is copied but what `f` returns:
+    /// keep it short, and do not call this scheduler from it (that would
+    /// deadlock). A panic in `f` reaches the caller and leaves the
+    /// scheduler as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched
+    ///     .schedule_after(Task::new(renew, 42, "ocsp"), Duration::from_secs(3600))
+    ///     .map_err(|e| e.into_inner())
+    ///     .expect("room for one task");
+    /// let seen = sched.inspect_task(id, |task| (*task.subject(), *task.payload(), task.attempt()));
+    /// assert_eq!(seen, Some((42, "ocsp", 1)));
+    /// let deadline = sched.inspect_task(id, |task| task.deadline());
+    /// assert_eq!(deadline, sched.next_deadline()?);
+    ///
+    /// sched.cancel(id)?;
+    /// assert_eq!(sched.inspect_task(id, |task| task.attempt()), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inspect_task<R>(
+        &self,
+        id: TaskId,
+        f: impl FnOnce(ScheduledTask<'_, S, P>) -> R,
+    ) -> Option<R> {
+        self.shared.lock().core.scheduled_task(id).map(f)
+    }
+
     /// Cancels every scheduled task about `subject` and hands them back, in
     /// the order they were scheduled. Tasks already in a queue stay there.
     ///
@@ -263,7 +306,7 @@ where
     /// # Errors
     ///
     /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
-    /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
+    /// or invalid, all `QN` queues in use), [`NewQueueError::Stopped`].
     ///
     /// # Examples
     ///
@@ -309,19 +352,19 @@ where
         let mut tasks = Vec::new();
         st.core.remove_queue(queue, |t| tasks.push(t))?;
         // Notified before the lock is released: every worker of the removed
-        // queue leaves the wait sets of its slot before a queue added in
-        // that slot can have workers of its own, so a later `notify_one`
+        // queue leaves the wait sets of its queue index before a queue added
+        // at that index can have workers of its own, so a later `notify_one`
         // for the new queue never lands on a worker of the old one.
         self.shared.lead.notify_all();
         if let (Some(ready), Some(idle)) = (
-            self.shared.ready.get(slot(queue)),
-            self.shared.idle.get(slot(queue)),
+            self.shared.ready.get(queue_index(queue)),
+            self.shared.idle.get(queue_index(queue)),
         ) {
             ready.notify_all();
             idle.notify_all();
         }
-        // Futures of the removed queue are dropped from its slot's list
-        // now, under the lock, for the same reason; woken after.
+        // Futures of the removed queue are dropped from the list of its
+        // queue index now, under the lock, for the same reason; woken after.
         let mut wake = Wake::NONE;
         st.drain_futures(queue, &mut wake);
         drop(st);
@@ -526,22 +569,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_pending(&self) -> Result<usize, Halted> {
-        let mut st = self.shared.lock_open()?;
-        let mut moved = 0;
-        loop {
-            let mut wake = Wake::NONE;
-            moved += st.move_due(&mut wake);
-            let more = st.is_due();
-            drop(st);
-            self.shared.send(&wake);
-            if !more {
-                return Ok(moved);
-            }
-            st = match self.shared.lock_open() {
-                Ok(st) => st,
-                Err(_) => return Ok(moved),
-            };
-        }
+        self.run_batches(State::move_due, State::is_due)
     }
 
     /// Moves every scheduled task into its queue now, whatever its deadline,
@@ -569,15 +597,25 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_all(&self) -> Result<usize, Halted> {
+        self.run_batches(State::move_all, |st| st.core.next_deadline().is_some())
+    }
+
+    /// Moves batches with `step` while `more` says there are tasks left,
+    /// releasing the lock between batches; returns how many entered.
+    fn run_batches(
+        &self,
+        step: fn(&mut State<S, P, C, QN>, &mut Wake<QN>) -> usize,
+        more: fn(&State<S, P, C, QN>) -> bool,
+    ) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut moved = 0;
         loop {
             let mut wake = Wake::NONE;
-            moved += st.move_all(&mut wake);
-            let more = st.core.next_deadline().is_some();
+            moved += step(&mut st, &mut wake);
+            let left = more(&st);
             drop(st);
             self.shared.send(&wake);
-            if !more {
+            if !left {
                 return Ok(moved);
             }
             st = match self.shared.lock_open() {
@@ -668,7 +706,7 @@ where
                 // Forever, or a timeout too long to represent.
                 _ => None,
             };
-            let Some(cv) = self.shared.ready.get(slot(queue)) else {
+            let Some(cv) = self.shared.ready.get(queue_index(queue)) else {
                 break Err(TakeError::UnknownQueue);
             };
             if !wake.is_empty() {
@@ -756,7 +794,7 @@ where
         st.core.task_done(queue)?;
         if st.is_idle(queue) == Ok(true) {
             drop(st);
-            if let Some(cv) = self.shared.idle.get(slot(queue)) {
+            if let Some(cv) = self.shared.idle.get(queue_index(queue)) {
                 cv.notify_all();
             }
         }
@@ -800,7 +838,7 @@ where
         let cv = self
             .shared
             .idle
-            .get(slot(queue))
+            .get(queue_index(queue))
             .ok_or(QueueError::UnknownQueue)?;
         loop {
             if let Some(halted) = st.halted() {

@@ -1,11 +1,12 @@
 //! The settings of a [`SchedulerThread`](crate::SchedulerThread)
-//! ([`Options`], the default number of queue slots) and how long a worker
+//! ([`Options`], the default number of queues) and how long a worker
 //! waits for a task ([`Wait`]).
 
 use std::string::String;
 use std::time::Duration;
 
-/// The queue slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `QN` says otherwise.
+/// The most queues a [`SchedulerThread`](crate::SchedulerThread) holds at once unless its `QN`
+/// says otherwise.
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub const DEFAULT_QUEUES: usize = 16;
 
@@ -165,10 +166,10 @@ impl Options {
 
     /// The longest the thread, or the worker that waits for the next
     /// deadline, sleeps before it reads the clock again, even if the next
-    /// deadline is further away (the reference's `sleep`, as a bound only:
-    /// it never delays a task). It bounds how late a due task can be after
-    /// a clock that stepped back reads correctly again: within `max_sleep`
-    /// plus the time to move it. Also useful with a clock that the thread
+    /// deadline is further away (the `sleep` option of the Python scheduler
+    /// tardy re-implements, here as a bound only: it never delays a task).
+    /// It bounds how late a due task can be after a clock that stepped back
+    /// reads correctly again: within `max_sleep` plus the time to move it. Also useful with a clock that the thread
     /// cannot predict, such as a simulated one moved by the host.
     ///
     /// Default: no bound with [`MonotonicClock`](crate::MonotonicClock),

@@ -16,7 +16,7 @@ use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
 use super::options::{Options, DEFAULT_QUEUES};
 use super::waker_list::WakerList;
-use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
+use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP, HOLD_MAX};
 use crate::clock::Clock;
 use crate::scheduler::{AllocStorage, Storage};
 use crate::subject::Subject;
@@ -27,7 +27,7 @@ use crate::task::Task;
 ///
 /// - `S`: the [`Subject`] of tasks; `P`: their payload;
 /// - `C`: the [`Clock`], [`MonotonicClock`] by default;
-/// - `QN`: queue slots ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
+/// - `QN`: the most queues at once ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
 ///
 /// The task capacity is not a type parameter: the core is an
 /// [`AllocScheduler`](crate::AllocScheduler) that grows as tasks come, in segments of 4 096 task
@@ -171,6 +171,7 @@ where
                 promoting: false,
                 wakers: core::array::from_fn(|_| WakerList::new()),
                 max_sleep,
+                hold_max: if cfg!(test) { Duration::MAX } else { HOLD_MAX },
                 #[cfg(test)]
                 largest_batch: 0,
             }),
