@@ -130,8 +130,9 @@ impl MonotonicClock {
         Self::ticks_of(instant.saturating_duration_since(self.origin))
     }
 
-    /// The instant of tick `ticks`; `None` if the platform cannot represent
-    /// it (for [`Ticks::MAX`], for example).
+    /// The instant of tick `ticks`; `None` if the platform's `Instant`
+    /// cannot represent it (whether [`Ticks::MAX`], 584 years on, fits
+    /// depends on the platform: on Linux it does).
     ///
     /// # Examples
     ///
