@@ -1,5 +1,5 @@
-//! An OCSP-renewal daemon in miniature: what tardy's reference scheduler was
-//! written for.
+//! An OCSP-renewal daemon in miniature: what the Python scheduler tardy
+//! re-implements was written for.
 //!
 //! Every certificate (the task's subject) needs its OCSP response renewed
 //! periodically. A renewal task becomes due on the scheduler thread, fetch

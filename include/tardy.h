@@ -7,6 +7,9 @@
  * out-parameters are written only on success, user_data is never freed by
  * tardy, and every function may be called from any thread.
  *
+ * This header compiles as C99 and later and as C++11 and later, also with
+ * -Wall -Wextra -Werror -pedantic.
+ *
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */
 
@@ -70,9 +73,9 @@ typedef enum {
     // The queue is full: a task scheduled "now" cannot enter it (nothing
     // was scheduled).
     TARDY_ERR_QUEUE_FULL = -5,
-    // No task slot or no queue slot is left: the scheduler holds its
-    // `max_capacity` of tasks or the allocator refused room for one more
-    // (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
+    // No task slot is left, or no room for another queue: the scheduler
+    // holds its `max_capacity` of tasks or the allocator refused room for
+    // one more (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
     // `TARDY_MAX_QUEUES` queues exist.
     TARDY_ERR_CAPACITY = -6,
     // The task id names no scheduled task: it was delivered, cancelled,
@@ -583,6 +586,40 @@ tardy_status tardy_new_with_options(const tardy_options *opts,
                                     void *clock_user,
                                     uint64_t ns_per_tick,
                                     tardy_scheduler **out);
+
+// Schedules a new task for the queue `queue`, due at the wall-clock time
+// `unix_ns`: nanoseconds since the Unix epoch (1970-01-01 00:00:00 UTC),
+// as `clock_gettime(CLOCK_REALTIME)` or `timespec_get` give it
+// (`tv_sec * 1000000000 + tv_nsec`). Writes its id to `*out_id` unless
+// `out_id` is NULL.
+//
+// The time is mapped to the built-in clock once, now: the deadline is the
+// clock's reading plus how far `unix_ns` lies ahead of the wall clock's
+// reading (`tardy_next_deadline` shows it, in nanoseconds of the built-in
+// clock). A later change of the wall clock (a step by NTP or by hand) does
+// not move the task. A time in the past is due at once. Any value is
+// accepted; one beyond what the system's time can represent is never due
+// but for `tardy_run_all`.
+//
+// Only with the built-in clock (`clock` NULL at creation): the ticks of a
+// host clock have no known relation to the wall clock, so the call is
+// refused; map the time to the host clock's ticks and call
+// `tardy_schedule_at`.
+//
+// # Errors
+//
+// As for `tardy_schedule_after`, and `TARDY_ERR_INVALID_ARG` (nothing
+// scheduled) on a scheduler with a host clock.
+//
+// # Safety
+//
+// As for `tardy_schedule_now`.
+tardy_status tardy_schedule_at_unix_ns(tardy_scheduler *s,
+                                       const char *queue,
+                                       uint64_t subject,
+                                       void *user_data,
+                                       uint64_t unix_ns,
+                                       tardy_task_id *out_id);
 
 // Starts the background thread, which delivers every due task into its
 // queue as its deadline passes: it sleeps until the next deadline and is

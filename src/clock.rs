@@ -93,6 +93,15 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock that reads `start` until it is moved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::new(1_000);
+    /// assert_eq!(clock.now(), 1_000);
+    /// ```
     pub const fn new(start: Ticks) -> Self {
         Self {
             now: Cell::new(start),
@@ -100,11 +109,32 @@ impl ManualClock {
     }
 
     /// Moves the clock forwards by `ticks`, saturating at [`Ticks::MAX`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// clock.advance(30);
+    /// clock.advance(u64::MAX); // saturates
+    /// assert_eq!(clock.now(), u64::MAX);
+    /// ```
     pub fn advance(&self, ticks: Ticks) {
         self.now.set(self.now.get().saturating_add(ticks));
     }
 
     /// Sets the clock to `now`, forwards or backwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::new(100);
+    /// clock.set(40); // backwards, to test a clock that steps back
+    /// assert_eq!(clock.now(), 40);
+    /// ```
     pub fn set(&self, now: Ticks) {
         self.now.set(now);
     }

@@ -2,6 +2,8 @@
 #![no_std]
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
+// docs.rs (`--cfg docsrs`, nightly): a badge naming the feature each gated item needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -17,16 +19,32 @@ compile_error!(
      feature (`default-features = false`), or use feature `capi` for the threaded C ABI"
 );
 
+// Time: the `Clock` seam, `ManualClock` and `FnClock`, tick conversions,
+// and extenders for narrow hardware counters.
 mod clock;
+// The core's errors, each handing back the value it could not take.
 mod error;
+// The C ABI (features `capi` and `capi-baremetal`): one export set over a
+// threaded and a bare-metal backend, the functions of `include/tardy*.h`.
 #[cfg(any(feature = "capi", feature = "capi-baremetal"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "capi", feature = "capi-baremetal"))))]
 pub mod ffi;
+// The `TaskQueue` seam that receives due tasks, and its stock queues.
 mod queue;
+// The no_std core: `Scheduler` over fixed or growing storage, its heap,
+// per-queue and per-subject indexes.
 mod scheduler;
+// The `Subject` seam: what a task is about, the key of cancel-by-subject.
 mod subject;
+// Interrupt-safe sharing of a `static` scheduler: `CsScheduler`
+// (critical-section) and `SpinScheduler` (spin lock).
 #[cfg(any(feature = "critical-section", feature = "spin"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "critical-section", feature = "spin"))))]
 pub mod sync;
+// A task, its id, its queue's id and when it is due.
 mod task;
+// The threaded layer (feature `std`): a background thread, cloneable
+// handles, blocking and async workers.
 #[cfg(feature = "std")]
 mod thread;
 
@@ -57,7 +75,9 @@ pub use sync::CsGetTaskFuture;
 pub use sync::CsScheduler;
 #[cfg(feature = "spin")]
 pub use sync::SpinScheduler;
-pub use task::{MissedTickBehavior, Period, QueueId, ScheduledTask, Task, TaskId, When};
+#[cfg(feature = "periodic")]
+pub use task::{MissedTickBehavior, Period};
+pub use task::{QueueId, ScheduledTask, Task, TaskId, When};
 #[cfg(feature = "std")]
 pub use thread::{
     CancelError, ChannelQueue, DoneError, GetTaskFuture, Halted, MonotonicClock, NewError,

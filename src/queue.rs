@@ -77,6 +77,16 @@ pub struct HeaplessQueue<T, const M: usize> {
 
 impl<T, const M: usize> HeaplessQueue<T, M> {
     /// An empty queue bounded by `M`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, TaskQueue};
+    ///
+    /// let mut q: HeaplessQueue<u32, 8> = HeaplessQueue::new();
+    /// assert_eq!(q.max_size(), 8);
+    /// assert_eq!(q.try_push(1), Ok(()));
+    /// ```
     pub const fn new() -> Self {
         Self {
             items: Deque::new(),
@@ -143,6 +153,7 @@ impl<T, const M: usize> TaskQueue<T> for HeaplessQueue<T, M> {
 /// ```
 #[cfg(feature = "alloc")]
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub struct VecDequeQueue<T> {
     items: alloc::collections::VecDeque<T>,
     max_size: usize,
@@ -151,6 +162,17 @@ pub struct VecDequeQueue<T> {
 #[cfg(feature = "alloc")]
 impl<T> VecDequeQueue<T> {
     /// An empty, unbounded queue; allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{TaskQueue, VecDequeQueue};
+    ///
+    /// let mut q: VecDequeQueue<u32> = VecDequeQueue::new();
+    /// assert_eq!(q.max_size(), usize::MAX); // unbounded
+    /// assert_eq!(q.try_push(1), Ok(()));
+    /// assert_eq!(q.pop(), Some(1));
+    /// ```
     pub const fn new() -> Self {
         Self {
             items: alloc::collections::VecDeque::new(),

@@ -22,7 +22,7 @@ use core::hash::Hash;
 /// chain of the subject's bucket: its own k tasks and the tasks of other
 /// subjects in that bucket.
 ///
-/// - [`AllocScheduler`](crate::AllocScheduler) (feature `alloc`) hashes
+/// - `AllocScheduler` (feature `alloc`) hashes
 ///   with keyed foldhash, under a random key with `std`, into buckets that
 ///   grow with the tasks: about one task of another subject per walk,
 ///   whoever picks the subjects.

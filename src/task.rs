@@ -1,6 +1,7 @@
 //! What gets scheduled: [`Task`], its handle [`TaskId`], the [`QueueId`] it
-//! is delivered into, [`When`] it is due, and for a periodic task its
-//! [`MissedTickBehavior`] and the [`Period`] each delivery belongs to.
+//! is delivered into, [`When`] it is due, and for a periodic task (feature
+//! `periodic`) its `MissedTickBehavior` and the `Period` each delivery
+//! belongs to.
 
 use core::num::{NonZeroU32, NonZeroU64};
 
@@ -19,12 +20,30 @@ pub struct TaskId(NonZeroU64);
 
 impl TaskId {
     /// The raw value, never 0 (for the C ABI and logs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::TaskId;
+    ///
+    /// let id = TaskId::from_raw(42).unwrap();
+    /// assert_eq!(id.get(), 42);
+    /// ```
     #[must_use]
     pub const fn get(self) -> u64 {
         self.0.get()
     }
 
     /// A handle from its raw value; `None` for 0, which never names a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::TaskId;
+    ///
+    /// assert_eq!(TaskId::from_raw(7).map(TaskId::get), Some(7));
+    /// assert_eq!(TaskId::from_raw(0), None);
+    /// ```
     #[must_use]
     pub const fn from_raw(raw: u64) -> Option<Self> {
         match NonZeroU64::new(raw) {
@@ -45,6 +64,21 @@ impl TaskId {
 /// added again: it holds the queue slot's 48-bit generation, which grows
 /// with every removal, and a queue slot whose generation is spent is never
 /// used again. 8 bytes.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+///
+/// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+///     Scheduler::new(ManualClock::new(0));
+/// let q = s.add_queue("renew", 0)?;
+/// s.remove_queue(q, |_| {})?;
+/// let again = s.add_queue("renew", 0)?;
+/// assert_ne!(q, again); // the old handle stays stale
+/// assert!(s.stats(q).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct QueueId {
@@ -56,6 +90,21 @@ pub struct QueueId {
 }
 
 /// When a task is due.
+///
+/// # Examples
+///
+/// ```
+/// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+///
+/// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+///     Scheduler::new(ManualClock::new(100));
+/// let q = s.add_queue("q", 0)?;
+/// let (_, d1) = s.schedule_with_deadline(Task::new(q, 1, ()), When::At(150))?;
+/// let (_, d2) = s.schedule_with_deadline(Task::new(q, 2, ()), When::After(50))?;
+/// let (_, d3) = s.schedule_with_deadline(Task::new(q, 3, ()), When::Now)?;
+/// assert_eq!((d1, d2, d3), (150, 150, 100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
@@ -72,7 +121,8 @@ pub enum When {
 
 /// A task context: the queue it is delivered into, its subject, its
 /// deadline, how often it was scheduled, a user payload, and for an
-/// occurrence of a periodic task the [`Period`] it belongs to.
+/// occurrence of a periodic task (feature `periodic`) the `Period` it
+/// belongs to.
 ///
 /// A task is owned by whoever holds it: the caller until it is scheduled,
 /// the scheduler while it is scheduled, the queue until a worker takes it,
@@ -107,14 +157,30 @@ pub struct Task<S, P> {
     pub(crate) payload: P,
     /// For an occurrence of a periodic task, its period's index plus one
     /// (`None` for every other task); 8 bytes, see [`Task::period`].
+    #[cfg(feature = "periodic")]
     pub(crate) period: Option<NonZeroU64>,
     /// With `period`: how many periods it stands for beyond its own,
     /// saturating at `u32::MAX`.
+    #[cfg(feature = "periodic")]
     pub(crate) missed: u32,
 }
 
 impl<S, P> Task<S, P> {
     /// A new task for `queue`, about `subject`, carrying `payload`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let task = Task::new(q, 42, "example.org");
+    /// assert_eq!((task.id(), task.attempt()), (None, 0));
+    /// s.schedule(task, When::After(10))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn new(queue: QueueId, subject: S, payload: P) -> Self {
         Self {
             id: None,
@@ -123,24 +189,67 @@ impl<S, P> Task<S, P> {
             attempt: 0,
             subject,
             payload,
+            #[cfg(feature = "periodic")]
             period: None,
+            #[cfg(feature = "periodic")]
             missed: 0,
         }
     }
 
     /// The handle of its latest scheduling; `None` before it was scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.run_all();
+    /// assert_eq!(s.get_task(q)?.id(), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn id(&self) -> Option<TaskId> {
         self.id
     }
 
     /// The queue it is delivered into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let task = Task::new(q, 42, ());
+    /// assert_eq!(task.queue(), q);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn queue(&self) -> QueueId {
         self.queue
     }
 
     /// Sends the task to another queue the next time it is scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let (fast, slow) = (s.add_queue("fast", 0)?, s.add_queue("slow", 0)?);
+    /// let mut task = Task::new(fast, 42, ());
+    /// task.set_queue(slow); // e.g. a retry goes to the slow lane
+    /// s.schedule(task, When::Now)?;
+    /// assert_eq!(s.get_task(slow)?.subject(), &42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_queue(&mut self, queue: QueueId) {
         self.queue = queue;
     }
@@ -148,6 +257,22 @@ impl<S, P> Task<S, P> {
     /// Its deadline in ticks: the time it was due, or for a task scheduled
     /// with [`When::Now`] the time it was scheduled. 0 before it was
     /// scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(100));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(20))?;
+    /// s.clock().set(125);
+    /// s.run_pending();
+    /// let task = s.get_task(q)?;
+    /// assert_eq!(s.now() - task.deadline(), 5); // delivered 5 ticks late
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn deadline(&self) -> Ticks {
         self.deadline
@@ -155,45 +280,168 @@ impl<S, P> Task<S, P> {
 
     /// How many times it was scheduled (1 after the first scheduling; a
     /// retry makes it 2, and so on). Saturates at `u32::MAX`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::Now)?;
+    /// let task = s.get_task(q)?;
+    /// assert_eq!(task.attempt(), 1);
+    /// s.schedule(task, When::Now)?; // a retry
+    /// assert_eq!(s.get_task(q)?.attempt(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn attempt(&self) -> u32 {
         self.attempt
     }
 
     /// What the task is about.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// assert_eq!(task.subject(), &42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn subject(&self) -> &S {
         &self.subject
     }
 
     /// The user payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn payload(&self) -> &P {
         &self.payload
     }
 
     /// The user payload, mutably.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let mut task = Task::new(q, 42_u32, 0_u8); // payload: failures so far
+    /// *task.payload_mut() += 1;
+    /// assert_eq!(task.payload(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn payload_mut(&mut self) -> &mut P {
         &mut self.payload
     }
 
     /// The subject and the payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, "example.org");
+    /// let (subject, payload) = task.into_parts();
+    /// assert_eq!((subject, payload), (42, "example.org"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn into_parts(self) -> (S, P) {
         (self.subject, self.payload)
     }
 
     /// The payload alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    /// # let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    /// #     Scheduler::new(ManualClock::new(0));
+    /// # let q = s.add_queue("q", 0)?;
+    /// let task = Task::new(q, 42_u32, String::from("example.org"));
+    /// let name: String = task.into_payload();
+    /// assert_eq!(name, "example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn into_payload(self) -> P {
         self.payload
     }
+}
 
+/// What a task entering its queue straight from `schedule`
+/// ([`When::Now`]) had before, put back when the queue refuses it.
+pub(crate) struct Saved {
+    id: Option<TaskId>,
+    deadline: Ticks,
+    attempt: u32,
+    #[cfg(feature = "periodic")]
+    period: Option<NonZeroU64>,
+    #[cfg(feature = "periodic")]
+    missed: u32,
+}
+
+impl<S, P> Task<S, P> {
+    /// Makes it the task `id`, due `now`, scheduled once more (and no
+    /// occurrence of a periodic task); returns what it was.
+    pub(crate) fn enter_now(&mut self, id: TaskId, now: Ticks) -> Saved {
+        let saved = Saved {
+            id: self.id.replace(id),
+            deadline: core::mem::replace(&mut self.deadline, now),
+            attempt: self.attempt,
+            #[cfg(feature = "periodic")]
+            period: self.period.take(),
+            #[cfg(feature = "periodic")]
+            missed: core::mem::take(&mut self.missed),
+        };
+        self.attempt = self.attempt.saturating_add(1);
+        saved
+    }
+
+    /// Puts back what [`Task::enter_now`] changed.
+    pub(crate) fn restore(&mut self, saved: Saved) {
+        (self.id, self.deadline, self.attempt) = (saved.id, saved.deadline, saved.attempt);
+        #[cfg(feature = "periodic")]
+        {
+            (self.period, self.missed) = (saved.period, saved.missed);
+        }
+    }
+}
+
+/// The period of an occurrence (feature `periodic`).
+#[cfg(feature = "periodic")]
+impl<S, P> Task<S, P> {
     /// For an occurrence delivered by a periodic task
     /// ([`Scheduler::schedule_periodic`](crate::Scheduler::schedule_periodic)):
     /// which period it belongs to and how many later periods it stands for.
     /// `None` for every other task, including an occurrence scheduled again
     /// (a retry is an ordinary task) and a periodic task handed back.
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     #[must_use]
     pub const fn period(&self) -> Option<Period> {
         match self.period {
@@ -238,6 +486,8 @@ impl<S, P> Task<S, P> {
 /// assert_eq!(s.next_deadline(), Some(40)); // period 3
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg(feature = "periodic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Period {
@@ -270,6 +520,8 @@ pub struct Period {
 /// `first + k * period` (no drift, whatever the lateness); under `Delay`
 /// the schedule moves. All deadline arithmetic saturates at
 /// [`Ticks::MAX`](crate::Ticks), which means "never".
+#[cfg(feature = "periodic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum MissedTickBehavior {
@@ -343,36 +595,114 @@ pub struct ScheduledTask<'a, S, P> {
 
 impl<'a, S, P> ScheduledTask<'a, S, P> {
     /// Its handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.id()), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn id(&self) -> TaskId {
         self.id
     }
 
     /// The queue it is delivered into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.queue()), Some(q));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn queue(&self) -> QueueId {
         self.queue
     }
 
     /// Its deadline in ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(100));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.deadline()), Some(105));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn deadline(&self) -> Ticks {
         self.deadline
     }
 
     /// How many times it was scheduled, this scheduling included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.attempt()), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn attempt(&self) -> u32 {
         self.attempt
     }
 
     /// What the task is about.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, ()), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| *t.subject()), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn subject(&self) -> &'a S {
         self.subject
     }
 
     /// The user payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, "example.org"), When::After(5))?;
+    /// assert_eq!(s.scheduled_task(id).map(|t| *t.payload()), Some("example.org"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn payload(&self) -> &'a P {
         self.payload

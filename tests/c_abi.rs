@@ -2,9 +2,9 @@
 //! `cargo rustc --features capi --crate-type staticlib,cdylib` (in its own
 //! target directory), checks that the committed `include/tardy.h` is the
 //! header the build generates, compiles the header as C++, and builds and
-//! runs every C host under `ffi/` against both libraries, plainly and under
+//! runs every C host under `c/` against both libraries, plainly and under
 //! AddressSanitizer + UndefinedBehaviorSanitizer, and the C stress test
-//! `ffi/stress_api.c` plainly. `ffi/certificates.c` takes its count from
+//! `c/stress_api.c` plainly. `c/certificates.c` takes its count from
 //! `TARDY_CERTS` (default 20 000):
 //!
 //! ```text
@@ -178,7 +178,7 @@ enum Link {
     Shared,
 }
 
-/// Compiles `ffi/<name>.c` against the library, links it `link`, with or
+/// Compiles `c/<name>.c` against the library, links it `link`, with or
 /// without sanitizers; returns the program.
 fn compile(name: &str, link: Link, sanitize: bool) -> PathBuf {
     let suffix = match (link, sanitize) {
@@ -187,9 +187,7 @@ fn compile(name: &str, link: Link, sanitize: bool) -> PathBuf {
         (Link::Static, true) => "static-san",
         (Link::Shared, true) => "shared-san",
     };
-    let src = Path::new(MANIFEST_DIR)
-        .join("ffi")
-        .join(format!("{name}.c"));
+    let src = Path::new(MANIFEST_DIR).join("c").join(format!("{name}.c"));
     compile_file(&src, &format!("{name}-{suffix}"), link, sanitize)
 }
 
@@ -222,7 +220,7 @@ fn compile_file(src: &Path, exe_name: &str, link: Link, sanitize: bool) -> PathB
     exe
 }
 
-/// Builds and runs `ffi/<name>.c` four ways (static, shared, each with and
+/// Builds and runs `c/<name>.c` four ways (static, shared, each with and
 /// without sanitizers); every run must exit 0, print `<name>: ok`, and
 /// leave no sanitizer report.
 fn host(name: &str) {
@@ -272,7 +270,7 @@ fn header_compiles_as_cpp() {
     run(Command::new("c++")
         .args(CXX_FLAGS)
         .arg(format!("-I{MANIFEST_DIR}/include"))
-        .arg(Path::new(MANIFEST_DIR).join("ffi/header_check.cpp"))
+        .arg(Path::new(MANIFEST_DIR).join("c/header_check.cpp"))
         .arg("-o")
         .arg(&exe)
         .arg(format!("-L{}", libs.shared_dir.display()))
@@ -317,7 +315,7 @@ fn threaded_host_delivers_or_hands_back_everything() {
     host("threaded_host");
 }
 
-/// `ffi/certificates.c`: the renewal of many certificates scheduled
+/// `c/certificates.c`: the renewal of many certificates scheduled
 /// through `tardy_new` with its defaults (a scheduler that grows), each
 /// delivered exactly once; plainly and under the sanitizers. 20 000 by
 /// default; `TARDY_CERTS=1000000` for a million.
@@ -326,9 +324,9 @@ fn certificates_through_the_defaults_are_each_delivered_once() {
     host("certificates");
 }
 
-/// `ffi/stress_api.c`: many threads call every function at once; every
+/// `c/stress_api.c`: many threads call every function at once; every
 /// task's `user_data` must come back exactly once. Plain here (static
-/// link, no sanitizer, the default 20 000 tasks); `ffi/stress_sanitized.sh`
+/// link, no sanitizer, the default 20 000 tasks); `c/stress_sanitized.sh`
 /// runs it under ThreadSanitizer.
 #[test]
 fn stress_every_task_comes_back_exactly_once() {

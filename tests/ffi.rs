@@ -1400,6 +1400,106 @@ fn a_tick_length_that_contradicts_the_clock_is_refused() {
     }
 }
 
+/// `tardy_schedule_at_unix_ns`: a wall-clock time is mapped to the built-in
+/// clock when scheduled (an hour ahead is an hour of ticks ahead, the
+/// epoch is due at once, the largest value never), errors leave `out_id`
+/// untouched, and a scheduler on a host clock refuses it.
+#[test]
+#[cfg(feature = "capi")]
+fn wall_clock_deadlines_map_to_the_built_in_clock() {
+    const NS_PER_MIN: u64 = 60_000_000_000;
+    let unix_now = || {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("the wall clock is after 1970");
+        u64::try_from(since.as_nanos()).expect("before 2554")
+    };
+    let mut s = ptr::null_mut();
+    let (mut id, mut later, mut never) = (0, 0, 0);
+    let (mut now, mut deadline, mut moved) = (0u64, 0u64, 0usize);
+    let mut task = tardy_task {
+        id: 0,
+        subject: 0,
+        user_data: ptr::null_mut(),
+        deadline: 0,
+    };
+    // SAFETY: valid out-pointers, NUL-terminated names, a live scheduler
+    // until `tardy_free`.
+    unsafe {
+        assert_eq!(tardy_new(None, ptr::null_mut(), &mut s), TARDY_OK);
+        assert_eq!(tardy_add_queue(s, c!("q"), 0), TARDY_OK);
+
+        // An hour ahead of the wall clock: about an hour of ticks ahead.
+        let hour = unix_now() + 60 * NS_PER_MIN;
+        assert_eq!(
+            tardy_schedule_at_unix_ns(s, c!("q"), 1, ptr::null_mut(), hour, &mut later),
+            TARDY_OK
+        );
+        assert_eq!(tardy_now(s, &mut now), TARDY_OK);
+        assert_eq!(tardy_next_deadline(s, &mut deadline), TARDY_OK);
+        assert!(
+            deadline > now + 59 * NS_PER_MIN && deadline < now + 61 * NS_PER_MIN,
+            "an hour ahead became {} ns ahead",
+            deadline - now
+        );
+        // The largest value: accepted, never due but for tardy_run_all.
+        assert_eq!(
+            tardy_schedule_at_unix_ns(s, c!("q"), 3, ptr::null_mut(), u64::MAX, &mut never),
+            TARDY_OK
+        );
+        // The epoch: in the past, due at once, delivered by run_pending.
+        assert_eq!(
+            tardy_schedule_at_unix_ns(s, c!("q"), 2, ptr::null_mut(), 0, &mut id),
+            TARDY_OK
+        );
+        assert!(id != 0 && id != later && id != never);
+        assert_eq!(tardy_run_pending(s, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_get_task(s, c!("q"), 0, &mut task), TARDY_OK);
+        assert_eq!((task.id, task.subject), (id, 2));
+        assert_eq!(tardy_next_deadline(s, &mut deadline), TARDY_OK);
+        assert!(deadline < u64::MAX, "the hour-ahead task comes first");
+        assert_eq!(tardy_run_all(s, &mut moved), TARDY_OK);
+        assert_eq!(moved, 2);
+
+        // Bad input: a named error, `out_id` untouched, nothing scheduled.
+        id = 7;
+        for (queue, status) in [
+            (ptr::null(), TARDY_ERR_NULL),
+            (c!(""), TARDY_ERR_INVALID_ARG),
+            (c!("none"), TARDY_ERR_NO_QUEUE),
+        ] {
+            assert_eq!(
+                tardy_schedule_at_unix_ns(s, queue, 4, ptr::null_mut(), 0, &mut id),
+                status
+            );
+        }
+        assert_eq!(
+            tardy_schedule_at_unix_ns(ptr::null_mut(), c!("q"), 4, ptr::null_mut(), 0, &mut id),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(id, 7);
+        assert_eq!(tardy_next_deadline(s, &mut deadline), TARDY_ERR_EMPTY);
+        tardy_free(s);
+    }
+
+    // A host clock's ticks have no known relation to the wall clock.
+    let clock = AtomicU64::new(5);
+    let host = Sched::new(&clock);
+    // SAFETY: a live scheduler, a NUL-terminated name, valid out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(host.0, c!("q"), 0), TARDY_OK);
+        for at in [0, unix_now(), u64::MAX] {
+            assert_eq!(
+                tardy_schedule_at_unix_ns(host.0, c!("q"), 1, ptr::null_mut(), at, &mut id),
+                TARDY_ERR_INVALID_ARG
+            );
+        }
+        assert_eq!(id, 7);
+        assert_eq!(tardy_next_deadline(host.0, &mut deadline), TARDY_ERR_EMPTY);
+    }
+}
+
 #[cfg(not(feature = "capi"))]
 #[test]
 fn caller_storage_is_checked() {

@@ -385,7 +385,7 @@ fn an_earlier_deadline_reaches_the_leader() {
 
 /// The lost wake-up of a re-created queue. Worker 1 waits for queue `x`,
 /// which holds a task due much later, so it may lead; `x` is removed
-/// (handing that task back) and added again in the same queue slot; worker
+/// (handing that task back) and added again at the same queue index; worker
 /// 2 waits for the new `x`; a task is queued there. In every interleaving
 /// worker 2 gets the task (a wake-up credited to worker 1, which led for
 /// the removed queue, would leave worker 2 blocked: loom reports the

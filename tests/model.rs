@@ -25,11 +25,46 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use proptest::prelude::*;
+#[cfg(not(feature = "periodic"))]
+use stand_in::{MissedTickBehavior, Period};
 use tardy::{
-    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, MissedTickBehavior,
-    NotScheduled, Period, QueueId, QueueStats, ScheduleError, Scheduler, SchedulerInner, Storage,
-    Task, TaskDoneError, TaskId, UnknownQueue, When,
+    AddQueueError, Clock, GetTaskError, HeaplessQueue, ManualClock, NotScheduled, QueueId,
+    QueueStats, ScheduleError, Scheduler, SchedulerInner, Storage, Task, TaskDoneError, TaskId,
+    UnknownQueue, When,
 };
+#[cfg(feature = "periodic")]
+use tardy::{MissedTickBehavior, Period};
+
+/// Without the `periodic` feature the model keeps its periodic parts, never
+/// reached: `SchedulePeriodic` schedules a one-shot task and no task is an
+/// occurrence. These stand in for the types they name.
+#[cfg(not(feature = "periodic"))]
+mod stand_in {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum MissedTickBehavior {
+        Burst,
+        Delay,
+        Skip,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Period {
+        pub index: u64,
+        pub missed: u64,
+    }
+}
+
+/// The period of an occurrence ([`Task::period`]).
+#[cfg(feature = "periodic")]
+fn period_of<S, P>(t: &Task<S, P>) -> Option<Period> {
+    t.period()
+}
+
+/// No task is an occurrence without periodic tasks.
+#[cfg(not(feature = "periodic"))]
+fn period_of<S, P>(_: &Task<S, P>) -> Option<Period> {
+    None
+}
 
 /// Queue slots, task slots and the queue type's own bound.
 const QN: usize = 4;
@@ -401,7 +436,7 @@ impl<St: Storage> Harness<'_, St> {
     /// model, and marks it.
     fn check_task(&self, t: &T, qid: Option<QueueId>) -> u64 {
         let key = *t.payload();
-        assert_eq!(t.period(), None, "task {key} is not an occurrence");
+        assert_eq!(period_of(t), None, "task {key} is not an occurrence");
         let mt = &self.m.tasks[&key];
         assert_eq!(t.id(), Some(mt.id), "handle of task {key}");
         assert_eq!(t.subject(), &mt.subject, "subject of task {key}");
@@ -418,7 +453,7 @@ impl<St: Storage> Harness<'_, St> {
     fn check_occurrence(&self, t: &T, occ: Occ) {
         let key = *t.payload();
         assert_eq!(
-            t.period(),
+            period_of(t),
             Some(occ.period),
             "period of an occurrence of {key}"
         );
@@ -459,7 +494,7 @@ impl<St: Storage> Harness<'_, St> {
             }
         }
         for t in &got {
-            match t.period() {
+            match period_of(t) {
                 Some(p) => {
                     let occ = occs
                         .get_mut(&(*t.payload(), p.index))
@@ -814,6 +849,13 @@ impl<St: Storage> Harness<'_, St> {
             .collect()
     }
 
+    /// Without periodic tasks, a one-shot task in its place.
+    #[cfg(not(feature = "periodic"))]
+    fn schedule_periodic(&mut self, task: T, when: When, _: u64, _: MissedTickBehavior) {
+        self.schedule(task, when);
+    }
+
+    #[cfg(feature = "periodic")]
     fn schedule_periodic(&mut self, task: T, when: When, period: u64, b: MissedTickBehavior) {
         let key = *task.payload();
         let qid = task.queue();

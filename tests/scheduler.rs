@@ -20,6 +20,7 @@ mod fixed {
 
     include!("scheduler/suite.rs");
 
+    #[cfg(feature = "periodic")]
     mod periodic {
         use super::*;
         include!("scheduler/periodic.rs");
@@ -67,6 +68,7 @@ mod growing {
 
     include!("scheduler/suite.rs");
 
+    #[cfg(feature = "periodic")]
     mod periodic {
         use super::*;
         include!("scheduler/periodic.rs");

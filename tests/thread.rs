@@ -373,6 +373,52 @@ fn instant_and_system_time_deadlines() {
     assert_eq!(payloads(&back), [3, 4]);
 }
 
+/// `inspect_task` sees a scheduled task as it is now (subject, payload,
+/// deadline, attempt, queue), follows a reschedule, and answers `None`
+/// without calling the closure once the task is delivered, cancelled or
+/// handed back by `stop`.
+#[test]
+fn inspect_task_sees_scheduled_tasks_only() {
+    let sched = Sched::new(MonotonicClock::new(), &[("q", 0), ("r", 0)], Options::new()).unwrap();
+    let (q, r) = (sched.queue_id("q").unwrap(), sched.queue_id("r").unwrap());
+    let later = sched.schedule_after(Task::new(r, 7, 70), HOUR).unwrap();
+    let soon = sched.schedule(Task::new(q, 5, 50), When::After(0)).unwrap();
+    let (subject, payload, queue, attempt, deadline) = sched
+        .inspect_task(later, |t| {
+            (
+                *t.subject(),
+                *t.payload(),
+                t.queue(),
+                t.attempt(),
+                t.deadline(),
+            )
+        })
+        .expect("scheduled");
+    assert_eq!((subject, payload, queue, attempt), (7, 70, r, 1));
+    assert!(deadline >= sched.now() + MonotonicClock::ticks_of(Duration::from_secs(59 * 60)));
+
+    // A reschedule moves the deadline the closure sees, not the attempt.
+    let at = deadline + 1000;
+    sched.reschedule(later, When::At(at)).unwrap();
+    assert_eq!(
+        sched.inspect_task(later, |t| (t.deadline(), t.attempt())),
+        Some((at, 1))
+    );
+
+    // Delivered: no longer scheduled, and the closure is not called.
+    sched.start().unwrap();
+    let task = sched.get_task(q, Wait::Forever).unwrap();
+    assert_eq!(task.id(), Some(soon));
+    let called = AtomicBool::new(false);
+    let seen = sched.inspect_task(soon, |_| called.store(true, Ordering::Relaxed));
+    assert_eq!((seen, called.load(Ordering::Relaxed)), (None, false));
+
+    // Handed back by stop: no longer scheduled either.
+    let back = sched.stop().unwrap();
+    assert_eq!(payloads(&back), [70]);
+    assert_eq!(sched.inspect_task(later, |t| *t.payload()), None);
+}
+
 /// `join` returns only once every task taken from the queue is marked done
 /// (and nothing is left in it).
 #[test]

@@ -118,6 +118,16 @@ pub struct HalfPeriodCounter<const BITS: u32> {
 
 impl<const BITS: u32> HalfPeriodCounter<BITS> {
     /// A counter at period 0: the hardware counter starts in its lower half.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::HalfPeriodCounter;
+    ///
+    /// // A 16-bit timer, extended to 64 bits; const, for a static.
+    /// static TIME: HalfPeriodCounter<16> = HalfPeriodCounter::new();
+    /// assert_eq!(TIME.now(|| 0x1234), 0x1234);
+    /// ```
     pub const fn new() -> Self {
         Self::at_period(0)
     }
@@ -139,6 +149,18 @@ impl<const BITS: u32> HalfPeriodCounter<BITS> {
     /// Counts one half-period. Call it from the overflow interrupt (counter
     /// wrapped to 0) and from the half-range compare interrupt (counter
     /// reached `2^(BITS-1)`), both at one priority level.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::HalfPeriodCounter;
+    ///
+    /// static TIME: HalfPeriodCounter<16> = HalfPeriodCounter::new();
+    /// // In the compare interrupt (counter reached 0x8000) and the overflow one:
+    /// TIME.on_half_period();
+    /// TIME.on_half_period();
+    /// assert_eq!(TIME.now(|| 0x0001), 0x1_0001);
+    /// ```
     pub fn on_half_period(&self) {
         // One writer (see the requirements): loads and stores need no
         // read-modify-write atomics, so this works on cores without them.
@@ -153,6 +175,16 @@ impl<const BITS: u32> HalfPeriodCounter<BITS> {
     }
 
     /// The half-periods counted so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::HalfPeriodCounter;
+    ///
+    /// let time = HalfPeriodCounter::<16>::new();
+    /// time.on_half_period();
+    /// assert_eq!(time.period(), 1);
+    /// ```
     pub fn period(&self) -> u64 {
         let high = self.high.load(Ordering::Acquire);
         let low = self.low.load(Ordering::Acquire);
@@ -161,6 +193,16 @@ impl<const BITS: u32> HalfPeriodCounter<BITS> {
 
     /// The extended time: reads `period`, then calls `read_counter` for the
     /// hardware counter (bits above `BITS` are ignored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::HalfPeriodCounter;
+    ///
+    /// let time = HalfPeriodCounter::<16>::new();
+    /// let read_timer = || 0x0042; // read the hardware counter register here
+    /// assert_eq!(time.now(read_timer), 0x42);
+    /// ```
     pub fn now(&self, read_counter: impl FnOnce() -> u32) -> Ticks {
         let period = self.period();
         // The counter must be read after `period`, never before.
@@ -178,6 +220,17 @@ impl<const BITS: u32> HalfPeriodCounter<BITS> {
 
     /// The formula of [`now`](Self::now), for a `period` and a `counter`
     /// read in that order; [`Ticks::MAX`] from 2^64 ticks on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::HalfPeriodCounter;
+    ///
+    /// // Two half-periods (one wrap) and a counter reading of 5:
+    /// assert_eq!(HalfPeriodCounter::<16>::combine(2, 5), 0x1_0005);
+    /// // Odd period, counter still below half: the overflow interrupt is pending.
+    /// assert_eq!(HalfPeriodCounter::<16>::combine(1, 5), 0x1_0005);
+    /// ```
     pub const fn combine(period: u64, counter: u32) -> Ticks {
         const { check_bits(BITS) };
         let half_bit = 1u32 << (BITS - 1);
@@ -240,6 +293,15 @@ pub struct WrapExtender<const BITS: u32> {
 
 impl<const BITS: u32> WrapExtender<BITS> {
     /// An extender that takes its first reading as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::WrapExtender;
+    ///
+    /// let mut ext = WrapExtender::<24>::new(); // SysTick: 24 bits
+    /// assert_eq!(ext.extend(0x12), 0x12); // the first reading is taken as it is
+    /// ```
     pub const fn new() -> Self {
         const { check_bits(BITS) };
         Self {
@@ -251,6 +313,16 @@ impl<const BITS: u32> WrapExtender<BITS> {
     /// The extended value of the counter reading `raw` (bits above `BITS`
     /// are ignored); never less than the previous result. Saturates at
     /// [`Ticks::MAX`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::WrapExtender;
+    ///
+    /// let mut ext = WrapExtender::<8>::new();
+    /// assert_eq!(ext.extend(250), 250);
+    /// assert_eq!(ext.extend(4), 260); // wrapped past 255
+    /// ```
     pub fn extend(&mut self, raw: u32) -> Ticks {
         let m = mask(BITS);
         let raw = raw & m;
@@ -269,6 +341,17 @@ impl<const BITS: u32> WrapExtender<BITS> {
     }
 
     /// The last extended value (0 before the first reading).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::WrapExtender;
+    ///
+    /// let mut ext = WrapExtender::<16>::new();
+    /// assert_eq!(ext.last(), 0);
+    /// ext.extend(0x100);
+    /// assert_eq!(ext.last(), 0x100);
+    /// ```
     pub const fn last(&self) -> Ticks {
         self.last
     }
@@ -295,6 +378,7 @@ impl<const BITS: u32> WrapExtender<BITS> {
 /// assert_eq!(CLOCK.now(), 0x10);
 /// ```
 #[cfg(feature = "critical-section")]
+#[cfg_attr(docsrs, doc(cfg(feature = "critical-section")))]
 pub struct CsWrapClock<F, const BITS: u32> {
     read: F,
     state: critical_section::Mutex<core::cell::Cell<WrapExtender<BITS>>>,
@@ -303,6 +387,16 @@ pub struct CsWrapClock<F, const BITS: u32> {
 #[cfg(feature = "critical-section")]
 impl<F: Fn() -> u32, const BITS: u32> CsWrapClock<F, BITS> {
     /// A clock reading the counter with `read`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, CsWrapClock};
+    ///
+    /// fn timer() -> u32 { 0xFFFF } // read a 16-bit up-counter here
+    /// static CLOCK: CsWrapClock<fn() -> u32, 16> = CsWrapClock::new(timer);
+    /// assert_eq!(CLOCK.now(), 0xFFFF);
+    /// ```
     pub const fn new(read: F) -> Self {
         Self {
             read,

@@ -45,18 +45,24 @@ use super::types::{tardy_clock_fn, tardy_task, CTask, HostClock, NewTask, UserDa
 
 /// Task slots of a bare-metal scheduler: at most this many tasks are
 /// scheduled (not yet delivered) at once.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_CAPACITY: usize = 32;
 /// The most queues a bare-metal scheduler has at once.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_MAX_QUEUES: usize = 4;
 /// The most tasks one queue of a bare-metal scheduler holds (and the
 /// largest `max_size`).
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_MAX_QUEUE_SIZE: usize = 16;
 
 /// `TARDY_CAPACITY`, by its earlier name.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_BAREMETAL_CAPACITY: usize = TARDY_CAPACITY;
 /// `TARDY_MAX_QUEUES`, by its earlier name.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_BAREMETAL_MAX_QUEUES: usize = TARDY_MAX_QUEUES;
 /// `TARDY_MAX_QUEUE_SIZE`, by its earlier name.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub const TARDY_BAREMETAL_QUEUE_CAPACITY: usize = TARDY_MAX_QUEUE_SIZE;
 
 const CAP: usize = TARDY_CAPACITY;
@@ -79,6 +85,7 @@ impl Clock for SetClock {
 type Core = Scheduler<SetClock, HeaplessQueue<CTask, QCAP>, u64, UserData, CAP, TARDY_MAX_QUEUES>;
 
 /// A bare-metal scheduler (opaque to C).
+#[cfg_attr(docsrs, doc(cfg(feature = "capi-baremetal")))]
 pub struct tardy_scheduler(
     CsScheduler<SetClock, HeaplessQueue<CTask, QCAP>, u64, UserData, CAP, TARDY_MAX_QUEUES>,
 );

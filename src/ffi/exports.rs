@@ -170,17 +170,19 @@ pub unsafe extern "C" fn tardy_remove_queue(
     }
 }
 
-/// The body of the three `tardy_schedule_*` functions.
+/// The body of the `tardy_schedule_*` functions. `when` turns the caller's
+/// time into the task's [`When`] once the pointers are checked; it may
+/// refuse it (nothing is scheduled).
 ///
 /// # Safety
 ///
 /// As for `tardy_schedule_now`.
-unsafe fn schedule(
+pub(super) unsafe fn schedule(
     s: *mut tardy_scheduler,
     queue: *const c_char,
     subject: u64,
     user_data: *mut c_void,
-    when: When,
+    when: impl FnOnce(&tardy_scheduler) -> Result<When, tardy_status>,
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     ffi_panic_boundary! {
@@ -192,7 +194,7 @@ unsafe fn schedule(
         let new = NewTask {
             subject,
             user_data: UserData(user_data),
-            when,
+            when: when(s)?,
         };
         let id = s.schedule(name, new)?;
         // SAFETY: checked above; writable by the caller's promise.
@@ -227,7 +229,7 @@ pub unsafe extern "C" fn tardy_schedule_now(
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     // SAFETY: the same obligations, passed on.
-    unsafe { schedule(s, queue, subject, user_data, When::Now, out_id) }
+    unsafe { schedule(s, queue, subject, user_data, |_| Ok(When::Now), out_id) }
 }
 
 /// Schedules a new task for the queue `queue`, due `delay` ticks after the
@@ -258,7 +260,16 @@ pub unsafe extern "C" fn tardy_schedule_after(
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     // SAFETY: the same obligations, passed on.
-    unsafe { schedule(s, queue, subject, user_data, When::After(delay), out_id) }
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |_| Ok(When::After(delay)),
+            out_id,
+        )
+    }
 }
 
 /// Schedules a new task for the queue `queue`, due when the clock reads
@@ -283,7 +294,16 @@ pub unsafe extern "C" fn tardy_schedule_at(
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     // SAFETY: the same obligations, passed on.
-    unsafe { schedule(s, queue, subject, user_data, When::At(deadline), out_id) }
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |_| Ok(When::At(deadline)),
+            out_id,
+        )
+    }
 }
 
 /// Moves the scheduled task `id` to `deadline`; it keeps its id and goes

@@ -1,7 +1,7 @@
 //! The C ABI: the functions, types and constants of `include/tardy.h`
 //! (feature `capi`: `libtardy.a`, `libtardy.so`) and of
 //! `include/tardy_baremetal.h` (feature `capi-baremetal` without `std`:
-//! `libtardy_baremetal.a`, built by ffi/baremetal/).
+//! `libtardy_baremetal.a`, built by c/baremetal/).
 //!
 //! # Conventions
 //!

@@ -36,9 +36,9 @@ pub enum tardy_status {
     /// The queue is full: a task scheduled "now" cannot enter it (nothing
     /// was scheduled).
     TARDY_ERR_QUEUE_FULL = -5,
-    /// No task slot or no queue slot is left: the scheduler holds its
-    /// `max_capacity` of tasks or the allocator refused room for one more
-    /// (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
+    /// No task slot is left, or no room for another queue: the scheduler
+    /// holds its `max_capacity` of tasks or the allocator refused room for
+    /// one more (bare metal: `TARDY_CAPACITY` tasks are scheduled), or
     /// `TARDY_MAX_QUEUES` queues exist.
     TARDY_ERR_CAPACITY = -6,
     /// The task id names no scheduled task: it was delivered, cancelled,
@@ -87,17 +87,45 @@ const ALL: [tardy_status; 12] = [
 
 impl tardy_status {
     /// Every status, in the order of their values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// let all = tardy_status::all();
+    /// assert_eq!(all[0], tardy_status::TARDY_OK);
+    /// assert!(all.iter().skip(1).all(|s| (*s as i32) < 0)); // errors are negative
+    /// ```
     pub const fn all() -> &'static [Self] {
         &ALL
     }
 
     /// The status whose value is `value`, `None` when there is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// assert_eq!(tardy_status::from_value(-5), Some(tardy_status::TARDY_ERR_QUEUE_FULL));
+    /// assert_eq!(tardy_status::from_value(42), None); // not a status
+    /// ```
     #[must_use]
     pub fn from_value(value: tardy_status_value) -> Option<Self> {
         ALL.into_iter().find(|s| *s as c_int == value)
     }
 
     /// A short English description, NUL-terminated, static.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::ffi::tardy_status;
+    ///
+    /// let text = tardy_status::TARDY_ERR_QUEUE_FULL.message();
+    /// assert_eq!(text.to_str(), Ok("queue is full"));
+    /// ```
     #[must_use]
     pub const fn message(self) -> &'static CStr {
         match self {
@@ -107,7 +135,7 @@ impl tardy_status {
             TARDY_ERR_NO_QUEUE => c"no such queue",
             TARDY_ERR_QUEUE_EXISTS => c"a queue of that name exists",
             TARDY_ERR_QUEUE_FULL => c"queue is full",
-            TARDY_ERR_CAPACITY => c"no task or queue slot left",
+            TARDY_ERR_CAPACITY => c"no task slot left, or no room for another queue",
             TARDY_ERR_NOT_SCHEDULED => c"task is not scheduled",
             TARDY_ERR_EMPTY => c"empty",
             TARDY_ERR_PANIC => c"internal failure (caught)",
@@ -154,6 +182,7 @@ impl<T> From<ScheduleError<T>> for tardy_status {
             ScheduleError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
             ScheduleError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
             ScheduleError::Capacity(_) => TARDY_ERR_CAPACITY,
+            #[cfg(feature = "periodic")]
             ScheduleError::ZeroPeriod(_) => TARDY_ERR_INVALID_ARG,
         }
     }
@@ -220,6 +249,7 @@ mod threaded {
                 SubmitError::UnknownQueue(_) => TARDY_ERR_NO_QUEUE,
                 SubmitError::QueueFull(_) => TARDY_ERR_QUEUE_FULL,
                 SubmitError::Capacity(_) => TARDY_ERR_CAPACITY,
+                #[cfg(feature = "periodic")]
                 SubmitError::ZeroPeriod(_) => TARDY_ERR_INVALID_ARG,
                 SubmitError::Stopped(_) | SubmitError::Failed(_) => TARDY_ERR_STATE,
             }

@@ -3,7 +3,8 @@
 //! opaque `tardy_scheduler`, a clock that may be a C callback, the refusal
 //! of calls made from inside a clock callback, and what only threads have:
 //! `tardy_new_with_tick`, `tardy_options_init`, `tardy_new_with_options`,
-//! `tardy_start`, `tardy_stop` and `tardy_drain`. A scheduler grows as
+//! `tardy_schedule_at_unix_ns`, `tardy_start`, `tardy_stop` and
+//! `tardy_drain`. A scheduler grows as
 //! tasks come (an `AllocScheduler` core), up to the maximum of its
 //! `tardy_options`.
 //!
@@ -11,11 +12,11 @@
 //! this file gives them the same `pub(crate)` methods as `baremetal.rs`.
 
 use core::cell::RefCell;
-use core::ffi::c_void;
+use core::ffi::{c_char, c_void};
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::boxed::Box;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use std::vec::Vec;
 
 use crate::clock::{Clock, Ticks};
@@ -23,21 +24,24 @@ use crate::task::{TaskId, When};
 use crate::thread::{MonotonicClock, NewError, Options, SchedulerThread, Wait};
 
 use super::boundary::{check_out, ffi_panic_boundary, sched, write_out};
-use super::exports::hand_back_counted;
+use super::exports::{hand_back_counted, schedule};
 use super::status::tardy_status::{self, *};
 use super::types::{
-    tardy_clock_fn, tardy_task, tardy_task_fn, CTask, HostClock, NewTask, UserData,
+    tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, CTask, HostClock, NewTask, UserData,
 };
 
 /// The most queues a scheduler has at once.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_QUEUES: usize = 16;
 
 /// The largest `initial_capacity` and `max_capacity` of `tardy_options`:
 /// 2^32 - 2 tasks, the most a scheduler can number.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_CAPACITY: usize = 4_294_967_294;
 
 /// The largest `max_size` of a queue other than 0 (unbounded). A queue
 /// allocates nothing for its bound: room is taken as tasks arrive.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub const TARDY_MAX_QUEUE_SIZE: usize = TARDY_MAX_CAPACITY;
 
 const _: () = assert!(TARDY_MAX_QUEUES.is_power_of_two() && TARDY_MAX_QUEUES <= 256);
@@ -52,6 +56,7 @@ const _: () = assert!(
 /// larger `size`) is refused, so that no setting is silently ignored.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub struct tardy_options {
     /// `sizeof(tardy_options)` as the caller's header declares it, written
     /// by `tardy_options_init`. It lets the structure grow: a library
@@ -221,9 +226,13 @@ type Inner = SchedulerThread<u64, UserData, FfiClock, TARDY_MAX_QUEUES>;
 
 /// A scheduler, opaque to C: created by `tardy_new`, destroyed by
 /// `tardy_free`.
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub struct tardy_scheduler {
     id: u64,
     inner: Inner,
+    /// A copy of the built-in clock (it reads the same time), to map
+    /// wall-clock times; `None` with a host clock.
+    builtin: Option<MonotonicClock>,
     /// `None` until `tardy_stop`; then the tasks the stop got back, until
     /// `tardy_drain` hands them to the host. Locked before `inner`'s lock,
     /// never the other way round, and never while a host callback runs.
@@ -264,6 +273,10 @@ impl tardy_scheduler {
             _ => return Err(TARDY_ERR_INVALID_ARG),
         };
         let host = matches!(source, Source::Host(_));
+        let builtin = match source {
+            Source::Monotonic(clock) => Some(clock),
+            Source::Host(_) => None,
+        };
         let options = opts.to_options(Duration::from_nanos(ns_per_tick), host)?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let clock = FfiClock { owner: id, source };
@@ -274,6 +287,7 @@ impl tardy_scheduler {
         Ok(Self {
             id,
             inner,
+            builtin,
             set_aside: Mutex::new(None),
         })
     }
@@ -374,6 +388,25 @@ impl tardy_scheduler {
             new.when,
         );
         Ok(scheduled?.get())
+    }
+
+    /// The deadline of a task due at the wall-clock time `unix_ns`
+    /// (nanoseconds since the Unix epoch), mapped to the built-in clock now
+    /// as [`MonotonicClock::ticks_at_system_time`] does; a time beyond
+    /// `SystemTime`'s range is never due (`Ticks::MAX`).
+    ///
+    /// # Errors
+    ///
+    /// `TARDY_ERR_INVALID_ARG` with a host clock, whose ticks have no known
+    /// relation to the wall clock, and from inside a clock callback of this
+    /// scheduler.
+    fn when_at_unix_ns(&self, unix_ns: u64) -> Result<When, tardy_status> {
+        self.enter()?;
+        let clock = self.builtin.ok_or(TARDY_ERR_INVALID_ARG)?;
+        let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_nanos(unix_ns));
+        Ok(When::At(
+            at.map_or(Ticks::MAX, |at| clock.ticks_at_system_time(at)),
+        ))
     }
 
     pub(crate) fn reschedule_at(&self, id: u64, deadline: Ticks) -> Result<(), tardy_status> {
@@ -557,6 +590,55 @@ pub unsafe extern "C" fn tardy_new_with_options(
         // SAFETY: `out` was checked and is writable by the caller's promise.
         unsafe { write_out(out, s) };
         Ok(())
+    }
+}
+
+/// Schedules a new task for the queue `queue`, due at the wall-clock time
+/// `unix_ns`: nanoseconds since the Unix epoch (1970-01-01 00:00:00 UTC),
+/// as `clock_gettime(CLOCK_REALTIME)` or `timespec_get` give it
+/// (`tv_sec * 1000000000 + tv_nsec`). Writes its id to `*out_id` unless
+/// `out_id` is NULL.
+///
+/// The time is mapped to the built-in clock once, now: the deadline is the
+/// clock's reading plus how far `unix_ns` lies ahead of the wall clock's
+/// reading (`tardy_next_deadline` shows it, in nanoseconds of the built-in
+/// clock). A later change of the wall clock (a step by NTP or by hand) does
+/// not move the task. A time in the past is due at once. Any value is
+/// accepted; one beyond what the system's time can represent is never due
+/// but for `tardy_run_all`.
+///
+/// Only with the built-in clock (`clock` NULL at creation): the ticks of a
+/// host clock have no known relation to the wall clock, so the call is
+/// refused; map the time to the host clock's ticks and call
+/// `tardy_schedule_at`.
+///
+/// # Errors
+///
+/// As for `tardy_schedule_after`, and `TARDY_ERR_INVALID_ARG` (nothing
+/// scheduled) on a scheduler with a host clock.
+///
+/// # Safety
+///
+/// As for `tardy_schedule_now`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_schedule_at_unix_ns(
+    s: *mut tardy_scheduler,
+    queue: *const c_char,
+    subject: u64,
+    user_data: *mut c_void,
+    unix_ns: u64,
+    out_id: *mut tardy_task_id,
+) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |s| s.when_at_unix_ns(unix_ns),
+            out_id,
+        )
     }
 }
 

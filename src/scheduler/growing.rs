@@ -45,9 +45,11 @@ use crate::task::Task;
 /// assert_eq!(s.cancel_by_subject(&42, |_| {}), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub type AllocScheduler<C, Q, S, P, const QN: usize = 16> =
     SchedulerInner<C, Q, S, P, AllocStorage, QN>;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<C, Q, S, P, const QN: usize> SchedulerInner<C, Q, S, P, AllocStorage, QN>
 where
     C: Clock,
@@ -57,12 +59,33 @@ where
     /// An empty scheduler reading `clock`, with no queue and nothing
     /// allocated. With `std`, subjects hash under a random key; without,
     /// under a fixed one (use [`with_subject_seed`](Self::with_subject_seed)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// assert_eq!((s.capacity(), s.allocated_bytes()), (0, 0)); // nothing allocated yet
+    /// ```
     pub fn new(clock: C) -> Self {
         Self::with_subject_seed(clock, random_seed())
     }
 
     /// Like [`new`](Self::new), with subjects hashed under `seed` (keep it
     /// secret from those who choose subjects).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let seed = 0x5eed_1234_abcd_0042; // secret, e.g. from a hardware random source
+    /// let s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::with_subject_seed(ManualClock::new(0), seed);
+    /// assert!(s.is_empty());
+    /// ```
     pub fn with_subject_seed(clock: C, seed: u64) -> Self {
         Self::empty(clock, foldhash::fast::FixedState::with_seed(seed))
     }
@@ -70,6 +93,16 @@ where
     /// Like [`new`](Self::new), with room for `capacity` tasks allocated
     /// now, as far as the allocator gives it (see [`reserve`](Self::reserve)
     /// to learn whether it did).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::with_capacity(ManualClock::new(0), 10_000);
+    /// assert!(s.capacity() >= 10_000);
+    /// ```
     pub fn with_capacity(clock: C, capacity: usize) -> Self {
         let mut s = Self::new(clock);
         let _ = s.reserve(capacity);
@@ -77,12 +110,37 @@ where
     }
 
     /// Tasks the scheduler holds without allocating.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue, When};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?; // grows by one segment
+    /// assert!(s.capacity() >= 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.slots.array.capacity().min(self.slots.limit)
     }
 
     /// The most tasks it will hold; `None`: no bound but the slot numbers'
     /// (2^32 - 2).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// assert_eq!(s.max_capacity(), None);
+    /// s.set_max_capacity(Some(1_000));
+    /// assert_eq!(s.max_capacity(), Some(1_000));
+    /// ```
     pub fn max_capacity(&self) -> Option<usize> {
         (self.slots.limit < AllocStorage::MAX_SLOTS).then_some(self.slots.limit)
     }
@@ -91,6 +149,21 @@ where
     /// [`ScheduleError::Capacity`](crate::ScheduleError::Capacity). `None`
     /// lifts the bound. A bound below the slots already in use keeps those
     /// (no task is dropped) and lets no new slot be added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, ScheduleError, Task, VecDequeQueue, When};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// s.set_max_capacity(Some(1));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// let full = s.schedule(Task::new(q, 2, ()), When::After(5));
+    /// assert!(matches!(full, Err(ScheduleError::Capacity(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_max_capacity(&mut self, max: Option<usize>) {
         self.slots.limit = max.map_or(AllocStorage::MAX_SLOTS, |m| m.min(AllocStorage::MAX_SLOTS));
     }
@@ -103,6 +176,18 @@ where
     /// [`set_max_capacity`](Self::set_max_capacity)), nothing allocated;
     /// [`ReserveError::Alloc`] when the allocator refused (what it gave
     /// stays allocated).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// s.reserve(5_000)?; // allocate before a burst, not during it
+    /// assert!(s.capacity() >= 5_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reserve(&mut self, additional: usize) -> Result<(), ReserveError> {
         let total = self
             .len()
@@ -125,6 +210,24 @@ where
     /// The subject buckets stay (one 4-byte head per task at the peak).
     /// O(slots): it rebuilds the free list. Task ids of the released slots
     /// stay stale: slots added later start at a higher generation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue, When};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// for i in 0..10_000 {
+    ///     s.schedule(Task::new(q, i, ()), When::After(5))?;
+    /// }
+    /// let peak = s.allocated_bytes();
+    /// s.clear_queue(q, drop)?; // the burst is over
+    /// s.shrink_to_fit();
+    /// assert!(s.allocated_bytes() < peak);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
         let used = self.slots.used();
@@ -134,6 +237,19 @@ where
 
     /// Bytes allocated for the per-task arrays (slots, heap and subject
     /// buckets); the queues are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue};
+    ///
+    /// let mut s: AllocScheduler<ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(ManualClock::new(0));
+    /// assert_eq!(s.allocated_bytes(), 0);
+    /// s.reserve(1_000)?;
+    /// assert!(s.allocated_bytes() > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocated_bytes(&self) -> usize {
         self.slots.allocated_bytes()
             + self.heap.entries.allocated_bytes()

@@ -24,8 +24,9 @@
 //!
 //! Queues live in queue slots ([`registry`]). Where the arrays live is the
 //! [`storage`] seam: fixed arrays of `N` entries, or segments that grow.
-//! A periodic task is one slot whose parts carry its period ([`periodic`]):
-//! it stays in its slot and delivers a clone each period.
+//! A periodic task (feature `periodic`) is one slot whose parts carry its
+//! period (`periodic`): it stays in its slot and delivers a clone each
+//! period.
 //!
 //! # Invariants
 //!
@@ -45,6 +46,7 @@
 //! - heap keys are unique (`order` grows with every scheduling).
 
 mod heap;
+#[cfg(feature = "periodic")]
 mod periodic;
 mod queue_lists;
 mod registry;
@@ -146,6 +148,7 @@ pub struct SchedulerInner<C, Q, S, P, St: Storage, const QN: usize> {
     /// [`schedule_periodic`](Self::schedule_periodic), so that code (which
     /// clones subjects and payloads) is in a build only when it schedules
     /// a periodic task.
+    #[cfg(feature = "periodic")]
     periodic: Option<periodic::EnterFn<S, P, St>>,
 }
 
@@ -192,6 +195,18 @@ where
     ///
     /// Wrong capacities (`N` or `QN` not a power of two, or out of range)
     /// fail at compile time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// // 16 task slots, 4 queues of at most 8 tasks each; no allocation.
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 8>, u32, (), 16, 4> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// assert!(s.is_empty());
+    /// assert_eq!(s.capacity(), 16);
+    /// ```
     pub const fn new(clock: C) -> Self {
         Self::with_subject_seed(clock, 0)
     }
@@ -199,6 +214,17 @@ where
     /// Like [`new`](Self::new), with subjects hashed under `seed`: a secret
     /// seed (from a hardware random source, say) keeps subjects chosen by
     /// an outsider from falling into one bucket. 0 is [`new`](Self::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let seed = 0x5eed_1234_abcd_0042; // from a hardware random source
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 8>, u32, (), 16, 4> =
+    ///     Scheduler::with_subject_seed(ManualClock::new(0), seed);
+    /// assert!(s.is_empty());
+    /// ```
     pub const fn with_subject_seed(clock: C, seed: u64) -> Self {
         const {
             assert!(N >= 2 && N <= MAX_CAPACITY && N.is_power_of_two());
@@ -207,6 +233,16 @@ where
     }
 
     /// The number of task slots, `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 8>, u32, (), 16, 4> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// assert_eq!(s.capacity(), 16);
+    /// ```
     pub const fn capacity(&self) -> usize {
         N
     }
@@ -236,31 +272,96 @@ where
             order: 0,
             now_ids: 0,
             waiting: 0,
+            #[cfg(feature = "periodic")]
             periodic: None,
         }
     }
 
     /// The clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// s.clock().advance(10); // ManualClock moves through a shared reference
+    /// assert_eq!(s.now(), 10);
+    /// ```
     pub fn clock(&self) -> &C {
         &self.clock
     }
 
     /// The clock, mutably (to move a simulated clock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, HeaplessQueue, Scheduler, Task};
+    ///
+    /// struct Stepped(u64); // a clock that moves only when told
+    /// impl Clock for Stepped {
+    ///     fn now(&self) -> u64 { self.0 }
+    /// }
+    /// let mut s: Scheduler<Stepped, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(Stepped(0));
+    /// s.clock_mut().0 = 50;
+    /// assert_eq!(s.now(), 50);
+    /// ```
     pub fn clock_mut(&mut self) -> &mut C {
         &mut self.clock
     }
 
     /// The clock's reading.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(1_000));
+    /// assert_eq!(s.now(), 1_000);
+    /// ```
     pub fn now(&self) -> Ticks {
         self.clock.now()
     }
 
     /// The number of scheduled tasks, due ones waiting for room included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.schedule(Task::new(q, 2, ()), When::Now)?; // straight into the queue
+    /// assert_eq!(s.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.slots.used()
     }
 
     /// `true` when no task is scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("q", 0)?;
+    /// assert!(s.is_empty());
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// assert!(!s.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -268,6 +369,16 @@ where
     /// Task slots retired because their generation is spent (after 2^48 - 1
     /// reuses of one slot in fixed storage, 2^32 - 1 in growing storage):
     /// a retired slot is never used again, so no task id ever repeats.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// assert_eq!(s.retired_slots(), 0); // a slot retires after 2^48 - 1 reuses
+    /// ```
     pub fn retired_slots(&self) -> usize {
         self.slots.retired()
     }
@@ -284,6 +395,20 @@ where
     /// [`AddQueueError::InvalidMaxSize`] when `Q` cannot hold `max_size`
     /// tasks, [`AddQueueError::NoQueueSlot`] when `QN` queues exist (or the
     /// free queue slots are retired).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 8>, u32, (), 16, 4> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let renew = s.add_queue("renew", 0)?; // as many as the queue type holds: 8
+    /// let audit = s.add_queue("audit", 2)?;
+    /// assert_eq!(s.stats(renew)?.max_size, 8);
+    /// assert_eq!(s.stats(audit)?.max_size, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_queue(&mut self, name: &str, max_size: usize) -> Result<QueueId, AddQueueError> {
         let key = Name::try_from(name).map_err(|_| AddQueueError::InvalidName)?;
         if key.is_empty() {
@@ -317,6 +442,19 @@ where
     /// # Errors
     ///
     /// [`UnknownQueue`] when no queue has that name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let renew = s.add_queue("renew", 0)?;
+    /// assert_eq!(s.queue_id("renew"), Ok(renew));
+    /// assert!(s.queue_id("audit").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_id(&self, name: &str) -> Result<QueueId, UnknownQueue> {
         let key = Name::try_from(name).map_err(|_| UnknownQueue)?;
         let index = *self.queues.names.get(&key).ok_or(UnknownQueue)?;
@@ -324,6 +462,18 @@ where
     }
 
     /// The name of `queue`, `None` if it does not exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let renew = s.add_queue("renew", 0)?;
+    /// assert_eq!(s.queue_name(renew), Some("renew"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_name(&self, queue: QueueId) -> Option<&str> {
         self.queues.entry(queue).map(|e| e.name.as_str())
     }
@@ -336,6 +486,23 @@ where
     /// # Errors
     ///
     /// [`UnknownQueue`] when `queue` does not exist; nothing is handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.schedule(Task::new(q, 2, ()), When::Now)?;
+    /// let mut back = Vec::new();
+    /// assert_eq!(s.remove_queue(q, |t| back.push(t))?, 2);
+    /// assert_eq!(back.len(), 2);
+    /// assert!(s.queue_id("renew").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove_queue(
         &mut self,
         queue: QueueId,
@@ -352,6 +519,22 @@ where
     /// # Errors
     ///
     /// [`UnknownQueue`] when `queue` does not exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.schedule(Task::new(q, 2, ()), When::Now)?;
+    /// let mut back = Vec::new();
+    /// assert_eq!(s.clear_queue(q, |t| back.push(t))?, 2);
+    /// assert_eq!(s.queue_id("renew"), Ok(q)); // the queue stays
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clear_queue(
         &mut self,
         queue: QueueId,
@@ -382,6 +565,22 @@ where
 
     /// Hands every scheduled and every queued task of every queue to
     /// `hand_back` and returns how many. Queues stay.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let (a, b) = (s.add_queue("a", 0)?, s.add_queue("b", 0)?);
+    /// s.schedule(Task::new(a, 1, ()), When::After(5))?;
+    /// s.schedule(Task::new(b, 2, ()), When::Now)?;
+    /// let mut back = Vec::new();
+    /// assert_eq!(s.clear(|t| back.push(t)), 2);
+    /// assert!(s.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clear(&mut self, mut hand_back: impl FnMut(Task<S, P>)) -> usize {
         let ids: heapless::Vec<QueueId, QN> = self.queue_ids().collect();
         ids.into_iter()
@@ -390,6 +589,20 @@ where
     }
 
     /// The handles of every queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 4> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// s.add_queue("renew", 0)?;
+    /// s.add_queue("audit", 0)?;
+    /// let names: Vec<_> = s.queue_ids().filter_map(|q| s.queue_name(q)).collect();
+    /// assert_eq!(names, ["renew", "audit"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_ids(&self) -> impl Iterator<Item = QueueId> + '_ {
         (0..QN).filter_map(|i| self.queues.id_at(i))
     }
@@ -399,6 +612,21 @@ where
     /// # Errors
     ///
     /// [`UnknownQueue`] when `queue` does not exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::After(5))?;
+    /// s.schedule(Task::new(q, 2, ()), When::Now)?;
+    /// let st = s.stats(q)?;
+    /// assert_eq!((st.queued, st.scheduled, st.room, st.max_size), (1, 1, 3, 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self, queue: QueueId) -> Result<QueueStats, UnknownQueue> {
         let e = self.queues.entry(queue).ok_or(UnknownQueue)?;
         let len = e.queue.len();
@@ -421,6 +649,22 @@ where
     ///
     /// [`GetTaskError::UnknownQueue`], or [`GetTaskError::Empty`] when the
     /// queue holds no task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{GetTaskError, HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 42, ()), When::After(5))?;
+    /// assert_eq!(s.get_task(q), Err(GetTaskError::Empty)); // not due yet
+    /// s.clock().set(5);
+    /// s.run_pending();
+    /// assert_eq!(s.get_task(q)?.subject(), &42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_task(&mut self, queue: QueueId) -> Result<Task<S, P>, GetTaskError> {
         self.refill(queue);
         let entry = self
@@ -440,6 +684,21 @@ where
     ///
     /// [`TaskDoneError::UnknownQueue`], or [`TaskDoneError::NotTaken`] when
     /// every task taken from the queue is already done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 42, ()), When::Now)?;
+    /// let _task = s.get_task(q)?;
+    /// s.task_done(q)?; // the work on it is finished
+    /// assert_eq!((s.stats(q)?.taken, s.stats(q)?.done), (1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn task_done(&mut self, queue: QueueId) -> Result<(), TaskDoneError> {
         let entry = self
             .queues
@@ -470,6 +729,20 @@ where
     /// or [`ScheduleError::Capacity`] when every slot is in use (fixed
     /// storage), or the maximum capacity is reached or an allocation failed
     /// (growing storage).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, ()), When::After(30))?;
+    /// assert!(s.is_scheduled(id));
+    /// assert_eq!(s.next_deadline(), Some(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule(
         &mut self,
         task: Task<S, P>,
@@ -485,6 +758,20 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(100));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let (id, deadline) = s.schedule_with_deadline(Task::new(q, 42, ()), When::After(30))?;
+    /// assert_eq!(deadline, 130);
+    /// assert_eq!(s.scheduled_task(id).map(|t| t.deadline()), Some(130));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_with_deadline(
         &mut self,
         task: Task<S, P>,
@@ -532,27 +819,20 @@ where
     ) -> Result<TaskId, ScheduleError<Task<S, P>>> {
         let queue = task.queue;
         self.refill(queue);
-        let saved = (task.id, task.deadline, task.attempt);
-        let period = (task.period.take(), core::mem::take(&mut task.missed));
         let id = self.next_now_id();
-        task.id = Some(id);
-        task.deadline = now;
-        task.attempt = task.attempt.saturating_add(1);
+        let saved = task.enter_now(id, now);
         let Some(entry) = self.queues.entry_mut(queue) else {
-            (task.id, task.deadline, task.attempt) = saved;
-            (task.period, task.missed) = period;
+            task.restore(saved);
             return Err(ScheduleError::UnknownQueue(task));
         };
         if entry.lines.waiting.len > 0 {
-            (task.id, task.deadline, task.attempt) = saved;
-            (task.period, task.missed) = period;
+            task.restore(saved);
             return Err(ScheduleError::QueueFull(task));
         }
         match entry.queue.try_push(task) {
             Ok(()) => Ok(id),
             Err(mut task) => {
-                (task.id, task.deadline, task.attempt) = saved;
-                (task.period, task.missed) = period;
+                task.restore(saved);
                 Err(ScheduleError::QueueFull(task))
             }
         }
@@ -569,6 +849,20 @@ where
     /// [`NotScheduled`] when `id` names no scheduled task.
     ///
     /// Returns the new deadline (for [`When::Now`], the clock's reading).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, ()), When::At(100))?;
+    /// assert_eq!(s.reschedule(id, When::At(40))?, 40); // sooner: same handle
+    /// assert_eq!(s.next_deadline(), Some(40));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reschedule(&mut self, id: TaskId, when: When) -> Result<Ticks, NotScheduled> {
         let index = self.slots.find(id).ok_or(NotScheduled)?;
         let now = self.clock.now();
@@ -606,17 +900,61 @@ where
     /// [`NotScheduled`] when `id` names no scheduled task: it was delivered
     /// (a task in a queue can no longer be cancelled), cancelled, handed
     /// back, or never existed. A stale handle never cancels another task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, "example.org"), When::After(30))?;
+    /// let task = s.cancel(id)?; // handed back
+    /// assert_eq!(task.payload(), &"example.org");
+    /// assert!(s.cancel(id).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&mut self, id: TaskId) -> Result<Task<S, P>, NotScheduled> {
         let index = self.slots.find(id).ok_or(NotScheduled)?;
         self.remove_slot(index).ok_or(NotScheduled)
     }
 
     /// `true` when `id` names a scheduled task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, ()), When::After(30))?;
+    /// assert!(s.is_scheduled(id));
+    /// s.run_all(); // delivered: no longer scheduled
+    /// assert!(!s.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_scheduled(&self, id: TaskId) -> bool {
         self.slots.find(id).is_some()
     }
 
     /// A view of the scheduled task `id`, `None` when it is not scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, &str>, 4>, u32, &str, 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// let id = s.schedule(Task::new(q, 42, "example.org"), When::After(30))?;
+    /// let t = s.scheduled_task(id).unwrap();
+    /// assert_eq!((t.deadline(), *t.payload()), (30, "example.org"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
         let slot = self.slots.get(self.slots.find(id)?)?;
         let task = slot.task()?;
@@ -633,6 +971,23 @@ where
     /// Cancels every scheduled task about `subject`, handing each to
     /// `hand_back` in the order they were scheduled; returns how many. Tasks
     /// already in a queue stay there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 7, ()), When::After(10))?;
+    /// s.schedule(Task::new(q, 7, ()), When::After(20))?;
+    /// s.schedule(Task::new(q, 8, ()), When::After(30))?;
+    /// let mut back = Vec::new();
+    /// assert_eq!(s.cancel_by_subject(&7, |t| back.push(t)), 2);
+    /// assert_eq!(s.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel_by_subject(
         &mut self,
         subject: &S,
@@ -683,6 +1038,22 @@ where
     /// call stops there, keeping deadline order, and
     /// [`next_deadline`](Self::next_deadline) is at most the clock's reading
     /// until the host calls again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+    /// s.schedule(Task::new(q, 2, ()), When::At(20))?;
+    /// s.clock().set(15);
+    /// assert_eq!(s.run_pending(), 1); // only the first is due
+    /// assert_eq!(s.next_deadline(), Some(20));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending(&mut self) -> usize {
         let now = self.clock.now();
         self.run_until(now, usize::MAX)
@@ -694,6 +1065,23 @@ where
     /// [`next_deadline`](Self::next_deadline) is at most the clock's
     /// reading. Calling it with a small `max` until then bounds each call to
     /// O(max log n + QN), for example to keep critical sections short.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// for i in 0..3 {
+    ///     s.schedule(Task::new(q, i, ()), When::At(10))?;
+    /// }
+    /// s.clock().set(10);
+    /// while s.run_pending_max(1) > 0 {} // one task per call, e.g. per critical section
+    /// assert_eq!(s.stats(q)?.queued, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending_max(&mut self, max: usize) -> usize {
         let now = self.clock.now();
         self.run_until(now, max)
@@ -709,6 +1097,20 @@ where
     /// always returns; tasks due later stay scheduled. A loop calling it
     /// until [`next_deadline`](Self::next_deadline) is `None` never ends
     /// while a periodic task is scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::At(1_000))?;
+    /// assert_eq!(s.run_all(), 1); // e.g. at shutdown, whatever the deadlines
+    /// assert_eq!(s.get_task(q)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_all(&mut self) -> usize {
         self.run_until(Ticks::MAX, usize::MAX)
     }
@@ -716,6 +1118,21 @@ where
     /// As [`run_all`](Self::run_all), taking at most `max` tasks out of the
     /// schedule (so a caller can bound the work of one call); returns how
     /// many entered their queues.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// s.schedule(Task::new(q, 1, ()), When::At(1_000))?;
+    /// s.schedule(Task::new(q, 2, ()), When::At(2_000))?;
+    /// assert_eq!(s.run_all_max(1), 1);
+    /// assert_eq!(s.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_all_max(&mut self, max: usize) -> usize {
         self.run_until(Ticks::MAX, max)
     }
@@ -741,7 +1158,7 @@ where
         // Stopping there keeps deadline order; the rest stays due.
         let start = self.order;
         while let Some((top, (deadline, order))) = self.heap.first() {
-            if deadline > now || taken >= max || order > start {
+            if deadline > now || taken >= max || rearmed(order, start) {
                 break;
             }
             taken += 1;
@@ -753,6 +1170,21 @@ where
     /// The earliest deadline in the schedule, so the host knows how long it
     /// may sleep; `None` when nothing is scheduled. Due tasks that wait for
     /// room in a full queue are not counted: they move when a task is taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("renew", 0)?;
+    /// assert_eq!(s.next_deadline(), None); // nothing to wait for
+    /// s.schedule(Task::new(q, 1, ()), When::At(20))?;
+    /// s.schedule(Task::new(q, 2, ()), When::At(10))?;
+    /// assert_eq!(s.next_deadline(), Some(10)); // sleep until then
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_deadline(&self) -> Option<Ticks> {
         self.heap.first().map(|(_, k)| k.0)
     }
@@ -847,24 +1279,9 @@ where
             Some(entry) if !entry.queue.is_full() => {}
             _ => return false,
         }
-        if let Some(enter) = self.periodic {
-            let periodic = self
-                .slots
-                .get(index)
-                .and_then(|s| s.task())
-                .is_some_and(|t| t.period.is_periodic());
-            if let (true, Some(e)) = (periodic, self.queues.entry_mut(queue)) {
-                let entry = periodic::Entry {
-                    slots: &mut self.slots,
-                    heap: &mut self.heap,
-                    lines: &mut e.lines,
-                    order: &mut self.order,
-                    now_ids: &mut self.now_ids,
-                    clock: &self.clock,
-                    queue: &mut e.queue,
-                };
-                return enter(entry, index, deadline);
-            }
+        #[cfg(feature = "periodic")]
+        if let Some(entered) = self.enter_occurrence(queue, index, deadline) {
+            return entered;
         }
         self.subjects.unlink(&mut self.slots.array, index);
         let Some(task) = self.slots.release(index, deadline) else {
@@ -931,6 +1348,22 @@ where
             self.waiting -= before - list.len;
         }
     }
+}
+
+/// Whether the heap key of tie order `order` was made during the
+/// `run_until` call that began at tie order `start`: only a periodic task
+/// re-arms there.
+#[cfg(feature = "periodic")]
+#[inline]
+fn rearmed(order: u64, start: u64) -> bool {
+    order > start
+}
+
+/// Without periodic tasks no key is made during `run_until`.
+#[cfg(not(feature = "periodic"))]
+#[inline]
+fn rearmed(_order: u64, _start: u64) -> bool {
+    false
 }
 
 /// The next id from the count `now_ids` of ids that name no slot (see

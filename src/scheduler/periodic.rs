@@ -42,7 +42,7 @@ use crate::clock::{Clock, Ticks};
 use crate::error::ScheduleError;
 use crate::queue::TaskQueue;
 use crate::subject::Subject;
-use crate::task::{MissedTickBehavior, Task, TaskId, When};
+use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
 
 /// What the entry of an occurrence may touch: the parts of the scheduler
 /// that name neither the clock type nor the queue type, the clock and the
@@ -299,6 +299,7 @@ where
     /// assert_eq!(s.cancel(id)?.into_payload(), "sensor"); // the original, once
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     pub fn schedule_periodic(
         &mut self,
         task: Task<S, P>,
@@ -328,6 +329,34 @@ where
             parts.period = PeriodState::new(period, missed);
         }
         Ok(id)
+    }
+
+    /// The entry of an occurrence into `queue` (which has room) when slot
+    /// `index`, due at `deadline`, holds a periodic task: `Some(entered)`,
+    /// see [`EnterFn`]; `None` for a one-shot task, which enters as usual.
+    pub(super) fn enter_occurrence(
+        &mut self,
+        queue: QueueId,
+        index: St::Index,
+        deadline: Ticks,
+    ) -> Option<bool> {
+        let enter = self.periodic?;
+        let periodic = self
+            .slots
+            .get(index)
+            .and_then(|s| s.task())
+            .is_some_and(|t| t.period.is_periodic());
+        let e = self.queues.entry_mut(queue).filter(|_| periodic)?;
+        let entry = Entry {
+            slots: &mut self.slots,
+            heap: &mut self.heap,
+            lines: &mut e.lines,
+            order: &mut self.order,
+            now_ids: &mut self.now_ids,
+            clock: &self.clock,
+            queue: &mut e.queue,
+        };
+        Some(enter(entry, index, deadline))
     }
 }
 

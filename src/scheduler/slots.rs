@@ -20,6 +20,7 @@
 
 use core::num::NonZeroU64;
 
+#[cfg(feature = "periodic")]
 use super::periodic::PeriodState;
 use super::storage::{Array, Generation, Index, Storage};
 use crate::clock::Ticks;
@@ -34,6 +35,7 @@ pub(crate) struct Parts<S, P> {
     pub(crate) payload: P,
     /// The period of a periodic task, [`PeriodState::NONE`] for a one-shot
     /// task (see [`periodic`](super::periodic)).
+    #[cfg(feature = "periodic")]
     pub(crate) period: PeriodState,
 }
 
@@ -206,6 +208,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt,
             subject: task.subject,
             payload: task.payload,
+            #[cfg(feature = "periodic")]
             period: PeriodState::NONE,
         });
         slot.generation = Generation::new(generation);
@@ -234,16 +237,11 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             self.free = index;
         }
         self.used -= 1;
-        Some(Task {
-            id: Some(task_id(index, generation)),
-            queue: parts.queue,
-            deadline,
-            attempt: parts.attempt,
-            subject: parts.subject,
-            payload: parts.payload,
-            period: None,
-            missed: 0,
-        })
+        let mut task = Task::new(parts.queue, parts.subject, parts.payload);
+        task.id = Some(task_id(index, generation));
+        task.deadline = deadline;
+        task.attempt = parts.attempt;
+        Some(task)
     }
 
     /// Puts `task` back into slot `index`, just released by
@@ -263,6 +261,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt: task.attempt,
             subject: task.subject,
             payload: task.payload,
+            #[cfg(feature = "periodic")]
             period: PeriodState::NONE,
         });
         slot.line_next = St::Index::NIL;

@@ -307,6 +307,7 @@ mod segmented {
 
     /// Growing storage: arrays of segments that never move.
     #[derive(Debug)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub struct AllocStorage;
 
     impl sealed::Sealed for AllocStorage {}

@@ -22,6 +22,7 @@ use crate::task::{QueueId, Task};
 /// of a queue, once there is one. See that method for what it answers and
 /// its cancel safety.
 #[must_use = "futures do nothing unless polled"]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct CsGetTaskFuture<'a, C, Q, S, P, const N: usize, const QN: usize> {
     scheduler: &'a CsScheduler<C, Q, S, P, N, QN>,
     queue: QueueId,
@@ -63,6 +64,7 @@ impl<C, Q, S, P, const N: usize, const QN: usize> fmt::Debug
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 impl<C, Q, S, P, const N: usize, const QN: usize> CsScheduler<C, Q, S, P, N, QN>
 where
     C: Clock,
@@ -210,9 +212,7 @@ mod tests {
     use std::sync::Arc;
     use std::vec::Vec;
 
-    use crate::{
-        CsScheduler, HeaplessQueue, ManualClock, MissedTickBehavior, Task, UnknownQueue, When,
-    };
+    use crate::{CsScheduler, HeaplessQueue, ManualClock, Task, UnknownQueue, When};
 
     type Ctx = Task<u8, u32>;
     type Shared<'c> = CsScheduler<&'c ManualClock, HeaplessQueue<Ctx, 8>, u8, u32, 16, 2>;
@@ -386,6 +386,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "periodic")]
     #[test]
     fn periodic_occurrences_wake_the_queue_and_the_driver_sleeps_to_the_next() {
         let clock = ManualClock::new(0);
@@ -409,7 +410,7 @@ mod tests {
                 Task::new(q, 1, 7),
                 When::At(10),
                 10,
-                MissedTickBehavior::Skip,
+                crate::MissedTickBehavior::Skip,
             )
             .unwrap()
             .unwrap();

@@ -82,7 +82,9 @@ use crate::error::{Busy, GetTaskError, NotScheduled, ScheduleError};
 use crate::queue::TaskQueue;
 use crate::scheduler::Scheduler;
 use crate::subject::Subject;
-use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
+#[cfg(feature = "periodic")]
+use crate::task::MissedTickBehavior;
+use crate::task::{QueueId, Task, TaskId, When};
 
 /// One step of the shared schedulers' `run_pending`, under one lock hold:
 /// delivers at most one due task ([`Scheduler::run_pending_max`]`(1)`) and
@@ -144,6 +146,7 @@ where
 /// assert_eq!(SCHED.next_deadline(), Ok(None));
 /// ```
 #[cfg(feature = "critical-section")]
+#[cfg_attr(docsrs, doc(cfg(feature = "critical-section")))]
 pub struct CsScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: critical_section::Mutex<RefCell<Scheduler<C, Q, S, P, N, QN>>>,
     /// The waker slots of the futures (feature `async`; empty without it).
@@ -158,11 +161,35 @@ where
     S: Subject,
 {
     /// An empty shared scheduler reading `clock`; `const`, for a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, FnClock, HeaplessQueue, Task};
+    ///
+    /// fn ticks() -> u64 { 0 } // read the hardware timer here
+    /// static SCHED: CsScheduler<FnClock<fn() -> u64>, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(FnClock(ticks));
+    /// assert_eq!(SCHED.len(), Ok(0));
+    /// ```
     pub const fn new(clock: C) -> Self {
         Self::from_scheduler(Scheduler::new(clock))
     }
 
     /// Shares an existing scheduler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Scheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("work", 0)?; // set up before sharing
+    /// let shared = CsScheduler::from_scheduler(s);
+    /// assert_eq!(shared.with(|s| s.queue_name(q).map(str::len))?, Some(4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn from_scheduler(scheduler: Scheduler<C, Q, S, P, N, QN>) -> Self {
         Self {
             inner: critical_section::Mutex::new(RefCell::new(scheduler)),
@@ -183,6 +210,19 @@ where
     ///
     /// [`Busy`] when called from inside another `with` on the same
     /// scheduler (or from a callback such a call runs); `f` is not run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task};
+    ///
+    /// let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(ManualClock::new(0));
+    /// let q = s.with(|s| s.add_queue("work", 0))??;
+    /// assert!(s.with(|_| s.len()).is_ok_and(|inner| inner.is_err())); // nested: Busy
+    /// assert_eq!(s.with(|s| s.stats(q).map(|st| st.queued))??, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with<R>(
         &self,
         f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
@@ -218,11 +258,36 @@ where
 
     /// The scheduler, without a critical section: `&mut self` proves no one
     /// else can reach it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task};
+    ///
+    /// let mut s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(ManualClock::new(0));
+    /// s.get_mut().add_queue("work", 0)?; // no critical section needed
+    /// assert!(s.with(|s| s.queue_id("work").is_ok())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut Scheduler<C, Q, S, P, N, QN> {
         self.inner.get_mut().get_mut()
     }
 
     /// The scheduler, unshared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task};
+    ///
+    /// let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(ManualClock::new(0));
+    /// s.with(|s| s.add_queue("work", 0))??;
+    /// let mut unshared = s.into_inner();
+    /// assert!(unshared.queue_id("work").is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> Scheduler<C, Q, S, P, N, QN> {
         self.inner.into_inner().into_inner()
     }
@@ -233,6 +298,20 @@ where
     ///
     /// The outer [`Busy`] holds the task when the scheduler is already
     /// borrowed; the inner error is the scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    ///
+    /// let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(ManualClock::new(0));
+    /// let q = s.with(|s| s.add_queue("work", 0))??;
+    /// // Busy (outer) and ScheduleError (inner) both hold the task, handed back.
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(10))??;
+    /// assert_eq!(s.with(|s| s.is_scheduled(id))?, true);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::type_complexity)]
     pub fn schedule(
         &self,
@@ -293,6 +372,8 @@ where
     /// assert_eq!(SCHED.next_deadline(), Ok(Some(110)));
     /// assert_eq!(SCHED.cancel(id).unwrap().unwrap().into_payload(), 7);
     /// ```
+    #[cfg(feature = "periodic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     #[allow(clippy::type_complexity)]
     pub fn schedule_periodic(
         &self,
@@ -327,6 +408,19 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::At(100))??;
+    /// assert_eq!(s.reschedule(id, When::At(50))??, 50);
+    /// assert_eq!(s.next_deadline()?, Some(50));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<Result<Ticks, NotScheduled>, Busy> {
         let mut wake = Wake::NONE;
         let r = self.with_quiet(|s| {
@@ -348,6 +442,19 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// let id = s.schedule(Task::new(q, 7, ()), When::At(100))??;
+    /// let task = s.cancel(id)??; // handed back
+    /// assert_eq!(task.subject(), &7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self, id: TaskId) -> Result<Result<Task<S, P>, NotScheduled>, Busy> {
         self.with_quiet(|s| s.cancel(id))
     }
@@ -358,6 +465,19 @@ where
     ///
     /// [`Busy`] when the scheduler is already borrowed; the inner error is
     /// the scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// s.schedule(Task::new(q, 7, ()), When::Now)??;
+    /// let task = s.get_task(q)??;
+    /// assert_eq!(task.subject(), &7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_task(&self, queue: QueueId) -> Result<Result<Task<S, P>, GetTaskError>, Busy> {
         self.with_quiet(|s| s.get_task(queue))
     }
@@ -373,6 +493,21 @@ where
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let s: CsScheduler<&ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     CsScheduler::new(&clock);
+    /// let q = s.with(|s| s.add_queue("work", 0))??;
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))??;
+    /// clock.set(10); // e.g. in the timer interrupt:
+    /// assert_eq!(s.run_pending()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending(&self) -> Result<usize, Busy> {
         let (mut moved, mut until) = (0, None);
         loop {
@@ -395,6 +530,19 @@ where
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// assert_eq!(s.next_deadline()?, None);
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))??;
+    /// assert_eq!(s.next_deadline()?, Some(10)); // program the timer compare for it
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_deadline(&self) -> Result<Option<Ticks>, Busy> {
         self.with_quiet(|s| s.next_deadline())
     }
@@ -404,6 +552,18 @@ where
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))??;
+    /// assert_eq!(s.len()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> Result<usize, Busy> {
         self.with_quiet(|s| s.len())
     }
@@ -413,6 +573,19 @@ where
     /// # Errors
     ///
     /// [`Busy`] when the scheduler is already borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{CsScheduler, HeaplessQueue, ManualClock, Task, When};
+    /// # let s: CsScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     CsScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))??;
+    /// assert!(s.is_empty()?);
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))??;
+    /// assert!(!s.is_empty()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> Result<bool, Busy> {
         self.with_quiet(|s| s.is_empty())
     }
@@ -455,6 +628,7 @@ impl<C, Q, S, P, const N: usize, const QN: usize> core::fmt::Debug
 /// assert_eq!(SCHED.get_task(q).unwrap().subject(), &3);
 /// ```
 #[cfg(feature = "spin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "spin")))]
 pub struct SpinScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: spin::mutex::SpinMutex<Scheduler<C, Q, S, P, N, QN>>,
 }
@@ -467,11 +641,35 @@ where
     S: Subject,
 {
     /// An empty shared scheduler reading `clock`; `const`, for a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{FnClock, HeaplessQueue, SpinScheduler, Task};
+    ///
+    /// fn ticks() -> u64 { 0 } // read the hardware timer here
+    /// static SCHED: SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(FnClock(ticks));
+    /// assert!(SCHED.is_empty());
+    /// ```
     pub const fn new(clock: C) -> Self {
         Self::from_scheduler(Scheduler::new(clock))
     }
 
     /// Shares an existing scheduler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, SpinScheduler, Task};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("work", 0)?; // set up before sharing
+    /// let shared = SpinScheduler::from_scheduler(s);
+    /// assert_eq!(shared.with(|s| s.queue_name(q).map(str::len)), Some(4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn from_scheduler(scheduler: Scheduler<C, Q, S, P, N, QN>) -> Self {
         Self {
             inner: spin::mutex::SpinMutex::new(scheduler),
@@ -480,6 +678,18 @@ where
 
     /// Runs `f` on the scheduler with the lock held, spinning until it is
     /// free.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task};
+    ///
+    /// let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(ManualClock::new(0));
+    /// let q = s.with(|s| s.add_queue("work", 0))?;
+    /// assert_eq!(s.with(|s| s.stats(q))?.queued, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with<R>(&self, f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R) -> R {
         f(&mut self.inner.lock())
     }
@@ -490,6 +700,17 @@ where
     ///
     /// [`Busy`] when another core (or an enclosing `with`) holds the lock;
     /// `f` is not run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task};
+    ///
+    /// let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(ManualClock::new(0));
+    /// assert_eq!(s.try_with(|s| s.len()), Ok(0));
+    /// s.with(|_| assert!(s.try_with(|s| s.len()).is_err())); // held: Busy, no spinning
+    /// ```
     pub fn try_with<R>(
         &self,
         f: impl FnOnce(&mut Scheduler<C, Q, S, P, N, QN>) -> R,
@@ -500,11 +721,36 @@ where
 
     /// The scheduler, without locking: `&mut self` proves no one else can
     /// reach it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task};
+    ///
+    /// let mut s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(ManualClock::new(0));
+    /// s.get_mut().add_queue("work", 0)?; // no locking needed
+    /// assert!(s.with(|s| s.queue_id("work").is_ok()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut Scheduler<C, Q, S, P, N, QN> {
         self.inner.get_mut()
     }
 
     /// The scheduler, unshared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task};
+    ///
+    /// let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(ManualClock::new(0));
+    /// s.with(|s| s.add_queue("work", 0))?;
+    /// let unshared = s.into_inner();
+    /// assert!(unshared.queue_id("work").is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> Scheduler<C, Q, S, P, N, QN> {
         self.inner.into_inner()
     }
@@ -514,6 +760,19 @@ where
     /// # Errors
     ///
     /// The scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    ///
+    /// let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(ManualClock::new(0));
+    /// let q = s.with(|s| s.add_queue("work", 0))?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::After(10))?;
+    /// assert!(s.with(|s| s.is_scheduled(id)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule(
         &self,
         task: Task<S, P>,
@@ -527,6 +786,8 @@ where
     /// # Errors
     ///
     /// The scheduler's.
+    #[cfg(feature = "periodic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     pub fn schedule_periodic(
         &self,
         task: Task<S, P>,
@@ -546,6 +807,19 @@ where
     /// # Errors
     ///
     /// The scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// let id = s.schedule(Task::new(q, 1, ()), When::At(100))?;
+    /// assert_eq!(s.reschedule(id, When::At(50))?, 50);
+    /// assert_eq!(s.next_deadline(), Some(50));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<Ticks, NotScheduled> {
         self.with(|s| s.reschedule(id, when))
     }
@@ -555,6 +829,18 @@ where
     /// # Errors
     ///
     /// The scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// let id = s.schedule(Task::new(q, 7, ()), When::At(100))?;
+    /// assert_eq!(s.cancel(id)?.subject(), &7); // handed back
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, NotScheduled> {
         self.with(|s| s.cancel(id))
     }
@@ -564,6 +850,18 @@ where
     /// # Errors
     ///
     /// The scheduler's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// s.schedule(Task::new(q, 7, ()), When::Now)?;
+    /// assert_eq!(s.get_task(q)?.subject(), &7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_task(&self, queue: QueueId) -> Result<Task<S, P>, GetTaskError> {
         self.with(|s| s.get_task(queue))
     }
@@ -573,6 +871,21 @@ where
     /// cores wait O(log N + QN) at most. Returns how many entered their
     /// queues. It delivers the tasks due at the clock's reading when it
     /// starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let s: SpinScheduler<&ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(&clock);
+    /// let q = s.with(|s| s.add_queue("work", 0))?;
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+    /// clock.set(10);
+    /// assert_eq!(s.run_pending(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending(&self) -> usize {
         let (mut moved, mut until) = (0, None);
         loop {
@@ -585,16 +898,54 @@ where
     }
 
     /// [`Scheduler::next_deadline`] with the lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// assert_eq!(s.next_deadline(), None);
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+    /// assert_eq!(s.next_deadline(), Some(10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_deadline(&self) -> Option<Ticks> {
         self.with(|s| s.next_deadline())
     }
 
     /// [`Scheduler::len`] with the lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+    /// assert_eq!(s.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.with(|s| s.len())
     }
 
     /// [`Scheduler::is_empty`] with the lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{HeaplessQueue, ManualClock, SpinScheduler, Task, When};
+    /// # let s: SpinScheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    /// #     SpinScheduler::new(ManualClock::new(0));
+    /// # let q = s.with(|s| s.add_queue("work", 0))?;
+    /// assert!(s.is_empty());
+    /// s.schedule(Task::new(q, 1, ()), When::At(10))?;
+    /// assert!(!s.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.with(|s| s.is_empty())
     }
@@ -763,6 +1114,7 @@ mod tests {
             assert_eq!(first.deadline(), 1);
         }
 
+        #[cfg(feature = "periodic")]
         #[test]
         fn cs_run_pending_catches_up_a_periodic_task_and_ends() {
             use crate::MissedTickBehavior::Burst;
@@ -823,6 +1175,7 @@ mod tests {
             assert!(SPIN.is_empty());
         }
 
+        #[cfg(feature = "periodic")]
         #[test]
         fn spin_scheduler_schedules_periodic_tasks() {
             type Periodic =

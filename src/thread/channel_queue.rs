@@ -5,7 +5,8 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::queue::TaskQueue;
 
 /// A [`TaskQueue`] on a [`crossbeam_channel`]: bounded to `max_size` items,
-/// or unbounded when `max_size` is 0 (as the reference's `max_size=0`).
+/// or unbounded when `max_size` is 0 (as `max_size=0` in the Python
+/// scheduler tardy re-implements).
 ///
 /// It is the storage of every queue of a
 /// [`SchedulerThread`](crate::SchedulerThread).
@@ -48,6 +49,7 @@ use crate::queue::TaskQueue;
 /// assert!(ChannelQueue::<u64>::with_max_size(usize::MAX).is_none());
 /// ```
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct ChannelQueue<T> {
     tx: Sender<T>,
     rx: Receiver<T>,
@@ -59,6 +61,18 @@ impl<T> ChannelQueue<T> {
     /// unbounded. It allocates nothing until items come, whatever
     /// `max_size`; [`with_max_size`](TaskQueue::with_max_size) also refuses
     /// a bound that no memory could fill.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{ChannelQueue, TaskQueue};
+    ///
+    /// let mut q: ChannelQueue<u32> = ChannelQueue::new(2);
+    /// assert_eq!(q.try_push(1), Ok(()));
+    /// assert_eq!(q.try_push(2), Ok(()));
+    /// assert_eq!(q.try_push(3), Err(3)); // full: the value comes back
+    /// assert_eq!(ChannelQueue::<u32>::new(0).max_size(), usize::MAX); // unbounded
+    /// ```
     #[must_use]
     pub fn new(max_size: usize) -> Self {
         let (tx, rx) = crossbeam_channel::unbounded();

@@ -26,24 +26,55 @@ use crate::clock::{Clock, Ticks};
 /// assert_eq!(clock.ticks_at(clock.origin()), 0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct MonotonicClock {
     origin: Instant,
 }
 
 impl MonotonicClock {
     /// A clock whose origin (tick 0) is now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, MonotonicClock};
+    ///
+    /// let clock = MonotonicClock::new();
+    /// let copy = clock; // Copy: shares the origin
+    /// assert!(clock.now() <= copy.now());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::with_origin(Instant::now())
     }
 
     /// A clock whose origin (tick 0) is `origin`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use tardy::MonotonicClock;
+    ///
+    /// let start = Instant::now(); // e.g. when the process started
+    /// let clock = MonotonicClock::with_origin(start);
+    /// assert_eq!(clock.ticks_at(start), 0);
+    /// ```
     #[must_use]
     pub const fn with_origin(origin: Instant) -> Self {
         Self { origin }
     }
 
     /// The instant of tick 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::MonotonicClock;
+    ///
+    /// let clock = MonotonicClock::new();
+    /// assert_eq!(clock.instant_at(0), Some(clock.origin()));
+    /// ```
     #[must_use]
     pub const fn origin(&self) -> Instant {
         self.origin
@@ -51,25 +82,68 @@ impl MonotonicClock {
 
     /// The span `duration` in ticks (nanoseconds), saturating at
     /// [`Ticks::MAX`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::MonotonicClock;
+    ///
+    /// assert_eq!(MonotonicClock::ticks_of(Duration::from_millis(5)), 5_000_000);
+    /// assert_eq!(MonotonicClock::ticks_of(Duration::MAX), u64::MAX); // saturates
+    /// ```
     #[must_use]
     pub fn ticks_of(duration: Duration) -> Ticks {
         Ticks::try_from(duration.as_nanos()).unwrap_or(Ticks::MAX)
     }
 
     /// The span of `ticks` as a [`Duration`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::MonotonicClock;
+    ///
+    /// assert_eq!(MonotonicClock::duration_of(1_500), Duration::from_nanos(1_500));
+    /// ```
     #[must_use]
     pub const fn duration_of(ticks: Ticks) -> Duration {
         Duration::from_nanos(ticks)
     }
 
     /// The tick of `instant`: 0 for an instant at or before the origin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tardy::MonotonicClock;
+    ///
+    /// let origin = Instant::now();
+    /// let clock = MonotonicClock::with_origin(origin);
+    /// assert_eq!(clock.ticks_at(origin + Duration::from_secs(2)), 2_000_000_000);
+    /// assert_eq!(clock.ticks_at(origin - Duration::from_secs(2)), 0); // before the origin
+    /// ```
     #[must_use]
     pub fn ticks_at(&self, instant: Instant) -> Ticks {
         Self::ticks_of(instant.saturating_duration_since(self.origin))
     }
 
-    /// The instant of tick `ticks`; `None` if the platform cannot represent
-    /// it (for [`Ticks::MAX`], for example).
+    /// The instant of tick `ticks`; `None` if the platform's `Instant`
+    /// cannot represent it (whether [`Ticks::MAX`], 584 years on, fits
+    /// depends on the platform: on Linux it does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::MonotonicClock;
+    ///
+    /// let clock = MonotonicClock::new();
+    /// let at = clock.instant_at(1_000_000).unwrap();
+    /// assert_eq!(at - clock.origin(), Duration::from_millis(1));
+    /// ```
     #[must_use]
     pub fn instant_at(&self, ticks: Ticks) -> Option<Instant> {
         self.origin.checked_add(Self::duration_of(ticks))
@@ -81,8 +155,20 @@ impl MonotonicClock {
     ///
     /// The mapping is made once, when called: a later change of the wall
     /// clock does not move the tick. That is what a scheduler wants (the
-    /// reference scheduler used the wall clock directly, so a clock change
-    /// moved every task).
+    /// Python scheduler tardy re-implements used the wall clock directly, so
+    /// a clock change moved every task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use tardy::{Clock, MonotonicClock};
+    ///
+    /// let clock = MonotonicClock::new();
+    /// let next_update = SystemTime::now() + Duration::from_secs(3600);
+    /// assert!(clock.ticks_at_system_time(next_update) > clock.now());
+    /// assert_eq!(clock.ticks_at_system_time(SystemTime::UNIX_EPOCH), 0); // long past
+    /// ```
     #[must_use]
     pub fn ticks_at_system_time(&self, time: SystemTime) -> Ticks {
         let now = self.now();

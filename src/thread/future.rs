@@ -13,7 +13,7 @@ use super::error::TakeError;
 use super::handle::SchedulerHandle;
 use super::options::DEFAULT_QUEUES;
 use super::waker_list::Key;
-use super::wakeup::{slot, Phase, Shared, Wake};
+use super::wakeup::{queue_index, Phase, Shared, Wake};
 use crate::clock::Clock;
 use crate::error::GetTaskError;
 use crate::subject::Subject;
@@ -23,7 +23,7 @@ use crate::task::{QueueId, Task, TaskId};
 #[derive(Debug)]
 pub(super) struct Waiter {
     pub(super) queue: QueueId,
-    /// Its entry in the queue slot's waker list, while registered.
+    /// Its entry in the waker list of its queue index, while registered.
     key: Option<Key>,
 }
 
@@ -64,7 +64,7 @@ where
                     // Out of the list first, so that its wake-up (used
                     // now) is not counted as one in flight.
                     if let Some(key) = waiter.key.take() {
-                        if let Some(list) = st.wakers.get_mut(slot(queue)) {
+                        if let Some(list) = st.wakers.get_mut(queue_index(queue)) {
                             list.remove(key);
                         }
                     }
@@ -98,7 +98,7 @@ where
                 // Halted or unknown queue: the list was drained, or the
                 // entry goes now; no wake-up to hand on.
                 if let Some(key) = waiter.key.take() {
-                    if let Some(list) = st.wakers.get_mut(slot(queue)) {
+                    if let Some(list) = st.wakers.get_mut(queue_index(queue)) {
                         list.remove(key);
                     }
                 }
@@ -128,13 +128,13 @@ where
     }
 }
 
-/// Registers `waiter` (again) with `waker` in the list of its queue slot.
+/// Registers `waiter` (again) with `waker` in the list of its queue index.
 fn register<const QN: usize>(
     lists: &mut [super::waker_list::WakerList; QN],
     waiter: &mut Waiter,
     waker: &Waker,
 ) {
-    let Some(list) = lists.get_mut(slot(waiter.queue)) else {
+    let Some(list) = lists.get_mut(queue_index(waiter.queue)) else {
         return;
     };
     let rearmed = waiter.key.is_some_and(|key| list.rearm(key, waker));
@@ -148,6 +148,7 @@ fn register<const QN: usize>(
 /// there is one. See that method for what it answers and its cancel
 /// safety.
 #[must_use = "futures do nothing unless polled"]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct GetTaskFuture<'a, S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES>
 where
     S: Subject,

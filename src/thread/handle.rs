@@ -14,12 +14,12 @@ use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_QUEUES};
 #[cfg(feature = "capi")]
 use super::wakeup::Core;
-use super::wakeup::{slot, Lead, Phase, Shared, State, Wake};
+use super::wakeup::{queue_index, Lead, Phase, Shared, State, Wake};
 use crate::clock::{Clock, Ticks};
 use crate::error::GetTaskError;
 use crate::scheduler::QueueStats;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task, TaskId, When};
+use crate::task::{QueueId, ScheduledTask, Task, TaskId, When};
 
 /// A cloneable, `Send + Sync` handle to a [`SchedulerThread`](crate::SchedulerThread): schedule,
 /// cancel, manage queues and take tasks, from any thread at once.
@@ -37,7 +37,9 @@ use crate::task::{QueueId, Task, TaskId, When};
 /// A worker that took a task owns it, and puts it back by scheduling it
 /// again, for example with [`schedule_after`](Self::schedule_after) and a
 /// back-off: the task's [`attempt`](Task::attempt) count grows by one with
-/// each scheduling. This is the reference's `ctx.reschedule(time)`.
+/// each scheduling. This is `ctx.reschedule(time)` of the Python scheduler
+/// tardy re-implements.
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct SchedulerHandle<S, P, C = MonotonicClock, const QN: usize = DEFAULT_QUEUES> {
     pub(super) shared: Arc<Shared<S, P, C, QN>>,
 }
@@ -127,6 +129,21 @@ where
     /// scheduler holds [`Options::max_capacity`](crate::Options::max_capacity)
     /// tasks or the allocator refused room for one more,
     /// [`SubmitError::Stopped`] or [`SubmitError::Failed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, "example.org"), When::After(3_600_000_000_000))?;
+    /// assert!(sched.is_scheduled(id)); // due in an hour (ticks are ns)
+    /// sched.schedule(Task::new(renew, 7, "now.example"), When::Now)?;
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule(
         &self,
         task: Task<S, P>,
@@ -142,6 +159,19 @@ where
     ///
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task,
     /// [`CancelError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.reschedule(id, When::At(5_000))?; // same handle, new deadline
+    /// assert_eq!(sched.next_deadline()?, Some(5_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reschedule(&self, id: TaskId, when: When) -> Result<(), CancelError> {
         let mut st = self.shared.lock_open()?;
         let deadline = st.core.reschedule(id, when)?;
@@ -160,6 +190,19 @@ where
     ///
     /// [`CancelError::NotScheduled`] when `id` names no scheduled task (a
     /// stale handle never cancels another task), [`CancelError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, &str> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, "example.org"), When::At(u64::MAX))?;
+    /// let task = sched.cancel(id)?; // handed back
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self, id: TaskId) -> Result<Task<S, P>, CancelError> {
         let mut st = self.shared.lock_open()?;
         let task = st.core.cancel(id)?;
@@ -168,8 +211,64 @@ where
     }
 
     /// `true` when `id` names a scheduled task (false once stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// assert!(sched.is_scheduled(id));
+    /// sched.cancel(id)?;
+    /// assert!(!sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_scheduled(&self, id: TaskId) -> bool {
         self.shared.lock().core.is_scheduled(id)
+    }
+
+    /// Looks at the scheduled task `id` without taking it: runs `f` on it
+    /// and returns what `f` returns, `None` when `id` names no scheduled
+    /// task (delivered, cancelled, handed back, never existed; every task
+    /// once stopped). The threaded counterpart of
+    /// [`Scheduler::scheduled_task`](crate::Scheduler::scheduled_task).
+    ///
+    /// `f` runs under the scheduler's lock, so the task cannot be delivered
+    /// or cancelled meanwhile and nothing is copied but what `f` returns:
+    /// keep it short, and do not call this scheduler from it (that would
+    /// deadlock). A panic in `f` reaches the caller and leaves the
+    /// scheduler as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched
+    ///     .schedule_after(Task::new(renew, 42, "ocsp"), Duration::from_secs(3600))
+    ///     .map_err(|e| e.into_inner())
+    ///     .expect("room for one task");
+    /// let seen = sched.inspect_task(id, |task| (*task.subject(), *task.payload(), task.attempt()));
+    /// assert_eq!(seen, Some((42, "ocsp", 1)));
+    /// let deadline = sched.inspect_task(id, |task| task.deadline());
+    /// assert_eq!(deadline, sched.next_deadline()?);
+    ///
+    /// sched.cancel(id)?;
+    /// assert_eq!(sched.inspect_task(id, |task| task.attempt()), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inspect_task<R>(
+        &self,
+        id: TaskId,
+        f: impl FnOnce(ScheduledTask<'_, S, P>) -> R,
+    ) -> Option<R> {
+        self.shared.lock().core.scheduled_task(id).map(f)
     }
 
     /// Cancels every scheduled task about `subject` and hands them back, in
@@ -178,6 +277,21 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 42, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 7, ()), When::At(u64::MAX))?;
+    /// let back = sched.cancel_by_subject(&42)?; // e.g. certificate 42 was revoked
+    /// assert_eq!(back.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel_by_subject(&self, subject: &S) -> Result<Vec<Task<S, P>>, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
@@ -192,7 +306,19 @@ where
     /// # Errors
     ///
     /// [`NewQueueError::Queue`] with the core's [`AddQueueError`](crate::AddQueueError) (name taken
-    /// or invalid, no queue slot left), [`NewQueueError::Stopped`].
+    /// or invalid, all `QN` queues in use), [`NewQueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let audit = sched.add_queue("audit", 100)?;
+    /// assert_eq!(sched.queue_id("audit")?, audit);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_queue(&self, name: &str, max_size: usize) -> Result<QueueId, NewQueueError> {
         let mut st = self.shared.lock_open()?;
         Ok(st.core.add_queue(name, max_size)?)
@@ -206,24 +332,39 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?;
+    /// let back = sched.remove_queue(renew)?; // scheduled and queued tasks
+    /// assert_eq!(back.len(), 2);
+    /// assert!(sched.queue_id("renew").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove_queue(&self, queue: QueueId) -> Result<Vec<Task<S, P>>, QueueError> {
         let mut st = self.shared.lock_open()?;
         let mut tasks = Vec::new();
         st.core.remove_queue(queue, |t| tasks.push(t))?;
         // Notified before the lock is released: every worker of the removed
-        // queue leaves the wait sets of its slot before a queue added in
-        // that slot can have workers of its own, so a later `notify_one`
+        // queue leaves the wait sets of its queue index before a queue added
+        // at that index can have workers of its own, so a later `notify_one`
         // for the new queue never lands on a worker of the old one.
         self.shared.lead.notify_all();
         if let (Some(ready), Some(idle)) = (
-            self.shared.ready.get(slot(queue)),
-            self.shared.idle.get(slot(queue)),
+            self.shared.ready.get(queue_index(queue)),
+            self.shared.idle.get(queue_index(queue)),
         ) {
             ready.notify_all();
             idle.notify_all();
         }
-        // Futures of the removed queue are dropped from its slot's list
-        // now, under the lock, for the same reason; woken after.
+        // Futures of the removed queue are dropped from the list of its
+        // queue index now, under the lock, for the same reason; woken after.
         let mut wake = Wake::NONE;
         st.drain_futures(queue, &mut wake);
         drop(st);
@@ -236,6 +377,18 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// assert_eq!(sched.stats(renew)?.queued, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_id(&self, name: &str) -> Result<QueueId, QueueError> {
         let st = self.shared.lock_open()?;
         Ok(st.core.queue_id(name)?)
@@ -246,6 +399,20 @@ where
     /// # Errors
     ///
     /// [`QueueError::UnknownQueue`], [`QueueError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 8)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?;
+    /// let st = sched.stats(renew)?;
+    /// assert_eq!((st.queued, st.scheduled, st.room, st.max_size), (1, 1, 7, 8));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self, queue: QueueId) -> Result<QueueStats, QueueError> {
         let st = self.shared.lock_open()?;
         Ok(st.core.stats(queue)?)
@@ -256,6 +423,19 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?; // queued, not scheduled
+    /// assert_eq!(sched.scheduled_len()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scheduled_len(&self) -> Result<usize, Halted> {
         let st = self.shared.lock_open()?;
         Ok(st.core.len())
@@ -263,6 +443,17 @@ where
 
     /// Tasks the scheduler holds without allocating (it grows beyond, up to
     /// [`Options::max_capacity`](crate::Options::max_capacity)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new().capacity(10_000))?;
+    /// assert!(sched.capacity() >= 10_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.lock().core.capacity()
     }
@@ -270,6 +461,17 @@ where
     /// Bytes allocated for the scheduled tasks (slots, heap, subject
     /// index; see [`AllocScheduler::allocated_bytes`](crate::AllocScheduler::allocated_bytes)).
     /// Tasks in queues are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// assert_eq!(sched.allocated_bytes(), 0); // nothing until tasks come
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocated_bytes(&self) -> usize {
         self.shared.lock().core.allocated_bytes()
     }
@@ -277,11 +479,41 @@ where
     /// Gives memory back after a burst (see
     /// [`AllocScheduler::shrink_to_fit`](crate::AllocScheduler::shrink_to_fit)):
     /// never done automatically. O(task slots) under the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// for i in 0..10_000 {
+    ///     sched.schedule(Task::new(renew, i, ()), When::At(u64::MAX))?;
+    /// }
+    /// let peak = sched.allocated_bytes();
+    /// sched.remove_queue(renew)?; // the burst is over
+    /// sched.shrink_to_fit();
+    /// assert!(sched.allocated_bytes() < peak);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shrink_to_fit(&self) {
         self.shared.lock().core.shrink_to_fit();
     }
 
     /// The clock's reading, in ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let in_a_second = sched.now() + 1_000_000_000; // ticks of the clock: ns here
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(in_a_second))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn now(&self) -> Ticks {
         self.shared.lock().core.now()
     }
@@ -292,6 +524,19 @@ where
     /// # Errors
     ///
     /// [`Halted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// assert_eq!(sched.next_deadline()?, None);
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(9_000))?;
+    /// assert_eq!(sched.next_deadline()?, Some(9_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_deadline(&self) -> Result<Option<Ticks>, Halted> {
         let st = self.shared.lock_open()?;
         Ok(st.core.next_deadline())
@@ -308,23 +553,23 @@ where
     ///
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> = // not started: the host moves time
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(0))?; // due already
+    /// sched.schedule(Task::new(renew, 2, ()), When::At(u64::MAX))?;
+    /// assert_eq!(sched.run_pending()?, 1);
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_pending(&self) -> Result<usize, Halted> {
-        let mut st = self.shared.lock_open()?;
-        let mut moved = 0;
-        loop {
-            let mut wake = Wake::NONE;
-            moved += st.move_due(&mut wake);
-            let more = st.is_due();
-            drop(st);
-            self.shared.send(&wake);
-            if !more {
-                return Ok(moved);
-            }
-            st = match self.shared.lock_open() {
-                Ok(st) => st,
-                Err(_) => return Ok(moved),
-            };
-        }
+        self.run_batches(State::move_due, State::is_due)
     }
 
     /// Moves every scheduled task into its queue now, whatever its deadline,
@@ -338,16 +583,39 @@ where
     ///
     /// [`Halted`] when the scheduler is stopped or failed before the first
     /// batch (a stop between batches ends the run with the count so far).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// assert_eq!(sched.run_all()?, 1); // whatever the deadline
+    /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_all(&self) -> Result<usize, Halted> {
+        self.run_batches(State::move_all, |st| st.core.next_deadline().is_some())
+    }
+
+    /// Moves batches with `step` while `more` says there are tasks left,
+    /// releasing the lock between batches; returns how many entered.
+    fn run_batches(
+        &self,
+        step: fn(&mut State<S, P, C, QN>, &mut Wake<QN>) -> usize,
+        more: fn(&State<S, P, C, QN>) -> bool,
+    ) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
         let mut moved = 0;
         loop {
             let mut wake = Wake::NONE;
-            moved += st.move_all(&mut wake);
-            let more = st.core.next_deadline().is_some();
+            moved += step(&mut st, &mut wake);
+            let left = more(&st);
             drop(st);
             self.shared.send(&wake);
-            if !more {
+            if !left {
                 return Ok(moved);
             }
             st = match self.shared.lock_open() {
@@ -376,6 +644,22 @@ where
     /// when the queue is removed while waiting), [`TakeError::Stopped`]
     /// (also when the scheduler stops while waiting), [`TakeError::Failed`]
     /// (also when the scheduler thread fails while waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait};
+    ///
+    /// let sched: SchedulerThread<u32, &str> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.start()?;
+    /// sched.schedule_after(Task::new(renew, 42, "example.org"), Duration::from_millis(1))?;
+    /// let task = sched.get_task(renew, Wait::Forever)?; // blocks until it is due
+    /// assert_eq!(task.payload(), &"example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_task(&self, queue: QueueId, wait: Wait) -> Result<Task<S, P>, TakeError> {
         let until = match wait {
             Wait::Timeout(d) => Instant::now().checked_add(d),
@@ -422,7 +706,7 @@ where
                 // Forever, or a timeout too long to represent.
                 _ => None,
             };
-            let Some(cv) = self.shared.ready.get(slot(queue)) else {
+            let Some(cv) = self.shared.ready.get(queue_index(queue)) else {
                 break Err(TakeError::UnknownQueue);
             };
             if !wake.is_empty() {
@@ -490,12 +774,27 @@ where
     ///
     /// [`DoneError::UnknownQueue`], [`DoneError::NotTaken`] when every task
     /// taken is already done, [`DoneError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::Now)?;
+    /// let _task = sched.get_task(renew, Wait::NoWait)?;
+    /// // ... renew the certificate ...
+    /// sched.task_done(renew)?;
+    /// assert_eq!(sched.stats(renew)?.done, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn task_done(&self, queue: QueueId) -> Result<(), DoneError> {
         let mut st = self.shared.lock_open()?;
         st.core.task_done(queue)?;
         if st.is_idle(queue) == Ok(true) {
             drop(st);
-            if let Some(cv) = self.shared.idle.get(slot(queue)) {
+            if let Some(cv) = self.shared.idle.get(queue_index(queue)) {
                 cv.notify_all();
             }
         }
@@ -515,12 +814,31 @@ where
     /// waiting), [`QueueError::Stopped`] (also when the scheduler stops
     /// while waiting), [`QueueError::Failed`] (also when the scheduler
     /// thread fails while waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::Now)?;
+    /// let h = sched.handle();
+    /// let worker = std::thread::spawn(move || {
+    ///     let _task = h.get_task(renew, Wait::Forever).unwrap();
+    ///     h.task_done(renew).unwrap();
+    /// });
+    /// sched.join(renew)?; // returns once the task was taken and marked done
+    /// worker.join().unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn join(&self, queue: QueueId) -> Result<(), QueueError> {
         let mut st = self.shared.lock();
         let cv = self
             .shared
             .idle
-            .get(slot(queue))
+            .get(queue_index(queue))
             .ok_or(QueueError::UnknownQueue)?;
         loop {
             if let Some(halted) = st.halted() {
@@ -544,12 +862,38 @@ where
     }
 
     /// `true` once the scheduler is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let h = sched.handle();
+    /// assert!(!h.is_stopped());
+    /// sched.stop()?;
+    /// assert!(h.is_stopped());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.shared.lock().phase == Phase::Stopped
     }
 
     /// `true` once the scheduler thread failed ([`Halted::Failed`]) and
     /// until the scheduler is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// sched.start()?;
+    /// assert!(!sched.is_failed()); // true only after a panic in a clock, queue or subject
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_failed(&self) -> bool {
         self.shared.lock().phase == Phase::Failed
     }
@@ -562,6 +906,18 @@ where
     S: Subject,
 {
     /// The scheduler's clock (a copy: it reads the same time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{Clock, MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// let clock = sched.clock();
+    /// assert!(clock.now() <= sched.now()); // copies read the same time
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clock(&self) -> MonotonicClock {
         *self.shared.lock().core.clock()
     }
@@ -572,6 +928,21 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let at = Instant::now() + Duration::from_secs(60);
+    /// let id = sched.schedule_at_instant(Task::new(renew, 42, ()), at)?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_at_instant(
         &self,
         task: Task<S, P>,
@@ -585,6 +956,20 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let id = sched.schedule_after(Task::new(renew, 42, ()), Duration::from_secs(60))?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_after(
         &self,
         task: Task<S, P>,
@@ -600,6 +985,21 @@ where
     /// # Errors
     ///
     /// As [`schedule`](Self::schedule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let next_update = SystemTime::now() + Duration::from_secs(7 * 24 * 3600); // from a response
+    /// let id = sched.schedule_at_system_time(Task::new(renew, 42, ()), next_update)?;
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_at_system_time(
         &self,
         task: Task<S, P>,

@@ -1,15 +1,18 @@
 //! The settings of a [`SchedulerThread`](crate::SchedulerThread)
-//! ([`Options`], the default number of queue slots) and how long a worker
+//! ([`Options`], the default number of queues) and how long a worker
 //! waits for a task ([`Wait`]).
 
 use std::string::String;
 use std::time::Duration;
 
-/// The queue slots of a [`SchedulerThread`](crate::SchedulerThread) unless its `QN` says otherwise.
+/// The most queues a [`SchedulerThread`](crate::SchedulerThread) holds at once unless its `QN`
+/// says otherwise.
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub const DEFAULT_QUEUES: usize = 16;
 
 /// How long [`get_task`](crate::SchedulerHandle::get_task) waits for a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub enum Wait {
     /// Do not wait: [`TakeError::Empty`](crate::TakeError::Empty) when the queue is empty.
     NoWait,
@@ -35,6 +38,7 @@ pub enum Wait {
 /// # let _ = options;
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct Options {
     pub(super) tick: Duration,
     pub(super) max_sleep: Option<Duration>,
@@ -48,6 +52,17 @@ impl Options {
     /// [`max_sleep`](Self::max_sleep)), thread named `tardy`, nothing
     /// allocated for tasks up front and no maximum: the scheduler grows as
     /// tasks come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// assert_eq!(sched.allocated_bytes(), 0); // the defaults allocate no task room
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -71,6 +86,18 @@ impl Options {
     /// than 2^32 - 2 tasks ([`NewError::CapacityTooLarge`](crate::NewError::CapacityTooLarge)),
     /// and answers [`NewError::Alloc`](crate::NewError::Alloc) when the
     /// allocator refuses the room.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let options = Options::new().capacity(50_000); // allocated now, not under load
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], options)?;
+    /// assert!(sched.capacity() >= 50_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn capacity(mut self, tasks: usize) -> Self {
         self.capacity = tasks;
@@ -89,6 +116,21 @@ impl Options {
     /// a maximum below [`capacity`](Self::capacity)
     /// ([`NewError::MaxBelowInitial`](crate::NewError::MaxBelowInitial)) and
     /// more than 2^32 - 2 ([`NewError::CapacityTooLarge`](crate::NewError::CapacityTooLarge)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, SubmitError, Task, When};
+    ///
+    /// let options = Options::new().max_capacity(1);
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], options)?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// let full = sched.schedule(Task::new(renew, 2, ()), When::At(u64::MAX));
+    /// assert!(matches!(full, Err(SubmitError::Capacity(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_capacity(mut self, tasks: usize) -> Self {
         self.max_capacity = Some(tasks);
@@ -102,6 +144,20 @@ impl Options {
     /// A wrong value never makes a task early (the clock decides when a
     /// task is due): too long a tick makes tasks late, too short makes the
     /// thread wake, find nothing due, and sleep again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{FnClock, Options, SchedulerThread};
+    ///
+    /// // A clock counting milliseconds (here a fixed reading, for the example).
+    /// let clock: FnClock<fn() -> u64> = FnClock(|| 1_000);
+    /// let options = Options::new().tick(Duration::from_millis(1));
+    /// let sched: SchedulerThread<u32, (), _> = SchedulerThread::new(clock, &[("renew", 0)], options)?;
+    /// assert_eq!(sched.now(), 1_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick.max(Duration::from_nanos(1));
@@ -110,15 +166,29 @@ impl Options {
 
     /// The longest the thread, or the worker that waits for the next
     /// deadline, sleeps before it reads the clock again, even if the next
-    /// deadline is further away (the reference's `sleep`, as a bound only:
-    /// it never delays a task). It bounds how late a due task can be after
-    /// a clock that stepped back reads correctly again: within `max_sleep`
-    /// plus the time to move it. Also useful with a clock that the thread
+    /// deadline is further away (the `sleep` option of the Python scheduler
+    /// tardy re-implements, here as a bound only: it never delays a task).
+    /// It bounds how late a due task can be after a clock that stepped back
+    /// reads correctly again: within `max_sleep` plus the time to move it. Also useful with a clock that the thread
     /// cannot predict, such as a simulated one moved by the host.
     ///
     /// Default: no bound with [`MonotonicClock`](crate::MonotonicClock),
     /// which never steps back (and no polling); 1 s with any other clock.
     /// `Duration::MAX` means no bound. A zero duration counts as 1 ns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// // Read the clock at least once a minute, even with nothing due sooner.
+    /// let options = Options::new().max_sleep(Duration::from_secs(60));
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], options)?;
+    /// sched.start()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_sleep(mut self, max_sleep: Duration) -> Self {
         self.max_sleep = Some(max_sleep.max(Duration::from_nanos(1)));
@@ -128,6 +198,21 @@ impl Options {
     /// The name of the scheduler thread. Default: `tardy`. A name with a NUL
     /// byte is refused by [`SchedulerThread::new`](crate::SchedulerThread::new)
     /// ([`NewError::InvalidThreadName`](crate::NewError::InvalidThreadName)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, NewError, Options, SchedulerThread};
+    ///
+    /// let options = Options::new().thread_name("ocsp-renewals"); // as shown by ps, gdb
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], options)?;
+    /// let nul = Options::new().thread_name("a\0b");
+    /// let bad = SchedulerThread::<u32, ()>::new(MonotonicClock::new(), &[], nul);
+    /// assert_eq!(bad.unwrap_err(), NewError::InvalidThreadName);
+    /// # let _ = sched;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = name.into();

@@ -16,7 +16,7 @@ use super::handle::SchedulerHandle;
 use super::loom::{Arc, Builder, Condvar, JoinHandle, Mutex};
 use super::options::{Options, DEFAULT_QUEUES};
 use super::waker_list::WakerList;
-use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP};
+use super::wakeup::{Core, Phase, Shared, State, Waiters, DEFAULT_MAX_SLEEP, HOLD_MAX};
 use crate::clock::Clock;
 use crate::scheduler::{AllocStorage, Storage};
 use crate::subject::Subject;
@@ -27,7 +27,7 @@ use crate::task::Task;
 ///
 /// - `S`: the [`Subject`] of tasks; `P`: their payload;
 /// - `C`: the [`Clock`], [`MonotonicClock`] by default;
-/// - `QN`: queue slots ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
+/// - `QN`: the most queues at once ([`DEFAULT_QUEUES`]), a power of two from 2 to 256.
 ///
 /// The task capacity is not a type parameter: the core is an
 /// [`AllocScheduler`](crate::AllocScheduler) that grows as tasks come, in segments of 4 096 task
@@ -75,6 +75,7 @@ use crate::task::Task;
 /// assert_eq!(left.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub struct SchedulerThread<
     S: Subject,
     P,
@@ -116,6 +117,19 @@ where
     /// - [`NewError::Alloc`] when the allocator refused the initial
     ///   capacity;
     /// - [`NewError::InvalidThreadName`] for a thread name with a NUL byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// // Two queues: "renew" unbounded, "audit" at most 64 tasks.
+    /// let options = Options::new().thread_name("renewals").max_capacity(100_000);
+    /// let sched: SchedulerThread<u64, String> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0), ("audit", 64)], options)?;
+    /// assert!(!sched.is_running()); // until started
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(clock: C, queues: &[(&str, usize)], options: Options) -> Result<Self, NewError>
     where
         S: Send,
@@ -157,6 +171,7 @@ where
                 promoting: false,
                 wakers: core::array::from_fn(|_| WakerList::new()),
                 max_sleep,
+                hold_max: if cfg!(test) { Duration::MAX } else { HOLD_MAX },
                 #[cfg(test)]
                 largest_batch: 0,
             }),
@@ -176,6 +191,22 @@ where
     }
 
     /// A handle for another thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// let h = sched.handle(); // Clone + Send + Sync
+    /// std::thread::spawn(move || h.schedule(Task::new(renew, 1, ()), When::Now).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(sched.stats(renew)?.queued, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn handle(&self) -> SchedulerHandle<S, P, C, QN> {
         self.handle.clone()
@@ -194,6 +225,22 @@ where
     /// # Errors
     ///
     /// [`Stopped`] when it was already stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, When};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.start()?;
+    /// sched.schedule(Task::new(renew, 1, ()), When::At(u64::MAX))?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::Now)?;
+    /// let left = sched.stop()?; // scheduled and queued tasks come back
+    /// assert_eq!(left.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop(&self) -> Result<Vec<Task<S, P>>, Stopped> {
         let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
         let tasks = self.handle.shared.shutdown()?;
@@ -208,6 +255,21 @@ where
     /// `true` while the thread runs: `false` before
     /// [`start`](Self::start), after [`stop`](Self::stop), and once the
     /// thread failed ([`Halted::Failed`](crate::Halted::Failed)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{MonotonicClock, Options, SchedulerThread};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[], Options::new())?;
+    /// assert!(!sched.is_running());
+    /// sched.start()?;
+    /// assert!(sched.is_running());
+    /// sched.stop()?;
+    /// assert!(!sched.is_running());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_running(&self) -> bool {
         self.handle.shared.lock().phase == Phase::Running
     }
@@ -227,6 +289,21 @@ where
     /// [`StartError::AlreadyStarted`], [`StartError::Stopped`] after
     /// [`stop`](Self::stop), or [`StartError::Spawn`] when the thread could
     /// not be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tardy::{MonotonicClock, Options, SchedulerThread, Task, Wait};
+    ///
+    /// let sched: SchedulerThread<u32, ()> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.start()?; // from now on due tasks move by themselves
+    /// sched.schedule_after(Task::new(renew, 1, ()), Duration::from_millis(1))?;
+    /// assert_eq!(sched.get_task(renew, Wait::Forever)?.subject(), &1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start(&self) -> Result<(), StartError> {
         let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
         let mut st = self.handle.shared.lock();

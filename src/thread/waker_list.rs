@@ -1,4 +1,4 @@
-//! [`WakerList`]: the futures waiting for one queue slot
+//! [`WakerList`]: the futures waiting at one queue index
 //! ([`get_task_async`](crate::SchedulerHandle::get_task_async)), kept under
 //! the scheduler's lock beside the condition variables of blocked threads.
 //!
@@ -24,10 +24,10 @@
 //! Every operation is O(1) but [`drain`](WakerList::drain) (O(entries)).
 //!
 //! Hand-written rather than taken from a crate: `event-listener` or
-//! `futures`' `AtomicWaker` keep their own lock or slot outside the
+//! `futures`' `AtomicWaker` keep their own lock or cell outside the
 //! scheduler's, so the queue check and the registration would no longer be
 //! one step, and a list of notified listeners shared by two queues that use
-//! the same slot one after the other could count the removed queue's
+//! the same queue index one after the other could count the removed queue's
 //! wake-up as the new queue's. This is a slab (the `slab` crate's vacant /
 //! occupied entries) with a FIFO of waiting entries linked through it.
 
@@ -63,7 +63,7 @@ enum Entry {
     },
 }
 
-/// The futures waiting for one queue slot, and the queue they wait for.
+/// The futures waiting at one queue index, and the queue they wait for.
 pub(super) struct WakerList {
     /// The queue the entries wait for; `None` while the list is empty.
     queue: Option<QueueId>,
@@ -101,7 +101,7 @@ impl WakerList {
 
     /// Registers a future waiting for `q`, at the end of the FIFO. The list
     /// holds futures of one queue at a time: the caller drains it when its
-    /// queue is removed, before a queue in the same slot registers.
+    /// queue is removed, before a queue at the same queue index registers.
     pub(super) fn register(&mut self, q: QueueId, waker: Waker) -> Key {
         debug_assert!(self.queue.is_none_or(|old| old == q) || self.is_empty());
         self.queue = Some(q);
@@ -121,8 +121,8 @@ impl WakerList {
             if let Some(Entry::Vacant { next_free }) = self.entries.get(index) {
                 self.free = *next_free;
             }
-            if let Some(slot) = self.entries.get_mut(index) {
-                *slot = entry;
+            if let Some(vacant) = self.entries.get_mut(index) {
+                *vacant = entry;
             }
             index
         };
@@ -143,7 +143,7 @@ impl WakerList {
         let tail = self.tail;
         let Some(Entry::Occupied {
             id,
-            waker: slot,
+            waker: stored,
             prev,
             next,
         }) = self.entries.get_mut(key.index)
@@ -153,14 +153,14 @@ impl WakerList {
         if *id != key.id {
             return false;
         }
-        match slot {
+        match stored {
             Some(old) => {
                 if !old.will_wake(waker) {
                     old.clone_from(waker);
                 }
             }
             None => {
-                *slot = Some(waker.clone());
+                *stored = Some(waker.clone());
                 *prev = tail;
                 *next = NIL;
                 self.notified -= 1;
@@ -199,8 +199,8 @@ impl WakerList {
             self.unlink(prev, next);
             self.waiting -= 1;
         }
-        if let Some(slot) = self.entries.get_mut(key.index) {
-            *slot = Entry::Vacant {
+        if let Some(entry) = self.entries.get_mut(key.index) {
+            *entry = Entry::Vacant {
                 next_free: self.free,
             };
         }
@@ -290,7 +290,7 @@ impl WakerList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::thread::wakeup::slot;
+    use crate::thread::wakeup::queue_index;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::task::Wake;
@@ -307,7 +307,7 @@ mod tests {
         (Arc::clone(&c), Waker::from(c))
     }
 
-    /// Two queues that use slot 0 one after the other.
+    /// Two queues that use queue index 0 one after the other.
     fn queues() -> (QueueId, QueueId) {
         let s: crate::thread::SchedulerThread<u32, u32> = crate::thread::SchedulerThread::new(
             crate::thread::MonotonicClock::new(),
@@ -318,7 +318,7 @@ mod tests {
         let old = s.queue_id("q").unwrap();
         s.remove_queue(old).unwrap();
         let new = s.add_queue("q", 0).unwrap();
-        assert!(old != new && slot(old) == slot(new));
+        assert!(old != new && queue_index(old) == queue_index(new));
         (old, new)
     }
 
@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(list.len(old), 0);
         let fresh = list.register(new, w.clone());
-        assert_eq!(fresh.index, stale.index, "the slot is reused");
+        assert_eq!(fresh.index, stale.index, "the entry is reused");
         assert_eq!(list.remove(stale), None);
         assert!(!list.rearm(stale, &w));
         assert_eq!(list.notify(old, 1, &mut out), 0, "not the list's queue");

@@ -32,19 +32,19 @@
 //!   is scheduled, one waiting worker is woken to take the lead (at most one
 //!   such wake-up in flight), so other workers never wake for deadlines: no
 //!   thundering herd.
-//! - `ready[slot]`, one per queue slot: the other workers blocked in
+//! - `ready[index]`, one per queue index: the other workers blocked in
 //!   `get_task` wait on it, without timeout (or their own). Whoever puts
 //!   tasks into a queue notifies the leader if it waits for that queue, and
 //!   as many other waiters as there are further queued tasks (all of them
 //!   when there are at least as many tasks), after releasing the lock, so a
 //!   woken worker does not block on the mutex at once.
-//! - `idle[slot]`: [`join`](crate::SchedulerHandle::join) waits on it;
+//! - `idle[index]`: [`join`](crate::SchedulerHandle::join) waits on it;
 //!   [`task_done`](crate::SchedulerHandle::task_done) notifies it when the queue
 //!   becomes idle.
 //!
 //! Futures ([`get_task_async`](crate::SchedulerHandle::get_task_async))
-//! wait beside the `ready` condition variables: each queue slot has a
-//! [`WakerList`] in the state, and wherever `ready[slot]` is notified, the
+//! wait beside the `ready` condition variables: each queue index has a
+//! [`WakerList`] in the state, and wherever `ready[index]` is notified, the
 //! futures of that queue are woken too, for the tasks that the leader and
 //! the blocked workers do not already cover (the oldest futures first,
 //! counting those woken and not yet polled). Removing a queue, stopping and
@@ -63,15 +63,15 @@
 //! Every waiter re-checks its condition under the lock after waking, so
 //! spurious wake-ups, timeouts racing a notification, and other threads
 //! taking the task first are all harmless, and a notification cannot be
-//! lost: a waiter is counted in `waiters[slot]` (or recorded as the leader)
+//! lost: a waiter is counted in `waiters[index]` (or recorded as the leader)
 //! and enters its wait while holding the lock. Stopping, and the failure of
 //! the thread, notify every condition variable.
 //!
-//! A queue slot is reused by a queue added after its queue was removed, so
-//! a slot alone never names a queue: the leader record and the waiter
-//! counts name their queue by [`QueueId`] (slot and generation), and
+//! A queue index is reused by a queue added after its queue was removed, so
+//! an index alone never names a queue: the leader record and the waiter
+//! counts name their queue by [`QueueId`] (index and generation), and
 //! `remove_queue` wakes the workers of the removed queue before it releases
-//! the lock, so none of them is still in a wait set of the slot when
+//! the lock, so none of them is still in a wait set of that index when
 //! workers of the new queue arrive. A wake-up for the new queue thus always
 //! reaches one of its own workers.
 //!
@@ -82,7 +82,7 @@
 
 use core::task::Waker;
 use std::sync::PoisonError;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::channel_queue::ChannelQueue;
@@ -113,11 +113,11 @@ pub(super) struct State<S, P, C, const QN: usize> {
     /// The deadline the scheduler thread sleeps until (`Ticks::MAX`: no
     /// deadline); `None` while it is awake or not running.
     pub(super) sleep_until: Option<Ticks>,
-    /// Workers blocked in `get_task` on `ready[slot]`, per queue slot, for
+    /// Workers blocked in `get_task` on `ready[index]`, per queue index, for
     /// the queue they wait for (the leader, waiting on `lead`, is not
     /// counted). A count names its queue with its generation: workers of a
     /// removed queue are never counted as waiting for the queue that took
-    /// its slot.
+    /// its index.
     pub(super) waiters: [Waiters; QN],
     /// The worker blocked in `get_task` that also waits for the next
     /// deadline, if any: at most one at a time.
@@ -125,18 +125,21 @@ pub(super) struct State<S, P, C, const QN: usize> {
     /// A waiting worker was notified to become the leader and has not woken
     /// yet: do not notify another.
     pub(super) promoting: bool,
-    /// The futures waiting for a task, per queue slot.
+    /// The futures waiting for a task, per queue index.
     pub(super) wakers: [WakerList; QN],
     /// The longest the thread or the leader sleeps before reading the clock
     /// again (`None`: until the next deadline). Set from the options when
     /// the thread starts.
     pub(super) max_sleep: Option<Duration>,
+    /// How long one hold of the lock keeps moving due tasks: [`HOLD_MAX`]
+    /// (unbounded in this module's unit tests, which count whole batches).
+    pub(super) hold_max: Duration,
     /// The most tasks moved from the schedule under one hold of the lock.
     #[cfg(test)]
     pub(super) largest_batch: usize,
 }
 
-/// How many workers wait on one queue slot's `ready` condition variable,
+/// How many workers wait on one queue index's `ready` condition variable,
 /// and for which queue (index and generation).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Waiters {
@@ -152,10 +155,30 @@ pub(super) struct Lead {
     pub(super) until: Ticks,
 }
 
+/// Which tasks [`State::move_batch`] moves.
+#[derive(Clone, Copy)]
+enum Due {
+    /// Those whose deadline the clock has reached.
+    Now,
+    /// Every scheduled task (`run_all`).
+    All,
+}
+
 /// The most tasks that any path takes from the schedule under one hold of
 /// the lock (the thread, a worker, `run_pending`, `join`, a schedule for a
 /// past deadline); it releases the lock and moves the next batch after.
 pub(super) const BATCH_MAX: usize = 64;
+
+/// How long one hold of the lock keeps moving due tasks, checked every
+/// [`BATCH_STEP`] tasks: the first tasks after a large wave falls due find
+/// the heap's upper levels out of the cache and cost several times more
+/// than the rest, so a count alone does not bound the hold (64 cold tasks
+/// of a 10^6-task heap took up to 170 µs; `cargo bench --bench latency --
+/// --only lockhold`).
+pub(super) const HOLD_MAX: Duration = Duration::from_micros(50);
+
+/// Due tasks moved between two looks at the time spent.
+pub(super) const BATCH_STEP: usize = 8;
 
 /// The bound on a sleep for a clock other than
 /// [`MonotonicClock`](crate::MonotonicClock) when the options set none:
@@ -174,7 +197,7 @@ pub(super) struct Shared<S, P, C, const QN: usize> {
 
 /// Notifications computed under the lock and sent after releasing it.
 pub(super) struct Wake<const QN: usize> {
-    /// Per queue slot: how many `notify_one`, `usize::MAX` for `notify_all`.
+    /// Per queue index: how many `notify_one`, `usize::MAX` for `notify_all`.
     pub(super) ready: [usize; QN],
     /// The wakers of futures to wake.
     pub(super) wakers: Vec<Waker>,
@@ -212,9 +235,10 @@ impl<const QN: usize> Wake<QN> {
     }
 }
 
-/// The queue slot of `q`: the index of its condition variables. Two queues
-/// share a slot one after the other; a slot alone never identifies a queue.
-pub(super) fn slot(q: QueueId) -> usize {
+/// The queue index of `q`: where its condition variables, waiter count and
+/// waker list are. Two queues share an index one after the other; an index
+/// alone never identifies a queue.
+pub(super) fn queue_index(q: QueueId) -> usize {
     usize::from(q.index)
 }
 
@@ -233,9 +257,9 @@ where
     }
 
     /// Counts a worker that is about to wait for `q` (a live queue: the
-    /// count of a removed queue in the same slot is dropped).
+    /// count of a removed queue at the same index is dropped).
     pub(super) fn begin_wait(&mut self, q: QueueId) {
-        if let Some(w) = self.waiters.get_mut(slot(q)) {
+        if let Some(w) = self.waiters.get_mut(queue_index(q)) {
             if w.queue == Some(q) {
                 w.count += 1;
             } else {
@@ -249,7 +273,7 @@ where
 
     /// Uncounts a worker that waited for `q`.
     pub(super) fn end_wait(&mut self, q: QueueId) {
-        if let Some(w) = self.waiters.get_mut(slot(q)) {
+        if let Some(w) = self.waiters.get_mut(queue_index(q)) {
             if w.queue == Some(q) {
                 w.count = w.count.saturating_sub(1);
             }
@@ -313,7 +337,7 @@ where
     pub(super) fn forget_future(&mut self, q: QueueId, key: Key, wake: &mut Wake<QN>) {
         let notified = self
             .wakers
-            .get_mut(slot(q))
+            .get_mut(queue_index(q))
             .and_then(|list| list.remove(key));
         if notified == Some(true) {
             self.ready(q, wake);
@@ -322,7 +346,7 @@ where
 
     /// Plans to wake every future waiting for `q` (removed).
     pub(super) fn drain_futures(&mut self, q: QueueId, wake: &mut Wake<QN>) {
-        if let Some(list) = self.wakers.get_mut(slot(q)) {
+        if let Some(list) = self.wakers.get_mut(queue_index(q)) {
             if list.len(q) > 0 {
                 list.drain(&mut wake.wakers);
             }
@@ -330,30 +354,39 @@ where
     }
 
     /// Takes at most [`BATCH_MAX`] due tasks from the schedule into their
-    /// queues and plans to wake their workers; returns how many entered.
-    /// Every path that moves due tasks under the lock goes through here.
+    /// queues, for at most about [`HOLD_MAX`], and plans to wake their
+    /// workers; returns how many entered. Every path that moves due tasks
+    /// under the lock goes through here or [`move_all`](Self::move_all).
     pub(super) fn move_due(&mut self, wake: &mut Wake<QN>) -> usize {
-        #[cfg(test)]
-        let before = self.core.len();
-        let moved = self.core.run_pending_max(BATCH_MAX);
-        #[cfg(test)]
-        {
-            let batch = before.saturating_sub(self.core.len());
-            self.largest_batch = self.largest_batch.max(batch);
-        }
-        if moved > 0 {
-            self.all_ready(wake);
-        }
-        moved
+        self.move_batch(wake, Due::Now)
     }
 
-    /// Takes at most [`BATCH_MAX`] scheduled tasks from the schedule into
-    /// their queues, whatever their deadlines (for `run_all`), and plans to
-    /// wake their workers; returns how many entered.
+    /// As [`move_due`](Self::move_due), whatever the tasks' deadlines (for
+    /// `run_all`).
     pub(super) fn move_all(&mut self, wake: &mut Wake<QN>) -> usize {
+        self.move_batch(wake, Due::All)
+    }
+
+    fn move_batch(&mut self, wake: &mut Wake<QN>, due: Due) -> usize {
+        let start = Instant::now();
         #[cfg(test)]
         let before = self.core.len();
-        let moved = self.core.run_all_max(BATCH_MAX);
+        let (mut moved, mut budget) = (0, BATCH_MAX);
+        while budget > 0 {
+            let step = budget.min(BATCH_STEP);
+            moved += match due {
+                Due::Now => self.core.run_pending_max(step),
+                Due::All => self.core.run_all_max(step),
+            };
+            budget -= step;
+            let more = match due {
+                Due::Now => self.is_due(),
+                Due::All => self.core.next_deadline().is_some(),
+            };
+            if !more || start.elapsed() >= self.hold_max {
+                break;
+            }
+        }
         #[cfg(test)]
         {
             let batch = before.saturating_sub(self.core.len());
@@ -423,10 +456,10 @@ fn plan_ready<S, P, C, const QN: usize>(
 {
     let leads = leader.is_some_and(|l| l.queue == q);
     let waiters = waiters
-        .get(slot(q))
+        .get(queue_index(q))
         .filter(|w| w.queue == Some(q))
         .map_or(0, |w| w.count);
-    let futures = wakers.get(slot(q)).map_or(0, |l| l.len(q));
+    let futures = wakers.get(queue_index(q)).map_or(0, |l| l.len(q));
     if !leads && waiters == 0 && futures == 0 {
         return;
     }
@@ -436,7 +469,7 @@ fn plan_ready<S, P, C, const QN: usize>(
         queued -= 1;
     }
     if waiters > 0 && queued > 0 {
-        if let Some(n) = wake.ready.get_mut(slot(q)) {
+        if let Some(n) = wake.ready.get_mut(queue_index(q)) {
             let want = if queued >= waiters {
                 usize::MAX
             } else {
@@ -447,7 +480,7 @@ fn plan_ready<S, P, C, const QN: usize>(
         queued -= queued.min(waiters);
     }
     if futures > 0 && queued > 0 {
-        if let Some(list) = wakers.get_mut(slot(q)) {
+        if let Some(list) = wakers.get_mut(queue_index(q)) {
             list.notify(q, queued, &mut wake.wakers);
         }
     }
@@ -557,7 +590,7 @@ mod tests {
     }
 
     /// The sequence of a lost wake-up: a worker leads while waiting for
-    /// queue `x`; `x` is removed and added again in the same queue slot; a
+    /// queue `x`; `x` is removed and added again in the same queue index; a
     /// second worker waits for the new `x`; a task is queued there. The
     /// wake-up goes to the second worker, not to the leader, which waits
     /// for a queue that no longer exists.
@@ -573,14 +606,14 @@ mod tests {
         });
         st.core.remove_queue(x, drop).unwrap();
         let x2 = st.core.add_queue("x", 0).unwrap();
-        assert_eq!((slot(x2), x2 == x), (slot(x), false));
+        assert_eq!((queue_index(x2), x2 == x), (queue_index(x), false));
         st.begin_wait(x2);
         st.core.schedule(Task::new(x2, 0, 1), When::Now).unwrap();
         let mut wake = Wake::NONE;
         st.ready(x2, &mut wake);
         assert!(!wake.lead, "credited to the leader of the removed queue");
         assert_eq!(
-            wake.ready[slot(x2)],
+            wake.ready[queue_index(x2)],
             usize::MAX,
             "the waiter of x2 is woken"
         );
@@ -634,6 +667,24 @@ mod tests {
         worker.join().unwrap();
         assert_eq!(s.handle.shared.lock().largest_batch, BATCH_MAX);
         s.stop().unwrap();
+    }
+
+    /// A hold also stops when its time is up: with no time at all, each
+    /// hold moves one step of `BATCH_STEP` tasks, and every task still
+    /// arrives.
+    #[test]
+    fn a_hold_stops_moving_when_its_time_is_up() {
+        const TASKS: u32 = 100;
+        let s = Sched::new(MonotonicClock::new(), &[("q", 0)], Options::new()).unwrap();
+        s.handle.shared.lock().hold_max = Duration::ZERO;
+        let q = s.queue_id("q").unwrap();
+        for p in 0..TASKS {
+            s.schedule(Task::new(q, p, p), When::At(0)).unwrap();
+        }
+        assert_eq!(s.run_pending(), Ok(TASKS as usize));
+        let st = s.handle.shared.lock();
+        assert_eq!(st.largest_batch, BATCH_STEP);
+        assert_eq!(st.core.stats(q).unwrap().queued, TASKS as usize);
     }
 
     /// `run_all` moves every scheduled task, whatever its deadline, in

@@ -3,7 +3,7 @@
 # temporary prefixes and builds the README's C example (the first ```c block
 # of its "C" section) against each install:
 #
-#   1. a staged install (DESTDIR=... sh ffi/install.sh /usr/local): every file
+#   1. a staged install (DESTDIR=... sh c/install.sh /usr/local): every file
 #      under DESTDIR, tardy.pc naming the real prefix;
 #   2. `cargo cinstall --prefix P --libdir lib64`: libtardy.so.X.Y.Z with its
 #      SONAME and links, libtardy.a, tardy.h (the committed one) and tardy.pc;
@@ -16,7 +16,7 @@
 #      -Wl,--gc-sections.
 #
 # Needs cargo-c 0.10.24, cc, pkg-config, cmake, make and readelf; a missing
-# one fails the test. Run from anywhere: bash ffi/packaging/test.sh
+# one fails the test. Run from anywhere: bash c/packaging/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -75,8 +75,8 @@ run_example() {
     grep -qF "$expected" <<<"$out" || fail "$exe printed: $out"
 }
 
-say "1. staged install: DESTDIR=$tmp/stage sh ffi/install.sh /usr/local"
-DESTDIR=$tmp/stage sh ffi/install.sh /usr/local
+say "1. staged install: DESTDIR=$tmp/stage sh c/install.sh /usr/local"
+DESTDIR=$tmp/stage sh c/install.sh /usr/local
 staged=$tmp/stage/usr/local
 for f in lib/libtardy.so."$version" lib/libtardy.a include/tardy.h lib/pkgconfig/tardy.pc; do
     [ -f "$staged/$f" ] || fail "DESTDIR install has no $f"
@@ -122,6 +122,19 @@ for std in c++11 c++14 c++17 c++20; do
         fail "tardy.h does not compile as $std"
 done
 say "ok: tardy.h compiles as C99, C11, C17, C2x, C++11, C++14, C++17, C++20 (-Wall -Wextra -Werror -pedantic)"
+# The bare-metal header is not installed (its library is built by
+# c/baremetal/): checked from the source tree, in the same standards.
+printf '#include <tardy_baremetal.h>\nint main(void) { return tardy_version() == NULL; }\n' >"$tmp/header_bm.c"
+printf '#include <tardy_baremetal.h>\nint main() { return tardy_version() == nullptr; }\n' >"$tmp/header_bm.cpp"
+for std in c99 c11 c17 c2x; do
+    cc -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude "$tmp/header_bm.c" ||
+        fail "tardy_baremetal.h does not compile as $std"
+done
+for std in c++11 c++14 c++17 c++20; do
+    c++ -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude "$tmp/header_bm.cpp" ||
+        fail "tardy_baremetal.h does not compile as $std"
+done
+say "ok: tardy_baremetal.h compiles as C99, C11, C17, C2x, C++11, C++14, C++17, C++20 (-Wall -Wextra -Werror -pedantic)"
 
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic)
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
@@ -147,7 +160,7 @@ needs "$tmp/app-full-static-flags" "libtardy.so.$soversion" ||
     fail "expected: pkg-config --static of a full install still links libtardy.so"
 say "ok: pkg-config --static of a full install still links libtardy.so (as the README says)"
 
-cmake -S ffi/packaging -B "$tmp/cmake-shared" -DEXAMPLE_SOURCE="$tmp/example.c" >"$tmp/cmake.log" ||
+cmake -S c/packaging -B "$tmp/cmake-shared" -DEXAMPLE_SOURCE="$tmp/example.c" >"$tmp/cmake.log" ||
     fail "cmake configure: $(cat "$tmp/cmake.log")"
 cmake --build "$tmp/cmake-shared" >>"$tmp/cmake.log" || fail "cmake build: $(cat "$tmp/cmake.log")"
 needs "$tmp/cmake-shared/example" "libtardy.so.$soversion" ||
@@ -176,7 +189,7 @@ done
 say "ok: pkg-config --static: no NEEDED libtardy (NEEDED: $(needed "$tmp/app-static" | tr '\n' ' ')), runs"
 unset PKG_CONFIG_PATH
 
-cmake -S ffi/packaging -B "$tmp/cmake-static" -DEXAMPLE_SOURCE="$tmp/example.c" \
+cmake -S c/packaging -B "$tmp/cmake-static" -DEXAMPLE_SOURCE="$tmp/example.c" \
     -DCMAKE_PREFIX_PATH="$tmp/static" >"$tmp/cmake.log" </dev/null ||
     fail "cmake configure: $(cat "$tmp/cmake.log")"
 cmake --build "$tmp/cmake-static" >>"$tmp/cmake.log" || fail "cmake build: $(cat "$tmp/cmake.log")"

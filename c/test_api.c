@@ -153,6 +153,7 @@ static void test_null_scheduler(void) {
     EXPECT(tardy_schedule_now(NULL, "q", 1, NULL, &id), TARDY_ERR_NULL);
     EXPECT(tardy_schedule_after(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
     EXPECT(tardy_schedule_at(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_at_unix_ns(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
     EXPECT(tardy_reschedule_at(NULL, 1, 5), TARDY_ERR_NULL);
     EXPECT(tardy_cancel(NULL, 1, NULL), TARDY_ERR_NULL);
     EXPECT(tardy_cancel_subject(NULL, 1, NULL, NULL, &n), TARDY_ERR_NULL);
@@ -657,6 +658,60 @@ static void test_small_stack(void) {
     CHECK(pthread_attr_destroy(&attr) == 0);
 }
 
+/* The wall clock now, in nanoseconds since the Unix epoch. */
+static uint64_t unix_ns_now(void) {
+    struct timespec ts;
+    CHECK(clock_gettime(CLOCK_REALTIME, &ts) == 0);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* tardy_schedule_at_unix_ns: a wall-clock time (a certificate's next
+ * update) mapped to the built-in clock when scheduled; refused on a host
+ * clock. */
+static void test_wall_clock(void) {
+    const uint64_t minute = UINT64_C(60000000000);
+    tardy_scheduler *s = NULL;
+    sim_clock clock = {0, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
+    tardy_task_id id = 0, later = 0;
+    uint64_t now = 0, deadline = 0;
+    size_t n = 0;
+    tardy_task task;
+
+    EXPECT(tardy_new(NULL, NULL, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "renew", 0), TARDY_OK);
+    /* An hour ahead on the wall clock: about an hour of ticks ahead. */
+    EXPECT(tardy_schedule_at_unix_ns(s, "renew", 42, NULL, unix_ns_now() + 60 * minute, &later),
+           TARDY_OK);
+    EXPECT(tardy_now(s, &now), TARDY_OK);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_OK);
+    CHECK(deadline > now + 59 * minute && deadline < now + 61 * minute);
+    /* A minute ago: due at once. */
+    EXPECT(tardy_schedule_at_unix_ns(s, "renew", 7, &n, unix_ns_now() - minute, &id), TARDY_OK);
+    EXPECT(tardy_run_pending(s, &n), TARDY_OK);
+    CHECK(n == 1);
+    EXPECT(tardy_get_task(s, "renew", 0, &task), TARDY_OK);
+    CHECK(task.id == id && task.subject == 7 && task.user_data == &n);
+    EXPECT(tardy_task_done(s, "renew"), TARDY_OK);
+    /* Bad input: a named error, out_id untouched. */
+    id = 0;
+    EXPECT(tardy_schedule_at_unix_ns(s, NULL, 1, NULL, 0, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_at_unix_ns(s, "", 1, NULL, 0, &id), TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_schedule_at_unix_ns(s, "nope", 1, NULL, 0, &id), TARDY_ERR_NO_QUEUE);
+    CHECK(id == 0);
+    EXPECT(tardy_cancel(s, later, NULL), TARDY_OK);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_ERR_EMPTY);
+    tardy_free(s);
+
+    /* A host clock's ticks have no known relation to the wall clock. */
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "renew", 0), TARDY_OK);
+    EXPECT(tardy_schedule_at_unix_ns(s, "renew", 1, NULL, unix_ns_now(), &id),
+           TARDY_ERR_INVALID_ARG);
+    CHECK(id == 0);
+    EXPECT(tardy_next_deadline(s, &deadline), TARDY_ERR_EMPTY);
+    tardy_free(s);
+}
+
 int main(void) {
     test_status_and_version();
     test_new_free();
@@ -664,6 +719,7 @@ int main(void) {
     test_null_scheduler();
     test_names_and_queues();
     test_schedule_deliver();
+    test_wall_clock();
     test_hand_back();
     test_clock_reentrance();
     test_stop_drain();

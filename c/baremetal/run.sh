@@ -7,7 +7,7 @@
 #
 # Needs: rustup target thumbv7em-none-eabihf; Debian packages
 # gcc-arm-none-eabi, binutils-arm-none-eabi, qemu-system-arm.
-# Usage: ffi/baremetal/run.sh   (from anywhere; CI runs it)
+# Usage: c/baremetal/run.sh   (from anywhere; CI runs it)
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${BAREMETAL_TARGET_DIR:-$PWD/target}"
@@ -19,7 +19,9 @@ for tool in arm-none-eabi-gcc arm-none-eabi-nm arm-none-eabi-size qemu-system-ar
     }
 done
 
-cargo build --release --target thumbv7em-none-eabihf
+# --locked: the committed Cargo.lock is kept up to date (CI checks it), never
+# rewritten by a run.
+cargo build --locked --release --target thumbv7em-none-eabihf
 lib="$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/libtardy_baremetal.a"
 
 # No allocator: the archive defines and needs no allocation entry point.

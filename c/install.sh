@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds and installs the tardy C library with cargo-c:
 #
-#   sh ffi/install.sh [PREFIX] [cargo cinstall options]
-#   sh ffi/install.sh --prefix PREFIX [cargo cinstall options]
+#   sh c/install.sh [PREFIX] [cargo cinstall options]
+#   sh c/install.sh --prefix PREFIX [cargo cinstall options]
 #
 # runs `cargo cinstall --release --features capi --prefix PREFIX` with the
 # options given (--libdir, --includedir, --library-type staticlib, ...) and

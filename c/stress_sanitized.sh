@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the C stress test (ffi/stress_api.c) under ThreadSanitizer, with the
+# Runs the C stress test (c/stress_api.c) under ThreadSanitizer, with the
 # library instrumented too: libtardy.a is built by nightly Rust with
 # `-Zsanitizer=thread -Zbuild-std` (std itself instrumented, so its locks
 # and atomics are seen), the C program by gcc with -fsanitize=thread, and
@@ -13,7 +13,7 @@
 #
 # Needs: a nightly toolchain with rust-src, gcc with libtsan (Debian:
 # gcc, which pulls libtsan2).
-# Usage: ffi/stress_sanitized.sh [TASKS, default 20000]
+# Usage: c/stress_sanitized.sh [TASKS, default 20000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 items="${1:-20000}"
@@ -39,7 +39,7 @@ void *__tsan_memset(void *d, int c, size_t n) { return memset(d, c, n); }
 void *__tsan_memmove(void *d, const void *s, size_t n) { return memmove(d, s, n); }
 C
 cc -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -fsanitize=thread -Iinclude \
-    ffi/stress_api.c "$out/tsan_mem.c" "$lib" -o "$out/stress_api-tsan" \
+    c/stress_api.c "$out/tsan_mem.c" "$lib" -o "$out/stress_api-tsan" \
     -pthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 log="$out/stress.log"
