@@ -5,7 +5,8 @@
 #      tardy crate);
 #   2. .text of the example firmware (one queue), release profile
 #      (opt-level s, LTO): at most TEXT_LIMIT bytes (also reported, not
-#      limited, with a u8 subject instead of ());
+#      limited, with a u8 subject instead of (), and with the periodic
+#      sampler: tardy's `periodic`);
 #   3. no allocator symbol in the firmware;
 #   4. panic paths: the release build's panic handler calls an undefined
 #      function, so any panic path that survives optimisation fails its link.
@@ -69,6 +70,8 @@ fi
 
 cargo build --quiet --release --features panic-exit,u8-subject
 echo ".text with a u8 subject (feature u8-subject, not limited): $(arm-none-eabi-size -A "$elf" | awk '$1 == ".text" { print $2 }') bytes"
+cargo build --quiet --release --features panic-exit,periodic-sampler
+echo ".text with the periodic sampler (feature periodic-sampler, not limited): $(arm-none-eabi-size -A "$elf" | awk '$1 == ".text" { print $2 }') bytes"
 cargo build --quiet --release --features panic-exit
 
 alloc=$(arm-none-eabi-nm "$elf" | grep -Ec '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|\bmalloc\b|\bfree\b' || true)

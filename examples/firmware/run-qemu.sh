@@ -16,9 +16,10 @@ command -v qemu-system-arm >/dev/null || {
 
 # `panic-exit`: the release profile (opt-level s, LTO) with a panic handler
 # that links, so the run does not depend on the panic-path check of
-# footprint.sh. Both subject types of the jobs run.
+# footprint.sh. Both subject types of the jobs run, and the periodic
+# sampler (tardy's `periodic`).
 elf="$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/tardy-firmware"
-for features in panic-exit panic-exit,u8-subject; do
+for features in panic-exit panic-exit,u8-subject panic-exit,periodic-sampler; do
     echo "== features $features"
     cargo build --release --features "$features"
     set +e

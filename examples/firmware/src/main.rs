@@ -6,18 +6,18 @@
 //!   extension fresh and schedules work: every other tick it schedules one
 //!   job with a delay from `DELAYS_MS`, so deadlines are out of scheduling
 //!   order.
-//! - A periodic task samples every `SAMPLE_PERIOD_MS` milliseconds
-//!   (`MissedTickBehavior::Skip`): each period delivers one occurrence into
-//!   the same queue, saying which period it belongs to and how many it
-//!   stands for.
 //! - The main loop delivers due jobs (`run_pending`, one per critical
 //!   section), drains the queue, retries one job once, and sleeps with WFI
-//!   until the next deadline; once every job is done it cancels the
-//!   sampler, which hands its payload back.
+//!   until the next deadline.
+//! - With the feature `periodic-sampler` (tardy's `periodic`), a periodic
+//!   task also samples every 2 ms (`MissedTickBehavior::Skip`) into the
+//!   same queue; each occurrence says which period it belongs to and how
+//!   many it stands for, and once every job is done the sampler is
+//!   cancelled, which hands its payload back.
 //!
 //! It checks that every job arrives once, in deadline order, never before
-//! its deadline, that the samples account for every period once, prints
-//! one result line over semihosting and exits with a semihosting exit
+//! its deadline (and that the samples account for every period once),
+//! prints its result over semihosting and exits with a semihosting exit
 //! status (`run-qemu.sh` checks both).
 //!
 //! Built with `--release` (opt-level "z", LTO), its panic handler calls a
@@ -37,8 +37,7 @@ use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use tardy::{
-    ticks_from_millis, Clock, CsScheduler, CsWrapClock, HeaplessQueue, MissedTickBehavior, QueueId,
-    Task, When,
+    ticks_from_millis, Clock, CsScheduler, CsWrapClock, HeaplessQueue, QueueId, Task, When,
 };
 
 /// The core clock of the MPS2 board: SysTick and TIMER0 count at this rate.
@@ -51,9 +50,6 @@ const DELAYS_MS: [u64; JOBS as usize] = [9, 3, 7, 1, 5, 2, 8, 4];
 const RETRIED: u32 = 3;
 /// The delay of the retry.
 const RETRY_DELAY: u64 = ticks_from_millis(SYSCLK_HZ, 2);
-/// The sampler's payload (jobs are numbered from 0), and its period.
-const SAMPLE: u32 = 100;
-const SAMPLE_PERIOD_MS: u64 = 2;
 
 /// TIMER0 of the CMSDK APB subsystem, and its interrupt number.
 const TIMER0_BASE: usize = 0x4000_0000;
@@ -103,6 +99,9 @@ fn job(queue: QueueId, n: u32) -> Job {
 type Job = Task<Subject, u32>;
 
 static CLOCK: Clk = CsWrapClock::new(systick_up);
+/// The scheduler core behind [`SCHED`].
+type Scheduler = tardy::Scheduler<&'static Clk, HeaplessQueue<Job, 8>, Subject, u32, 16, 2>;
+
 static SCHED: CsScheduler<&Clk, HeaplessQueue<Job, 8>, Subject, u32, 16, 2> =
     CsScheduler::new(&CLOCK);
 static QUEUE: critical_section::Mutex<Cell<Option<QueueId>>> =
@@ -201,12 +200,6 @@ struct Tally {
     out_of_order: u32,
     retried: u32,
     last_deadline: u64,
-    /// Occurrences of the sampler, the periods they stood for beyond
-    /// their own, and those whose period index was not the one owed.
-    samples: u32,
-    missed: u64,
-    miscounted: u32,
-    next_index: u64,
 }
 
 #[entry]
@@ -224,15 +217,7 @@ fn main() -> ! {
         _ => fail(b"add_queue"),
     };
     critical_section::with(|cs| QUEUE.borrow(cs).set(Some(queue)));
-    let sampler = match SCHED.schedule_periodic(
-        job(queue, SAMPLE),
-        When::After(ticks_from_millis(SYSCLK_HZ, 1)),
-        ticks_from_millis(SYSCLK_HZ, SAMPLE_PERIOD_MS),
-        MissedTickBehavior::Skip,
-    ) {
-        Ok(Ok(id)) => id,
-        _ => fail(b"schedule_periodic"),
-    };
+    let mut sampler = sampler::Sampler::start(queue);
 
     let period = (SYSCLK_HZ / 1_000) as u32; // 1 ms
     write_reg(TIMER_RELOAD, period);
@@ -259,13 +244,7 @@ fn main() -> ! {
                 }
                 t.last_deadline = job.deadline();
                 let _ = s.task_done(queue);
-                if let Some(p) = job.period() {
-                    t.samples += 1;
-                    t.missed += p.missed;
-                    if p.index != t.next_index {
-                        t.miscounted += 1;
-                    }
-                    t.next_index = p.index + p.missed + 1;
+                if sampler.take(&job) {
                     continue;
                 }
                 t.delivered += 1;
@@ -276,18 +255,15 @@ fn main() -> ! {
                     }
                 }
             }
-            // Only the sampler left once every job is scheduled: done.
-            (s.next_deadline(), s.len() == 1)
+            (s.next_deadline(), sampler.alone(s))
         });
-        let Ok((next, sampler_only)) = next else {
+        let Ok((next, alone)) = next else {
             fail(b"scheduler busy");
         };
         let scheduled = SCHEDULED.load(Ordering::Relaxed);
-        if scheduled == JOBS && sampler_only {
-            match SCHED.cancel(sampler) {
-                Ok(Ok(back)) if *back.payload() == SAMPLE => break,
-                _ => fail(b"cancel of the sampler"),
-            }
+        if scheduled == JOBS && alone {
+            sampler.stop();
+            break;
         }
         // Sleep until the next deadline: with interrupts masked, check that
         // nothing is due, then WFI (a pending interrupt still wakes it).
@@ -308,8 +284,7 @@ fn main() -> ! {
         && t.early == 0
         && t.out_of_order == 0
         && errors == 0
-        && t.samples >= 5
-        && t.miscounted == 0;
+        && sampler.ok();
     print(b"tardy firmware: delivered ");
     print_u32(t.delivered);
     print(b"/");
@@ -322,18 +297,133 @@ fn main() -> ! {
     print_u32(errors);
     print(b", sleeps ");
     print_u32(sleeps);
-    print(b"\ntardy firmware: sampled ");
-    print_u32(t.samples);
-    print(b" periods of 2 ms (");
-    print_u32(t.missed as u32);
-    print(b" coalesced), period index miscounted ");
-    print_u32(t.miscounted);
+    sampler.report();
     print(if ok {
         b"\ntardy firmware: PASS\n"
     } else {
         b"\ntardy firmware: FAIL\n"
     });
     finish(ok)
+}
+
+/// The periodic sampler (feature `periodic-sampler`): a periodic task
+/// delivering one sample every `PERIOD_MS` into the jobs' queue.
+#[cfg(feature = "periodic-sampler")]
+mod sampler {
+    use tardy::{ticks_from_millis, MissedTickBehavior, QueueId, TaskId, When};
+
+    use crate::{fail, job, print, print_u32, Job, Scheduler, SCHED, SYSCLK_HZ};
+
+    /// The sampler's payload (jobs are numbered from 0), and its period.
+    const SAMPLE: u32 = 100;
+    const PERIOD_MS: u64 = 2;
+
+    /// The sampler's handle and what its occurrences said: how many came,
+    /// the periods they stood for beyond their own, those whose period
+    /// index was not the one owed, and the index owed next.
+    pub struct Sampler {
+        id: TaskId,
+        samples: u32,
+        missed: u64,
+        miscounted: u32,
+        next_index: u64,
+    }
+
+    impl Sampler {
+        /// Schedules the sampler: first sample in 1 ms, then every
+        /// `PERIOD_MS`, missed periods coalesced.
+        pub fn start(queue: QueueId) -> Self {
+            match SCHED.schedule_periodic(
+                job(queue, SAMPLE),
+                When::After(ticks_from_millis(SYSCLK_HZ, 1)),
+                ticks_from_millis(SYSCLK_HZ, PERIOD_MS),
+                MissedTickBehavior::Skip,
+            ) {
+                Ok(Ok(id)) => Self {
+                    id,
+                    samples: 0,
+                    missed: 0,
+                    miscounted: 0,
+                    next_index: 0,
+                },
+                _ => fail(b"schedule_periodic"),
+            }
+        }
+
+        /// Counts `job` if it is a sample; `false` for a job.
+        pub fn take(&mut self, job: &Job) -> bool {
+            let Some(p) = job.period() else {
+                return false;
+            };
+            self.samples += 1;
+            self.missed += p.missed;
+            if p.index != self.next_index {
+                self.miscounted += 1;
+            }
+            self.next_index = p.index + p.missed + 1;
+            true
+        }
+
+        /// Whether the sampler is all that is scheduled.
+        pub fn alone(&self, s: &Scheduler) -> bool {
+            s.len() == 1
+        }
+
+        /// Cancels the sampler: its payload comes back, once.
+        pub fn stop(&self) {
+            match SCHED.cancel(self.id) {
+                Ok(Ok(back)) if *back.payload() == SAMPLE => {}
+                _ => fail(b"cancel of the sampler"),
+            }
+        }
+
+        /// Enough samples, every period accounted for once.
+        pub fn ok(&self) -> bool {
+            self.samples >= 5 && self.miscounted == 0
+        }
+
+        pub fn report(&self) {
+            print(b"\ntardy firmware: sampled ");
+            print_u32(self.samples);
+            print(b" periods of 2 ms (");
+            print_u32(self.missed as u32);
+            print(b" coalesced), period index miscounted ");
+            print_u32(self.miscounted);
+        }
+    }
+}
+
+/// Without the feature `periodic-sampler`: no sampler, nothing to count.
+#[cfg(not(feature = "periodic-sampler"))]
+mod sampler {
+    use tardy::QueueId;
+
+    use crate::{Job, Scheduler};
+
+    pub struct Sampler;
+
+    impl Sampler {
+        pub fn start(_: QueueId) -> Self {
+            Self
+        }
+
+        pub fn take(&mut self, _: &Job) -> bool {
+            false
+        }
+
+        /// Done when nothing is scheduled.
+        pub fn alone(&self, s: &Scheduler) -> bool {
+            s.is_empty()
+        }
+
+        pub fn stop(&self) {}
+
+        pub fn ok(&self) -> bool {
+            true
+        }
+
+        pub fn report(&self) {}
+    }
 }
 
 /// Release builds: any panic path that survives optimisation references a
