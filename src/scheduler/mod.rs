@@ -90,9 +90,11 @@ pub struct QueueStats {
     pub taken: u64,
     /// Tasks marked done with [`Scheduler::task_done`].
     pub done: u64,
-    /// How many more tasks the queue accepts now.
+    /// How many more tasks the queue accepts now (`usize::MAX` less
+    /// `queued` for an unbounded queue).
     pub room: usize,
-    /// The most tasks the queue holds at once.
+    /// The most tasks the queue holds at once; `usize::MAX` for an
+    /// unbounded queue (a `max_size` of 0 where the queue type allows it).
     pub max_size: usize,
 }
 
