@@ -481,17 +481,23 @@ where
         task: Task<S, P>,
         when: When,
     ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>> {
-        let queue = task.queue;
-        if self.queues.entry(queue).is_none() {
-            return Err(ScheduleError::UnknownQueue(task));
-        }
         let now = self.clock.now();
         let deadline = match when {
             When::Now => return self.push_now(task, now).map(|id| (id, now)),
             When::At(t) => t,
             When::After(d) => now.saturating_add(d),
         };
-        if !self.reserve_one() {
+        // One look-up of the queue: its entry stays borrowed while the
+        // other fields change.
+        let Some(entry) = self.queues.entry_mut(task.queue) else {
+            return Err(ScheduleError::UnknownQueue(task));
+        };
+        // The heap keeps room for every scheduled task, so a waiting task
+        // can always go back into it ([`Self::reschedule`]).
+        let room = self.slots.can_take()
+            && self.heap.reserve(self.slots.used() + 1)
+            && self.subjects.reserve();
+        if !room {
             return Err(ScheduleError::Capacity(task));
         }
         let attempt = task.attempt.saturating_add(1);
@@ -502,18 +508,11 @@ where
         self.order = self.order.wrapping_add(1);
         let order = self.order;
         self.subjects.link(&mut self.slots.array, index);
-        self.link_line(queue, index, Line::Pending);
+        entry.lines.pending.push_back(&mut self.slots.array, index);
         self.heap
             .with(&mut self.slots.array)
             .push(index, (deadline, order));
         Ok((id, deadline))
-    }
-
-    /// `true` when a scheduling cannot fail for want of room. The heap keeps
-    /// room for every scheduled task, so a waiting task can always go back
-    /// into it ([`Self::reschedule`]).
-    fn reserve_one(&mut self) -> bool {
-        self.slots.can_take() && self.heap.reserve(self.slots.used() + 1) && self.subjects.reserve()
     }
 
     fn push_now(
@@ -817,16 +816,14 @@ where
     /// panicking in `try_push` loses only the task it was given: every index
     /// and counter stays consistent for the caller that catches the panic.
     fn try_enter(&mut self, queue: QueueId, index: St::Index, deadline: Ticks) -> bool {
-        match self.queues.entry(queue) {
-            Some(entry) if !entry.queue.is_full() => {}
-            _ => return false,
+        let Some(entry) = self.queues.entry_mut(queue) else {
+            return false;
+        };
+        if entry.queue.is_full() {
+            return false;
         }
         self.subjects.unlink(&mut self.slots.array, index);
         let Some(task) = self.slots.release(index, deadline) else {
-            return false;
-        };
-        let Some(entry) = self.queues.entry_mut(queue) else {
-            self.restore(index, task);
             return false;
         };
         match entry.queue.try_push(task) {

@@ -122,10 +122,77 @@ impl Index for u32 {
     }
 }
 
+/// Random access to the entries of an [`Array`] for the length of one
+/// operation, without growing or shrinking it: what the heap's sifting
+/// loops and the slot lookups of the hot paths use.
+///
+/// Fixed storage hands out a plain slice, whose length stays in a register
+/// however many entries are written through it (a heapless vector's length
+/// lives beside its entries, so every write could change it and every
+/// bounds check would read it again); growing storage hands out its
+/// segment table.
+pub trait View<T> {
+    /// Entry `i`, `None` at or beyond the length.
+    fn at(&self, i: usize) -> Option<&T>;
+    /// Entry `i`, mutably.
+    fn at_mut(&mut self, i: usize) -> Option<&mut T>;
+    /// The first `len` entries only (all of them if there are fewer).
+    #[must_use]
+    fn prefix(self, len: usize) -> Self;
+    /// Entries `first..first + 4`, `None` unless all four exist.
+    #[inline]
+    fn four(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        Some([
+            *self.at(first)?,
+            *self.at(first + 1)?,
+            *self.at(first + 2)?,
+            *self.at(first + 3)?,
+        ])
+    }
+}
+
+impl<T> View<T> for &mut [T] {
+    #[inline]
+    fn at(&self, i: usize) -> Option<&T> {
+        self.get(i)
+    }
+    #[inline]
+    fn at_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.get_mut(i)
+    }
+    #[inline]
+    fn prefix(self, len: usize) -> Self {
+        let len = len.min(self.len());
+        match self.split_at_mut_checked(len) {
+            Some((first, _)) => first,
+            None => &mut [],
+        }
+    }
+    #[inline]
+    fn four(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        match self.get(first..first.checked_add(4)?) {
+            Some(&[a, b, c, d]) => Some([a, b, c, d]),
+            _ => None,
+        }
+    }
+}
+
 /// An array that grows at its end, as far as its storage allows.
 pub trait Array<T>: sealed::Sealed {
+    /// The array's entries borrowed for one operation.
+    type View<'a>: View<T>
+    where
+        Self: 'a;
     /// An empty array (const, so a fixed scheduler can be a `static`).
     const EMPTY: Self;
+    /// The entries, for random access during one operation.
+    fn view(&mut self) -> Self::View<'_>;
     /// The number of entries.
     fn len(&self) -> usize;
     /// Entry `i`, `None` at or beyond `len`.
@@ -208,7 +275,15 @@ pub type FixedArray<T, const N: usize> = heapless::Vec<T, N, u16>;
 impl<T, const N: usize> sealed::Sealed for FixedArray<T, N> {}
 
 impl<T, const N: usize> Array<T> for FixedArray<T, N> {
+    type View<'a>
+        = &'a mut [T]
+    where
+        T: 'a;
     const EMPTY: Self = heapless::Vec::new();
+    #[inline]
+    fn view(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
     #[inline]
     fn len(&self) -> usize {
         self.as_slice().len()
@@ -252,7 +327,12 @@ pub struct FixedBuckets<const N: usize>([u16; N]);
 impl<const N: usize> sealed::Sealed for FixedBuckets<N> {}
 
 impl<const N: usize> Array<u16> for FixedBuckets<N> {
+    type View<'a> = &'a mut [u16];
     const EMPTY: Self = Self([u16::NIL; N]);
+    #[inline]
+    fn view(&mut self) -> &mut [u16] {
+        &mut self.0
+    }
     #[inline]
     fn len(&self) -> usize {
         N
@@ -303,7 +383,7 @@ mod segmented {
     use alloc::vec::Vec;
     use core::hash::{BuildHasher, Hash};
 
-    use super::{sealed, Array, Storage, SubjectHashing, SEGMENT, SEGMENT_BITS};
+    use super::{sealed, Array, Storage, SubjectHashing, View, SEGMENT, SEGMENT_BITS};
 
     /// Growing storage: arrays of segments that never move.
     #[derive(Debug)]
@@ -383,11 +463,76 @@ mod segmented {
 
     impl<T> sealed::Sealed for SegmentedArray<T> {}
 
+    /// The segments of a [`SegmentedArray`] and how many entries of them
+    /// are in reach, borrowed for one operation.
+    pub struct Segments<'a, T> {
+        segments: &'a mut [Vec<T>],
+        len: usize,
+    }
+
+    impl<T> View<T> for Segments<'_, T> {
+        #[inline]
+        fn at(&self, i: usize) -> Option<&T> {
+            if i >= self.len {
+                return None;
+            }
+            self.segments.get(i >> SEGMENT_BITS)?.get(i & (SEGMENT - 1))
+        }
+        #[inline]
+        fn at_mut(&mut self, i: usize) -> Option<&mut T> {
+            if i >= self.len {
+                return None;
+            }
+            self.segments
+                .get_mut(i >> SEGMENT_BITS)?
+                .get_mut(i & (SEGMENT - 1))
+        }
+        #[inline]
+        fn prefix(self, len: usize) -> Self {
+            Self {
+                segments: self.segments,
+                len: len.min(self.len),
+            }
+        }
+        #[inline]
+        fn four(&self, first: usize) -> Option<[T; 4]>
+        where
+            T: Copy,
+        {
+            if first.checked_add(4)? > self.len {
+                return None;
+            }
+            let segment = self.segments.get(first >> SEGMENT_BITS)?;
+            let at = first & (SEGMENT - 1);
+            match segment.get(at..at + 4) {
+                Some(&[a, b, c, d]) => Some([a, b, c, d]),
+                // Straddling two segments (or fewer than four left).
+                _ => Some([
+                    *self.at(first)?,
+                    *self.at(first + 1)?,
+                    *self.at(first + 2)?,
+                    *self.at(first + 3)?,
+                ]),
+            }
+        }
+    }
+
     impl<T> Array<T> for SegmentedArray<T> {
+        type View<'a>
+            = Segments<'a, T>
+        where
+            T: 'a;
         const EMPTY: Self = Self {
             segments: Vec::new(),
             len: 0,
         };
+        #[inline]
+        fn view(&mut self) -> Segments<'_, T> {
+            Segments {
+                segments: &mut self.segments,
+                len: self.len,
+            }
+        }
         #[inline]
         fn len(&self) -> usize {
             self.len
