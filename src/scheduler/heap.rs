@@ -81,6 +81,44 @@ impl<St: Storage> Heap<St> {
         self.keys.get(pos.to_usize()).copied()
     }
 
+    /// Every entry, the heap's then the parked ones: slot and key, in no
+    /// order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = (St::Index, Key)> + '_ {
+        (0..self.entries.len())
+            .map_while(|pos| Some((*self.entries.get(pos)?, *self.keys.get(pos)?)))
+    }
+
+    /// Every entry, parked ones included, in key order, lazily: a walk of
+    /// the heap that keeps the frontier of positions not yet yielded (and
+    /// the parked keys) in a binary heap of its own: the first k entries
+    /// take O(w log w + k log k) for w parked keys, and O(w + k) memory.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn ordered(&self) -> impl Iterator<Item = (St::Index, Key)> + '_ {
+        use alloc::collections::BinaryHeap;
+        use core::cmp::Reverse;
+        let mut frontier: BinaryHeap<Reverse<(Key, usize)>> = BinaryHeap::new();
+        for pos in self.len..self.entries.len() {
+            if let Some(&key) = self.keys.get(pos) {
+                frontier.push(Reverse((key, pos)));
+            }
+        }
+        if let Some(&key) = self.keys.get(0).filter(|_| self.len > 0) {
+            frontier.push(Reverse((key, 0)));
+        }
+        core::iter::from_fn(move || {
+            let Reverse((key, pos)) = frontier.pop()?;
+            if pos < self.len {
+                let first = ARITY * pos + 1;
+                for child in first..(first + ARITY).min(self.len) {
+                    if let Some(&k) = self.keys.get(child) {
+                        frontier.push(Reverse((k, child)));
+                    }
+                }
+            }
+            Some((*self.entries.get(pos)?, key))
+        })
+    }
+
     /// `true` when the heap can hold `total` entries without a failing
     /// push.
     pub(crate) fn reserve(&mut self, total: usize) -> bool {

@@ -616,6 +616,109 @@ where
         })
     }
 
+    /// The task due next and its deadline, in O(1): the one
+    /// [`run_pending`](Self::run_pending) delivers first once the clock
+    /// reaches the deadline (as `DelayQueue::peek`); `None` when nothing is
+    /// scheduled. Due tasks waiting for room in a full queue are not
+    /// counted, as in [`next_deadline`](Self::next_deadline).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// assert_eq!(s.peek(), None);
+    /// s.schedule(Task::new(q, 1, ()), When::At(30))?;
+    /// let first = s.schedule(Task::new(q, 2, ()), When::At(10))?;
+    /// s.schedule(Task::new(q, 3, ()), When::At(10))?;
+    /// // Ties leave in scheduling order.
+    /// assert_eq!(s.peek(), Some((first, 10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn peek(&self) -> Option<(TaskId, Ticks)> {
+        let (index, (deadline, _)) = self.heap.first()?;
+        let slot = self.slots.get(index)?;
+        Some((slots::task_id(index, slot.generation()), deadline))
+    }
+
+    /// Every scheduled task (due ones waiting for room included), in no
+    /// particular order, as [`ScheduledTask`] views; O(n) for n scheduled
+    /// tasks, allocating nothing. For deadline order, see
+    /// `iter_by_deadline` (feature `alloc`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// for subject in [3, 1, 2] {
+    ///     s.schedule(Task::new(q, subject, ()), When::At(u64::from(subject) * 10))?;
+    /// }
+    /// let mut subjects: Vec<u32> = s.iter().map(|t| *t.subject()).collect();
+    /// subjects.sort();
+    /// assert_eq!(subjects, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = ScheduledTask<'_, S, P>> + '_ {
+        self.heap
+            .all()
+            .filter_map(|(index, key)| self.view(index, key))
+    }
+
+    /// Every scheduled task as [`ScheduledTask`] views in deadline order,
+    /// ties in scheduling order (as Python's `sched.queue`); due tasks
+    /// waiting for room in a full queue are included, at their deadlines.
+    /// Lazy: the first k tasks cost O(k log k) (plus O(w log w) for w
+    /// waiting tasks), walking the heap with an auxiliary binary heap of at
+    /// most 3k + w + 1 positions (allocated); the whole walk is
+    /// O(n log n).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: AllocScheduler<&ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// for subject in [3, 1, 2] {
+    ///     s.schedule(Task::new(q, subject, ()), When::At(u64::from(subject) * 10))?;
+    /// }
+    /// let next_two: Vec<(u32, u64)> =
+    ///     s.iter_by_deadline().take(2).map(|t| (*t.subject(), t.deadline())).collect();
+    /// assert_eq!(next_two, [(1, 10), (2, 20)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn iter_by_deadline(&self) -> impl Iterator<Item = ScheduledTask<'_, S, P>> + '_ {
+        self.heap
+            .ordered()
+            .filter_map(|(index, key)| self.view(index, key))
+    }
+
+    /// The view of the task in slot `index`, whose key is `key`.
+    fn view(&self, index: St::Index, key: heap::Key) -> Option<ScheduledTask<'_, S, P>> {
+        let slot = self.slots.get(index)?;
+        let task = slot.task()?;
+        Some(ScheduledTask {
+            id: slots::task_id(index, slot.generation()),
+            queue: task.queue,
+            deadline: key.0,
+            attempt: task.attempt,
+            subject: &task.subject,
+            payload: &task.payload,
+        })
+    }
+
     /// Cancels every scheduled task about `subject`, handing each to
     /// `hand_back` in the order they were scheduled; returns how many. Tasks
     /// already in a queue stay there.
