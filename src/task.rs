@@ -96,6 +96,11 @@ pub enum When {
 /// s.schedule(task, When::After(5)).unwrap();
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+// Fields in declaration order: a task then moves as whole words. With the
+// reordered default layout, moves of a task on 32-bit targets were split
+// into odd-sized pieces that call `memcpy` (730 bytes of code in the
+// firmware example).
+#[repr(C)]
 pub struct Task<S, P> {
     pub(crate) id: Option<TaskId>,
     pub(crate) queue: QueueId,

@@ -418,10 +418,14 @@ where
             .queues
             .entry_mut(queue)
             .ok_or(GetTaskError::UnknownQueue)?;
-        let task = entry.queue.pop().ok_or(GetTaskError::Empty)?;
-        entry.taken = entry.taken.saturating_add(1);
-        self.refill(queue);
-        Ok(task)
+        // The result is built before the refill, so the task is moved once
+        // (on small targets a second move of it is a call to memcpy).
+        let taken = entry.queue.pop().ok_or(GetTaskError::Empty);
+        if taken.is_ok() {
+            entry.taken = entry.taken.saturating_add(1);
+            self.refill(queue);
+        }
+        taken
     }
 
     /// Marks one task taken from `queue` as done (Python's
