@@ -137,15 +137,18 @@ impl<St: Storage> Heap<St> {
 
 impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// The heap's arrays (its first `len` entries) and the slots, as views
-    /// for one sifting pass.
+    /// for one sifting pass (`None` only if the arrays were shorter than
+    /// the heap, which never happens).
     #[inline]
-    fn sifter(&mut self) -> Sifter<EntryView<'_, St>, KeyView<'_, St>, SlotView<'_, S, P, St>> {
+    fn sifter(
+        &mut self,
+    ) -> Option<Sifter<EntryView<'_, St>, KeyView<'_, St>, SlotView<'_, S, P, St>>> {
         let len = self.heap.len;
-        Sifter {
-            entries: self.heap.entries.view().prefix(len),
-            keys: self.heap.keys.view().prefix(len),
+        Some(Sifter {
+            entries: self.heap.entries.view().prefix(len)?,
+            keys: self.heap.keys.view().prefix(len)?,
             slots: self.slots.view(),
-        }
+        })
     }
 
     /// Adds slot `index` under `key`. Call [`Heap::reserve`] first:
@@ -164,7 +167,9 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             return;
         }
         self.heap.len += 1;
-        self.sifter().sift_up(pos, index, key);
+        if let Some(mut sifter) = self.sifter() {
+            sifter.sift_up(pos, index, key);
+        }
     }
 
     /// Appends `index` under `key` at the end of the arrays; `false`
@@ -259,8 +264,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         } else {
             (tail, tail_key)
         };
-        if pos < end {
-            let mut sifter = self.sifter();
+        if let Some(mut sifter) = self.sifter().filter(|_| pos < end) {
             let hole = sifter.sink_hole(pos);
             sifter.sift_up(hole, last, last_key);
         }
@@ -280,7 +284,9 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         let Some(&old) = self.heap.keys.get(pos) else {
             return;
         };
-        let mut sifter = self.sifter();
+        let Some(mut sifter) = self.sifter() else {
+            return;
+        };
         if before(key, old) {
             sifter.sift_up(pos, index, key);
         } else {

@@ -136,9 +136,10 @@ pub trait View<T> {
     fn at(&self, i: usize) -> Option<&T>;
     /// Entry `i`, mutably.
     fn at_mut(&mut self, i: usize) -> Option<&mut T>;
-    /// The first `len` entries only (all of them if there are fewer).
-    #[must_use]
-    fn prefix(self, len: usize) -> Self;
+    /// The first `len` entries only; `None` if there are fewer.
+    fn prefix(self, len: usize) -> Option<Self>
+    where
+        Self: Sized;
     /// Entries `first..first + 4`, `None` unless all four exist.
     #[inline]
     fn four(&self, first: usize) -> Option<[T; 4]>
@@ -164,12 +165,10 @@ impl<T> View<T> for &mut [T] {
         self.get_mut(i)
     }
     #[inline]
-    fn prefix(self, len: usize) -> Self {
-        let len = len.min(self.len());
-        match self.split_at_mut_checked(len) {
-            Some((first, _)) => first,
-            None => &mut [],
-        }
+    fn prefix(self, len: usize) -> Option<Self> {
+        // The result's length is `len` itself, so that two views cut to
+        // the same `len` are known to be as long as each other.
+        self.split_at_mut_checked(len).map(|(first, _)| first)
     }
     #[inline]
     fn four(&self, first: usize) -> Option<[T; 4]>
@@ -488,11 +487,11 @@ mod segmented {
                 .get_mut(i & (SEGMENT - 1))
         }
         #[inline]
-        fn prefix(self, len: usize) -> Self {
-            Self {
+        fn prefix(self, len: usize) -> Option<Self> {
+            (len <= self.len).then_some(Self {
                 segments: self.segments,
-                len: len.min(self.len),
-            }
+                len,
+            })
         }
         #[inline]
         fn four(&self, first: usize) -> Option<[T; 4]>
