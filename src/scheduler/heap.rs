@@ -18,6 +18,11 @@
 //! `len` parked. The heap and the parked keys together never hold more
 //! entries than there are scheduled tasks, so the arrays need no room
 //! beyond one entry per task.
+//!
+//! The sifting loops ([`Sifter`]) run over [`View`]s of the arrays cut to
+//! the heap's length: slices in fixed storage, whose length stays in a
+//! register and is shared by the entries and the keys, so most bounds
+//! checks fold away; the segment table in growing storage.
 
 use super::slots::Slot;
 use super::storage::{Array, Index, Storage, View};
@@ -140,9 +145,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     /// for one sifting pass (`None` only if the arrays were shorter than
     /// the heap, which never happens).
     #[inline]
-    fn sifter(
-        &mut self,
-    ) -> Option<Sifter<EntryView<'_, St>, KeyView<'_, St>, SlotView<'_, S, P, St>>> {
+    fn sifter(&mut self) -> Option<HeapSifter<'_, S, P, St>> {
         let len = self.heap.len;
         Some(Sifter {
             entries: self.heap.entries.view().prefix(len)?,
@@ -303,6 +306,9 @@ type SlotView<'a, S, P, St> =
     <<St as Storage>::Array<Slot<S, P, <St as Storage>::Index>> as Array<
         Slot<S, P, <St as Storage>::Index>,
     >>::View<'a>;
+
+/// The [`Sifter`] of a storage's heap.
+type HeapSifter<'a, S, P, St> = Sifter<EntryView<'a, St>, KeyView<'a, St>, SlotView<'a, S, P, St>>;
 
 /// What the sifting loops need of a slot: its heap position.
 trait Positioned {

@@ -2,7 +2,9 @@
 //!
 //! Every algorithm of the core (slots, heap, subject index, queue lists) is
 //! written once against [`Storage`]: an index type for slot numbers and an
-//! array type with `get`/`get_mut`/`push`/`pop`/`len`. Two storages exist:
+//! array type with `get`/`get_mut`/`push`/`pop`/`len`, and a [`View`] of its
+//! entries for the loops that touch many of them in one operation (the
+//! heap's sifting): a plain slice in fixed storage. Two storages exist:
 //!
 //! - [`FixedStorage<N>`]: plain arrays of `N` entries inside the scheduler
 //!   (heapless vectors), `u16` slot numbers, no allocator, const
@@ -206,19 +208,6 @@ pub trait Array<T>: sealed::Sealed {
     /// `true` when the array can hold `total` entries without a failing
     /// [`push`](Array::push) (allocating now what it would need).
     fn reserve(&mut self, total: usize) -> bool;
-    /// Entries `first..first + 4`, `None` unless all four exist.
-    #[inline]
-    fn group4(&self, first: usize) -> Option<[T; 4]>
-    where
-        T: Copy,
-    {
-        Some([
-            *self.get(first)?,
-            *self.get(first + 1)?,
-            *self.get(first + 2)?,
-            *self.get(first + 3)?,
-        ])
-    }
 }
 
 /// How subjects are hashed into buckets: FNV with an optional seed for the
@@ -306,16 +295,6 @@ impl<T, const N: usize> Array<T> for FixedArray<T, N> {
     #[inline]
     fn reserve(&mut self, total: usize) -> bool {
         total <= N
-    }
-    #[inline]
-    fn group4(&self, first: usize) -> Option<[T; 4]>
-    where
-        T: Copy,
-    {
-        match self.as_slice().get(first..first.checked_add(4)?) {
-            Some(&[a, b, c, d]) => Some([a, b, c, d]),
-            _ => None,
-        }
     }
 }
 
@@ -569,24 +548,6 @@ mod segmented {
         #[inline]
         fn reserve(&mut self, total: usize) -> bool {
             total <= self.capacity() || self.reserve_total(total)
-        }
-        #[inline]
-        fn group4(&self, first: usize) -> Option<[T; 4]>
-        where
-            T: Copy,
-        {
-            let segment = self.segments.get(first >> SEGMENT_BITS)?;
-            let at = first & (SEGMENT - 1);
-            match segment.get(at..at + 4) {
-                Some(&[a, b, c, d]) => Some([a, b, c, d]),
-                // Straddling two segments (or fewer than four left).
-                _ => Some([
-                    *self.get(first)?,
-                    *self.get(first + 1)?,
-                    *self.get(first + 2)?,
-                    *self.get(first + 3)?,
-                ]),
-            }
         }
     }
 }
