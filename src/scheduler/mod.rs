@@ -56,7 +56,7 @@ use core::num::NonZeroU64;
 use self::heap::Heap;
 use self::queue_lists::{Line, Lines};
 use self::registry::{Name, QueueEntry, Registry};
-use self::slots::Slots;
+use self::slots::{Parts, Slots};
 #[cfg(feature = "alloc")]
 pub use self::storage::AllocStorage;
 use self::storage::{Array, Index, SeededFnv};
@@ -571,7 +571,9 @@ where
         let order = self.order;
         let slot = self.slots.get(index).ok_or(NotScheduled)?;
         let pos = slot.heap_pos;
-        let queue = slot.task().ok_or(NotScheduled)?.queue;
+        let queue = self
+            .queue_of(slot.task().ok_or(NotScheduled)?)
+            .ok_or(NotScheduled)?;
         if self.heap.in_heap(pos) {
             self.heap
                 .with(&mut self.slots.array)
@@ -612,7 +614,7 @@ where
         let task = slot.task()?;
         Some(ScheduledTask {
             id,
-            queue: task.queue,
+            queue: self.queue_of(task)?,
             deadline: self.heap.key(slot.heap_pos)?.0,
             attempt: task.attempt,
             subject: &task.subject,
@@ -715,7 +717,7 @@ where
         let task = slot.task()?;
         Some(ScheduledTask {
             id: slots::task_id(index, slot.generation()),
-            queue: task.queue,
+            queue: self.queue_of(task)?,
             deadline: key.0,
             attempt: task.attempt,
             subject: &task.subject,
@@ -857,7 +859,7 @@ where
             .slots
             .get(index)
             .and_then(|s| s.task())
-            .map(|t| t.queue)
+            .and_then(|t| self.queue_of(t))
         else {
             return 0;
         };
@@ -930,7 +932,7 @@ where
             return false;
         }
         self.subjects.unlink(&mut self.slots.array, index);
-        let Some(task) = self.slots.release(index, deadline) else {
+        let Some(task) = self.slots.release(index, queue, deadline) else {
             return false;
         };
         match entry.queue.try_push(task) {
@@ -954,7 +956,7 @@ where
     /// Takes the task out of slot `index`, from every index, and frees it.
     fn remove_slot(&mut self, index: St::Index) -> Option<Task<S, P>> {
         let slot = self.slots.get(index)?;
-        let queue = slot.task()?.queue;
+        let queue = self.queue_of(slot.task()?)?;
         let in_heap = self.heap.in_heap(slot.heap_pos);
         let mut heap = self.heap.with(&mut self.slots.array);
         let (key, line) = if in_heap {
@@ -964,7 +966,13 @@ where
         };
         self.unlink_line(queue, index, line);
         self.subjects.unlink(&mut self.slots.array, index);
-        self.slots.release(index, key.0)
+        self.slots.release(index, queue, key.0)
+    }
+
+    /// The id of the queue of a scheduled task.
+    #[inline]
+    fn queue_of(&self, task: &Parts<S, P>) -> Option<QueueId> {
+        self.queues.id_at(usize::from(task.queue_slot()))
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {
