@@ -19,8 +19,11 @@
 //! after "now", and "delivering" moves each peer's clock to the earliest
 //! deadline.
 //!
-//! N is 1000 and 10 000 (schedulers of 1024 and 16 384 slots); 100 000 does
-//! not fit in the core, whose capacity is at most `MAX_CAPACITY` = 32 768.
+//! N is 1000 and 10 000 (fixed schedulers of 1024 and 16 384 slots, and the
+//! growing one); with `TARDY_BENCH_LARGE=1`, `hold`, `churn/N/0.5` and
+//! `fill_drain` also run at 100 000 and 1 000 000, on the growing storage
+//! (the fixed one holds at most `MAX_CAPACITY` = 32 768 tasks) and the std
+//! and tokio peers, with 10 flat samples.
 //!
 //! `cargo bench --bench core`; criterion's own options work after `--`
 //! (`--measurement-time 5 --sample-size 50` for a longer, steadier run).
@@ -656,16 +659,38 @@ fn bench_cancel<P: Peer>(
 
 // ----- groups ------------------------------------------------------------
 
+/// N of every workload; the fixed storage and heapless' heap run at the
+/// first two only (their capacity is a constant).
 const SIZES: [usize; 2] = [1_000, 10_000];
+/// Added to `hold`, `churn/N/0.5` and `fill_drain` with `TARDY_BENCH_LARGE=1`
+/// (the growing storage and the std/tokio peers only; a few minutes more).
+const LARGE_SIZES: [usize; 2] = [100_000, 1_000_000];
+
+/// `SIZES`, and `LARGE_SIZES` when `TARDY_BENCH_LARGE=1`.
+fn sizes() -> Vec<usize> {
+    let mut sizes = SIZES.to_vec();
+    if std::env::var("TARDY_BENCH_LARGE").is_ok_and(|v| v == "1") {
+        sizes.extend(LARGE_SIZES);
+    }
+    sizes
+}
+
+/// Fewer, flat samples for the large sizes, whose iterations are long.
+fn large(g: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    if n > SIZES[1] {
+        g.sampling_mode(SamplingMode::Flat).sample_size(10);
+    }
+}
 
 fn fill_drain(c: &mut Criterion) {
     let rt = runtime();
-    for n in SIZES {
+    for n in sizes() {
         let mut g = c.benchmark_group(format!("fill_drain/{n}"));
+        large(&mut g, n);
         if n <= 1024 {
             bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<Sched<1024>>::new);
             bench_fill_drain(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<1024>::new);
-        } else {
+        } else if n <= 16384 {
             bench_fill_drain(&mut g, &rt, "tardy", n, Tardy::<Sched<16384>>::new);
             bench_fill_drain(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<16384>::new);
         }
@@ -679,12 +704,13 @@ fn fill_drain(c: &mut Criterion) {
 
 fn hold(c: &mut Criterion) {
     let rt = runtime();
-    for n in SIZES {
+    for n in sizes() {
         let mut g = c.benchmark_group(format!("hold/{n}"));
+        large(&mut g, n);
         if n <= 1024 {
             bench_hold(&mut g, &rt, "tardy", n, Tardy::<Sched<1024>>::new);
             bench_hold(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<1024>::new);
-        } else {
+        } else if n <= 16384 {
             bench_hold(&mut g, &rt, "tardy", n, Tardy::<Sched<16384>>::new);
             bench_hold(&mut g, &rt, "heapless_heap", n, HeaplessHeap::<16384>::new);
         }
@@ -704,11 +730,17 @@ fn churn(c: &mut Criterion) {
         } else {
             &[0.0, 0.1, 0.5, 0.9]
         };
-        for n in SIZES {
+        for n in sizes() {
             for &r in rates {
+                if n > SIZES[1] && (resched || r != 0.5) {
+                    continue;
+                }
                 let kind = if resched { "churn_resched" } else { "churn" };
                 let mut g = c.benchmark_group(format!("{kind}/{n}/{r}"));
-                if n <= 1024 {
+                large(&mut g, n);
+                if n > 16384 {
+                    // The fixed storage holds at most 32 768 tasks.
+                } else if n <= 1024 {
                     bench_churn(
                         &mut g,
                         &rt,

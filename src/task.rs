@@ -148,21 +148,28 @@ pub enum When {
 /// s.schedule(task, When::After(5)).unwrap();
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+// On 32-bit targets, fields in declaration order: a task then moves as whole
+// words, where the reordered default layout split its moves into odd-sized
+// pieces that call `memcpy` (730 bytes of code in the firmware example). On
+// 64-bit targets the default layout moves faster (5 % fewer instructions per
+// step of benches/instructions.rs).
+#[cfg_attr(target_pointer_width = "32", repr(C))]
 pub struct Task<S, P> {
     pub(crate) id: Option<TaskId>,
     pub(crate) queue: QueueId,
     pub(crate) deadline: Ticks,
     pub(crate) attempt: u32,
+    /// With `period`: how many periods it stands for beyond its own,
+    /// saturating at `u32::MAX` (beside `attempt`, filling the 8-byte word
+    /// it starts).
+    #[cfg(feature = "periodic")]
+    pub(crate) missed: u32,
     pub(crate) subject: S,
     pub(crate) payload: P,
     /// For an occurrence of a periodic task, its period's index plus one
     /// (`None` for every other task); 8 bytes, see [`Task::period`].
     #[cfg(feature = "periodic")]
     pub(crate) period: Option<NonZeroU64>,
-    /// With `period`: how many periods it stands for beyond its own,
-    /// saturating at `u32::MAX`.
-    #[cfg(feature = "periodic")]
-    pub(crate) missed: u32,
 }
 
 impl<S, P> Task<S, P> {

@@ -20,14 +20,14 @@ fn per_slot<S: tardy::Subject, P>() -> usize {
 
 /// Today's per-slot overhead, as a ceiling: a change that makes slots
 /// larger fails here and must update the README figures on purpose. With
-/// 4-byte user data a slot costs 48 bytes beyond it (the goal): in the
-/// slot, the queue handle (8), attempt count (4), generation (6) and five
-/// links (10: heap position, queue line, subject chain); in the heap, the
-/// slot number and key (2 + 16: deadline and tie order, the only place the
-/// deadline is kept); a subject bucket (2). Smaller or wider user data adds
-/// alignment, up to this ceiling. The feature `periodic` adds a period
-/// state to every slot ([`PERIOD_STATE`]).
-const CEILING: usize = 52 + PERIOD_STATE;
+/// 4-byte user data a slot costs 44 bytes beyond it: in the slot, the
+/// queue slot number (2, and 2 of padding), attempt count (4), generation
+/// (6) and five links (10: heap position, queue line, subject chain); in
+/// the heap, the slot number and key (2 + 16: deadline and tie order, the
+/// only place the deadline is kept); a subject bucket (2). Smaller or wider
+/// user data adds alignment, up to this ceiling. The feature `periodic`
+/// adds a period state to every slot ([`PERIOD_STATE`]).
+const CEILING: usize = 44 + PERIOD_STATE;
 
 /// Bytes of a slot's period state (period, next period's index and policy
 /// of a periodic task): 16 with the feature `periodic`, none without.

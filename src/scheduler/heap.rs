@@ -18,9 +18,14 @@
 //! `len` parked. The heap and the parked keys together never hold more
 //! entries than there are scheduled tasks, so the arrays need no room
 //! beyond one entry per task.
+//!
+//! The sifting loops ([`Sifter`]) run over [`View`]s of the arrays cut to
+//! the heap's length: slices in fixed storage, whose length stays in a
+//! register and is shared by the entries and the keys, so most bounds
+//! checks fold away; the segment table in growing storage.
 
 use super::slots::Slot;
-use super::storage::{Array, Index, Storage};
+use super::storage::{Array, Index, Storage, View};
 use crate::clock::Ticks;
 
 /// `(deadline, order)` of a heap entry.
@@ -81,6 +86,44 @@ impl<St: Storage> Heap<St> {
         self.keys.get(pos.to_usize()).copied()
     }
 
+    /// Every entry, the heap's then the parked ones: slot and key, in no
+    /// order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = (St::Index, Key)> + '_ {
+        (0..self.entries.len())
+            .map_while(|pos| Some((*self.entries.get(pos)?, *self.keys.get(pos)?)))
+    }
+
+    /// Every entry, parked ones included, in key order, lazily: a walk of
+    /// the heap that keeps the frontier of positions not yet yielded (and
+    /// the parked keys) in a binary heap of its own: the first k entries
+    /// take O(w log w + k log k) for w parked keys, and O(w + k) memory.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn ordered(&self) -> impl Iterator<Item = (St::Index, Key)> + '_ {
+        use alloc::collections::BinaryHeap;
+        use core::cmp::Reverse;
+        let mut frontier: BinaryHeap<Reverse<(Key, usize)>> = BinaryHeap::new();
+        for pos in self.len..self.entries.len() {
+            if let Some(&key) = self.keys.get(pos) {
+                frontier.push(Reverse((key, pos)));
+            }
+        }
+        if let Some(&key) = self.keys.get(0).filter(|_| self.len > 0) {
+            frontier.push(Reverse((key, 0)));
+        }
+        core::iter::from_fn(move || {
+            let Reverse((key, pos)) = frontier.pop()?;
+            if pos < self.len {
+                let first = ARITY * pos + 1;
+                for child in first..(first + ARITY).min(self.len) {
+                    if let Some(&k) = self.keys.get(child) {
+                        frontier.push(Reverse((k, child)));
+                    }
+                }
+            }
+            Some((*self.entries.get(pos)?, key))
+        })
+    }
+
     /// `true` when the heap can hold `total` entries without a failing
     /// push.
     pub(crate) fn reserve(&mut self, total: usize) -> bool {
@@ -98,6 +141,19 @@ impl<St: Storage> Heap<St> {
 }
 
 impl<S, P, St: Storage> HeapView<'_, S, P, St> {
+    /// The heap's arrays (its first `len` entries) and the slots, as views
+    /// for one sifting pass (`None` only if the arrays were shorter than
+    /// the heap, which never happens).
+    #[inline]
+    fn sifter(&mut self) -> Option<HeapSifter<'_, S, P, St>> {
+        let len = self.heap.len;
+        Some(Sifter {
+            entries: self.heap.entries.view().prefix(len)?,
+            keys: self.heap.keys.view().prefix(len)?,
+            slots: self.slots.view(),
+        })
+    }
+
     /// Adds slot `index` under `key`. Call [`Heap::reserve`] first:
     /// without room nothing is added.
     pub(crate) fn push(&mut self, index: St::Index, key: Key) {
@@ -114,8 +170,9 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             return;
         }
         self.heap.len += 1;
-        self.set(pos, index, key);
-        self.sift_up(pos);
+        if let Some(mut sifter) = self.sifter() {
+            sifter.sift_up(pos, index, key);
+        }
     }
 
     /// Appends `index` under `key` at the end of the arrays; `false`
@@ -130,8 +187,22 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             self.heap.entries.pop();
             return false;
         }
-        self.set(pos, index, key);
+        if let Some(s) = self.slots.get_mut(index.to_usize()) {
+            s.heap_pos = St::Index::from_usize_below_nil(pos);
+        }
         true
+    }
+
+    /// Puts slot `index`, whose key is `key`, at array position `pos`
+    /// (outside the sifting loops: the parked entries).
+    #[inline]
+    fn set(&mut self, pos: usize, index: St::Index, key: Key) {
+        if let (Some(h), Some(k)) = (self.heap.entries.get_mut(pos), self.heap.keys.get_mut(pos)) {
+            (*h, *k) = (index, key);
+        }
+        if let Some(s) = self.slots.get_mut(index.to_usize()) {
+            s.heap_pos = St::Index::from_usize_below_nil(pos);
+        }
     }
 
     /// Drops array position `pos` (not in the heap): the last entry of the
@@ -196,10 +267,9 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         } else {
             (tail, tail_key)
         };
-        if pos < end {
-            let hole = self.sink_hole(pos);
-            self.set(hole, last, last_key);
-            self.sift_up(hole);
+        if let Some(mut sifter) = self.sifter().filter(|_| pos < end) {
+            let hole = sifter.sink_hole(pos);
+            sifter.sift_up(hole, last, last_key);
         }
         Some(key)
     }
@@ -214,49 +284,91 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         else {
             return;
         };
-        let Some(k) = self.heap.keys.get_mut(pos) else {
+        let Some(&old) = self.heap.keys.get(pos) else {
             return;
         };
-        *k = key;
-        self.sift_up(pos);
-        if let Some(pos) = self.slots.get(index.to_usize()).map(|s| s.heap_pos) {
-            self.sift_down(pos.to_usize());
+        let Some(mut sifter) = self.sifter() else {
+            return;
+        };
+        if before(key, old) {
+            sifter.sift_up(pos, index, key);
+        } else {
+            sifter.sift_down(pos, index, key);
         }
     }
+}
 
+/// The views a [`Sifter`] works on, per storage.
+type EntryView<'a, St> =
+    <<St as Storage>::Array<<St as Storage>::Index> as Array<<St as Storage>::Index>>::View<'a>;
+type KeyView<'a, St> = <<St as Storage>::Array<Key> as Array<Key>>::View<'a>;
+type SlotView<'a, S, P, St> =
+    <<St as Storage>::Array<Slot<S, P, <St as Storage>::Index>> as Array<
+        Slot<S, P, <St as Storage>::Index>,
+    >>::View<'a>;
+
+/// The [`Sifter`] of a storage's heap.
+type HeapSifter<'a, S, P, St> = Sifter<EntryView<'a, St>, KeyView<'a, St>, SlotView<'a, S, P, St>>;
+
+/// What the sifting loops need of a slot: its heap position.
+trait Positioned {
+    type Index: Index;
+    fn set_heap_pos(&mut self, pos: Self::Index);
+}
+
+impl<S, P, I: Index> Positioned for Slot<S, P, I> {
+    type Index = I;
+    #[inline]
+    fn set_heap_pos(&mut self, pos: I) {
+        self.heap_pos = pos;
+    }
+}
+
+/// The heap's entries and keys (its first `len` positions only) and the
+/// slots, as views, for the sifting loops: written once over every
+/// storage, with the lengths held in the views (in registers, for slices)
+/// rather than read again from the arrays after every write.
+struct Sifter<E, K, L> {
+    entries: E,
+    keys: K,
+    slots: L,
+}
+
+impl<E, K, L> Sifter<E, K, L> {
     /// Puts slot `index`, whose key is `key`, at heap position `pos`.
     #[inline]
-    fn set(&mut self, pos: usize, index: St::Index, key: Key) {
-        if let Some(h) = self.heap.entries.get_mut(pos) {
-            *h = index;
+    fn set<T: Positioned>(&mut self, pos: usize, index: T::Index, key: Key)
+    where
+        E: View<T::Index>,
+        K: View<Key>,
+        L: View<T>,
+    {
+        if let (Some(h), Some(k)) = (self.entries.at_mut(pos), self.keys.at_mut(pos)) {
+            (*h, *k) = (index, key);
         }
-        if let Some(k) = self.heap.keys.get_mut(pos) {
-            *k = key;
-        }
-        if let Some(s) = self.slots.get_mut(index.to_usize()) {
-            s.heap_pos = St::Index::from_usize_below_nil(pos);
+        if let Some(s) = self.slots.at_mut(index.to_usize()) {
+            s.set_heap_pos(T::Index::from_usize_below_nil(pos));
         }
     }
 
     /// The smallest child of `pos` and its key, `None` for a leaf.
     #[inline]
-    fn min_child(&self, pos: usize, len: usize) -> Option<(usize, Key)> {
+    fn min_child(&self, pos: usize) -> Option<(usize, Key)>
+    where
+        K: View<Key>,
+    {
         let first = ARITY * pos + 1;
-        if first + ARITY <= len {
-            let [k0, k1, k2, k3] = self.heap.keys.group4(first)?;
+        if let Some([k0, k1, k2, k3]) = self.keys.four(first) {
             // All four children: a tournament, two pairs then their winners.
             let (a, ka) = if before(k1, k0) { (1, k1) } else { (0, k0) };
             let (b, kb) = if before(k3, k2) { (3, k3) } else { (2, k2) };
             let (c, kc) = if before(kb, ka) { (b, kb) } else { (a, ka) };
             return Some((first + c, kc));
         }
-        if first >= len {
-            return None;
-        }
         // Fewer than four: the last inner node of the heap.
-        let (mut best, mut best_key) = (first, *self.heap.keys.get(first)?);
-        for i in first + 1..(first + ARITY).min(len) {
-            let Some(&k) = self.heap.keys.get(i) else {
+        let (mut best, mut best_key) = (first, *self.keys.at(first)?);
+        for i in first + 1..first + ARITY {
+            let Some(&k) = self.keys.at(i) else {
                 break;
             };
             if before(k, best_key) {
@@ -268,10 +380,14 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
 
     /// Moves the smallest child up into the hole at `pos`, level by level,
     /// down to a leaf; returns the leaf position, now the hole.
-    fn sink_hole(&mut self, mut pos: usize) -> usize {
-        let len = self.heap.len;
-        while let Some((child, child_key)) = self.min_child(pos, len) {
-            let Some(&c) = self.heap.entries.get(child) else {
+    fn sink_hole<T: Positioned>(&mut self, mut pos: usize) -> usize
+    where
+        E: View<T::Index>,
+        K: View<Key>,
+        L: View<T>,
+    {
+        while let Some((child, child_key)) = self.min_child(pos) {
+            let Some(&c) = self.entries.at(child) else {
                 break;
             };
             self.set(pos, c, child_key);
@@ -280,16 +396,18 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
         pos
     }
 
-    fn sift_up(&mut self, mut pos: usize) {
-        let (Some(&item), Some(&key)) = (self.heap.entries.get(pos), self.heap.keys.get(pos))
-        else {
-            return;
-        };
+    /// Puts slot `index` under `key` into the hole at `pos`, after moving
+    /// down the ancestors it goes before.
+    #[inline(always)]
+    fn sift_up<T: Positioned>(&mut self, mut pos: usize, index: T::Index, key: Key)
+    where
+        E: View<T::Index>,
+        K: View<Key>,
+        L: View<T>,
+    {
         while pos > 0 {
             let parent = (pos - 1) / ARITY;
-            let (Some(&up), Some(&up_key)) =
-                (self.heap.entries.get(parent), self.heap.keys.get(parent))
-            else {
+            let (Some(&up), Some(&up_key)) = (self.entries.at(parent), self.keys.at(parent)) else {
                 break;
             };
             if !before(key, up_key) {
@@ -298,26 +416,28 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             self.set(pos, up, up_key);
             pos = parent;
         }
-        self.set(pos, item, key);
+        self.set(pos, index, key);
     }
 
-    fn sift_down(&mut self, mut pos: usize) {
-        let (Some(&item), Some(&key)) = (self.heap.entries.get(pos), self.heap.keys.get(pos))
-        else {
-            return;
-        };
-        let len = self.heap.len;
-        while let Some((child, child_key)) = self.min_child(pos, len) {
+    /// Puts slot `index` under `key` into the hole at `pos`, after moving
+    /// up the descendants that go before it.
+    fn sift_down<T: Positioned>(&mut self, mut pos: usize, index: T::Index, key: Key)
+    where
+        E: View<T::Index>,
+        K: View<Key>,
+        L: View<T>,
+    {
+        while let Some((child, child_key)) = self.min_child(pos) {
             if !before(child_key, key) {
                 break;
             }
-            let Some(&c) = self.heap.entries.get(child) else {
+            let Some(&c) = self.entries.at(child) else {
                 break;
             };
             self.set(pos, c, child_key);
             pos = child;
         }
-        self.set(pos, item, key);
+        self.set(pos, index, key);
     }
 }
 

@@ -61,7 +61,7 @@ use core::num::NonZeroU64;
 use self::heap::Heap;
 use self::queue_lists::{Line, Lines};
 use self::registry::{Name, QueueEntry, Registry};
-use self::slots::Slots;
+use self::slots::{Parts, Slots};
 #[cfg(feature = "alloc")]
 pub use self::storage::AllocStorage;
 use self::storage::{Array, Index, SeededFnv};
@@ -95,9 +95,11 @@ pub struct QueueStats {
     pub taken: u64,
     /// Tasks marked done with [`Scheduler::task_done`].
     pub done: u64,
-    /// How many more tasks the queue accepts now.
+    /// How many more tasks the queue accepts now (`usize::MAX` less
+    /// `queued` for an unbounded queue).
     pub room: usize,
-    /// The most tasks the queue holds at once.
+    /// The most tasks the queue holds at once; `usize::MAX` for an
+    /// unbounded queue (a `max_size` of 0 where the queue type allows it).
     pub max_size: usize,
 }
 
@@ -671,10 +673,14 @@ where
             .queues
             .entry_mut(queue)
             .ok_or(GetTaskError::UnknownQueue)?;
-        let task = entry.queue.pop().ok_or(GetTaskError::Empty)?;
-        entry.taken = entry.taken.saturating_add(1);
-        self.refill(queue);
-        Ok(task)
+        // The result is built before the refill, so the task is moved once
+        // (on small targets a second move of it is a call to memcpy).
+        let taken = entry.queue.pop().ok_or(GetTaskError::Empty);
+        if taken.is_ok() {
+            entry.taken = entry.taken.saturating_add(1);
+            self.refill(queue);
+        }
+        taken
     }
 
     /// Marks one task taken from `queue` as done (Python's
@@ -777,17 +783,23 @@ where
         task: Task<S, P>,
         when: When,
     ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>> {
-        let queue = task.queue;
-        if self.queues.entry(queue).is_none() {
-            return Err(ScheduleError::UnknownQueue(task));
-        }
         let now = self.clock.now();
         let deadline = match when {
             When::Now => return self.push_now(task, now).map(|id| (id, now)),
             When::At(t) => t,
             When::After(d) => now.saturating_add(d),
         };
-        if !self.reserve_one() {
+        // One look-up of the queue: its entry stays borrowed while the
+        // other fields change.
+        let Some(entry) = self.queues.entry_mut(task.queue) else {
+            return Err(ScheduleError::UnknownQueue(task));
+        };
+        // The heap keeps room for every scheduled task, so a waiting task
+        // can always go back into it ([`Self::reschedule`]).
+        let room = self.slots.can_take()
+            && self.heap.reserve(self.slots.used() + 1)
+            && self.subjects.reserve();
+        if !room {
             return Err(ScheduleError::Capacity(task));
         }
         let attempt = task.attempt.saturating_add(1);
@@ -798,18 +810,11 @@ where
         self.order = self.order.wrapping_add(1);
         let order = self.order;
         self.subjects.link(&mut self.slots.array, index);
-        self.link_line(queue, index, Line::Pending);
+        entry.lines.pending.push_back(&mut self.slots.array, index);
         self.heap
             .with(&mut self.slots.array)
             .push(index, (deadline, order));
         Ok((id, deadline))
-    }
-
-    /// `true` when a scheduling cannot fail for want of room. The heap keeps
-    /// room for every scheduled task, so a waiting task can always go back
-    /// into it ([`Self::reschedule`]).
-    fn reserve_one(&mut self) -> bool {
-        self.slots.can_take() && self.heap.reserve(self.slots.used() + 1) && self.subjects.reserve()
     }
 
     fn push_now(
@@ -875,7 +880,9 @@ where
         let order = self.order;
         let slot = self.slots.get(index).ok_or(NotScheduled)?;
         let pos = slot.heap_pos;
-        let queue = slot.task().ok_or(NotScheduled)?.queue;
+        let queue = self
+            .queue_of(slot.task().ok_or(NotScheduled)?)
+            .ok_or(NotScheduled)?;
         if self.heap.in_heap(pos) {
             self.heap
                 .with(&mut self.slots.array)
@@ -960,8 +967,111 @@ where
         let task = slot.task()?;
         Some(ScheduledTask {
             id,
-            queue: task.queue,
+            queue: self.queue_of(task)?,
             deadline: self.heap.key(slot.heap_pos)?.0,
+            attempt: task.attempt,
+            subject: &task.subject,
+            payload: &task.payload,
+        })
+    }
+
+    /// The task due next and its deadline, in O(1): the one
+    /// [`run_pending`](Self::run_pending) delivers first once the clock
+    /// reaches the deadline (as `DelayQueue::peek`); `None` when nothing is
+    /// scheduled. Due tasks waiting for room in a full queue are not
+    /// counted, as in [`next_deadline`](Self::next_deadline).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// assert_eq!(s.peek(), None);
+    /// s.schedule(Task::new(q, 1, ()), When::At(30))?;
+    /// let first = s.schedule(Task::new(q, 2, ()), When::At(10))?;
+    /// s.schedule(Task::new(q, 3, ()), When::At(10))?;
+    /// // Ties leave in scheduling order.
+    /// assert_eq!(s.peek(), Some((first, 10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn peek(&self) -> Option<(TaskId, Ticks)> {
+        let (index, (deadline, _)) = self.heap.first()?;
+        let slot = self.slots.get(index)?;
+        Some((slots::task_id(index, slot.generation()), deadline))
+    }
+
+    /// Every scheduled task (due ones waiting for room included), in no
+    /// particular order, as [`ScheduledTask`] views; O(n) for n scheduled
+    /// tasks, allocating nothing. For deadline order, see
+    /// `iter_by_deadline` (feature `alloc`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, Scheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: Scheduler<&ManualClock, HeaplessQueue<Task<u32, ()>, 4>, u32, (), 8, 2> =
+    ///     Scheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// for subject in [3, 1, 2] {
+    ///     s.schedule(Task::new(q, subject, ()), When::At(u64::from(subject) * 10))?;
+    /// }
+    /// let mut subjects: Vec<u32> = s.iter().map(|t| *t.subject()).collect();
+    /// subjects.sort();
+    /// assert_eq!(subjects, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = ScheduledTask<'_, S, P>> + '_ {
+        self.heap
+            .all()
+            .filter_map(|(index, key)| self.view(index, key))
+    }
+
+    /// Every scheduled task as [`ScheduledTask`] views in deadline order,
+    /// ties in scheduling order (as Python's `sched.queue`); due tasks
+    /// waiting for room in a full queue are included, at their deadlines.
+    /// Lazy: the first k tasks cost O(k log k) (plus O(w log w) for w
+    /// waiting tasks), walking the heap with an auxiliary binary heap of at
+    /// most 3k + w + 1 positions (allocated); the whole walk is
+    /// O(n log n).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{AllocScheduler, ManualClock, Task, VecDequeQueue, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let mut s: AllocScheduler<&ManualClock, VecDequeQueue<Task<u32, ()>>, u32, ()> =
+    ///     AllocScheduler::new(&clock);
+    /// let q = s.add_queue("work", 0)?;
+    /// for subject in [3, 1, 2] {
+    ///     s.schedule(Task::new(q, subject, ()), When::At(u64::from(subject) * 10))?;
+    /// }
+    /// let next_two: Vec<(u32, u64)> =
+    ///     s.iter_by_deadline().take(2).map(|t| (*t.subject(), t.deadline())).collect();
+    /// assert_eq!(next_two, [(1, 10), (2, 20)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn iter_by_deadline(&self) -> impl Iterator<Item = ScheduledTask<'_, S, P>> + '_ {
+        self.heap
+            .ordered()
+            .filter_map(|(index, key)| self.view(index, key))
+    }
+
+    /// The view of the task in slot `index`, whose key is `key`.
+    fn view(&self, index: St::Index, key: heap::Key) -> Option<ScheduledTask<'_, S, P>> {
+        let slot = self.slots.get(index)?;
+        let task = slot.task()?;
+        Some(ScheduledTask {
+            id: slots::task_id(index, slot.generation()),
+            queue: self.queue_of(task)?,
+            deadline: key.0,
             attempt: task.attempt,
             subject: &task.subject,
             payload: &task.payload,
@@ -1209,7 +1319,7 @@ where
             .slots
             .get(index)
             .and_then(|s| s.task())
-            .map(|t| t.queue)
+            .and_then(|t| self.queue_of(t))
         else {
             return 0;
         };
@@ -1275,20 +1385,18 @@ where
     /// panicking in `try_push` loses only the task it was given: every index
     /// and counter stays consistent for the caller that catches the panic.
     fn try_enter(&mut self, queue: QueueId, index: St::Index, deadline: Ticks) -> bool {
-        match self.queues.entry(queue) {
-            Some(entry) if !entry.queue.is_full() => {}
-            _ => return false,
-        }
         #[cfg(feature = "periodic")]
         if let Some(entered) = self.enter_occurrence(queue, index, deadline) {
             return entered;
         }
-        self.subjects.unlink(&mut self.slots.array, index);
-        let Some(task) = self.slots.release(index, deadline) else {
+        let Some(entry) = self.queues.entry_mut(queue) else {
             return false;
         };
-        let Some(entry) = self.queues.entry_mut(queue) else {
-            self.restore(index, task);
+        if entry.queue.is_full() {
+            return false;
+        }
+        self.subjects.unlink(&mut self.slots.array, index);
+        let Some(task) = self.slots.release(index, queue, deadline) else {
             return false;
         };
         match entry.queue.try_push(task) {
@@ -1312,7 +1420,7 @@ where
     /// Takes the task out of slot `index`, from every index, and frees it.
     fn remove_slot(&mut self, index: St::Index) -> Option<Task<S, P>> {
         let slot = self.slots.get(index)?;
-        let queue = slot.task()?.queue;
+        let queue = self.queue_of(slot.task()?)?;
         let in_heap = self.heap.in_heap(slot.heap_pos);
         let mut heap = self.heap.with(&mut self.slots.array);
         let (key, line) = if in_heap {
@@ -1322,7 +1430,13 @@ where
         };
         self.unlink_line(queue, index, line);
         self.subjects.unlink(&mut self.slots.array, index);
-        self.slots.release(index, key.0)
+        self.slots.release(index, queue, key.0)
+    }
+
+    /// The id of the queue of a scheduled task.
+    #[inline]
+    fn queue_of(&self, task: &Parts<S, P>) -> Option<QueueId> {
+        self.queues.id_at(usize::from(task.queue_slot()))
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {

@@ -53,7 +53,8 @@ use crate::task::{MissedTickBehavior, QueueId, Task, TaskId, When};
 pub(super) struct Entry<'a, S, P, St: Storage> {
     pub(super) slots: &'a mut Slots<S, P, St>,
     pub(super) heap: &'a mut Heap<St>,
-    /// The lines of the occurrence's queue.
+    /// The occurrence's queue, and its lines.
+    pub(super) queue_id: QueueId,
     pub(super) lines: &'a mut Lines<St::Index>,
     pub(super) order: &'a mut u64,
     pub(super) now_ids: &'a mut u64,
@@ -331,9 +332,10 @@ where
         Ok(id)
     }
 
-    /// The entry of an occurrence into `queue` (which has room) when slot
-    /// `index`, due at `deadline`, holds a periodic task: `Some(entered)`,
-    /// see [`EnterFn`]; `None` for a one-shot task, which enters as usual.
+    /// The entry of an occurrence into `queue` when slot `index`, due at
+    /// `deadline`, holds a periodic task: `Some(entered)` (`false` when the
+    /// queue is full or gone), see [`EnterFn`]; `None` for a one-shot
+    /// task, which enters as usual.
     pub(super) fn enter_occurrence(
         &mut self,
         queue: QueueId,
@@ -346,10 +348,16 @@ where
             .get(index)
             .and_then(|s| s.task())
             .is_some_and(|t| t.period.is_periodic());
-        let e = self.queues.entry_mut(queue).filter(|_| periodic)?;
+        if !periodic {
+            return None;
+        }
+        let Some(e) = self.queues.entry_mut(queue).filter(|e| !e.queue.is_full()) else {
+            return Some(false);
+        };
         let entry = Entry {
             slots: &mut self.slots,
             heap: &mut self.heap,
+            queue_id: queue,
             lines: &mut e.lines,
             order: &mut self.order,
             now_ids: &mut self.now_ids,
@@ -377,7 +385,7 @@ fn enter<S: Clone, P: Clone, St: Storage>(
     let behavior = state.behavior();
     let (missed, next_deadline) = plan(behavior, state.period(), deadline, now);
     let this = state.next();
-    let mut task = Task::new(parts.queue, parts.subject.clone(), parts.payload.clone());
+    let mut task = Task::new(e.queue_id, parts.subject.clone(), parts.payload.clone());
     task.id = Some(next_now_id::<St::Index>(e.now_ids));
     task.deadline = deadline;
     task.attempt = parts.attempt;

@@ -18,7 +18,7 @@
 //! put on the free list again, so no id can ever repeat. Generations start
 //! at 1, so no id is 0.
 
-use core::num::NonZeroU64;
+use core::num::{NonZeroU16, NonZeroU64};
 
 #[cfg(feature = "periodic")]
 use super::periodic::PeriodState;
@@ -29,7 +29,12 @@ use crate::task::{QueueId, Task, TaskId};
 /// What a slot keeps of a scheduled task.
 #[derive(Debug)]
 pub(crate) struct Parts<S, P> {
-    pub(crate) queue: QueueId,
+    /// The queue slot number of the task's queue, plus one (so that a
+    /// vacant slot's `None` costs no tag). The queue exists as long as the
+    /// task is scheduled (removing a queue hands its tasks back), so its
+    /// [`QueueId`] is the one its queue slot gives now: the slot needs no
+    /// copy of the queue's generation (6 bytes).
+    queue: NonZeroU16,
     pub(crate) attempt: u32,
     pub(crate) subject: S,
     pub(crate) payload: P,
@@ -37,6 +42,21 @@ pub(crate) struct Parts<S, P> {
     /// task (see [`periodic`](super::periodic)).
     #[cfg(feature = "periodic")]
     pub(crate) period: PeriodState,
+}
+
+impl<S, P> Parts<S, P> {
+    /// The queue slot number of the task's queue.
+    #[inline]
+    pub(crate) fn queue_slot(&self) -> u16 {
+        self.queue.get() - 1
+    }
+}
+
+/// How a slot names the queue `q`: its slot number plus one (at most
+/// 256, the most queue slots).
+#[inline]
+fn queue_ref(q: QueueId) -> NonZeroU16 {
+    NonZeroU16::new(q.index.saturating_add(1)).unwrap_or(NonZeroU16::MAX)
 }
 
 /// One task slot: the task's parts (none when vacant), the slot's
@@ -204,7 +224,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             return Err(task);
         };
         slot.task = Some(Parts {
-            queue: task.queue,
+            queue: queue_ref(task.queue),
             attempt,
             subject: task.subject,
             payload: task.payload,
@@ -219,10 +239,15 @@ impl<S, P, St: Storage> Slots<S, P, St> {
 
     /// Takes the task out of slot `index` (already out of every index) and
     /// makes the slot vacant: on the free list, or retired when its
-    /// generation is spent. The task is rebuilt with its id and
-    /// `deadline`.
+    /// generation is spent. The task is rebuilt with its id, `queue` (the
+    /// id of its queue) and `deadline`.
     #[inline]
-    pub(crate) fn release(&mut self, index: St::Index, deadline: Ticks) -> Option<Task<S, P>> {
+    pub(crate) fn release(
+        &mut self,
+        index: St::Index,
+        queue: QueueId,
+        deadline: Ticks,
+    ) -> Option<Task<S, P>> {
         let free = self.free;
         let slot = self.get_mut(index)?;
         let parts = slot.task.take()?;
@@ -237,11 +262,18 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             self.free = index;
         }
         self.used -= 1;
-        let mut task = Task::new(parts.queue, parts.subject, parts.payload);
-        task.id = Some(task_id(index, generation));
-        task.deadline = deadline;
-        task.attempt = parts.attempt;
-        Some(task)
+        Some(Task {
+            id: Some(task_id(index, generation)),
+            queue,
+            deadline,
+            attempt: parts.attempt,
+            subject: parts.subject,
+            payload: parts.payload,
+            #[cfg(feature = "periodic")]
+            period: None,
+            #[cfg(feature = "periodic")]
+            missed: 0,
+        })
     }
 
     /// Puts `task` back into slot `index`, just released by
@@ -257,7 +289,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         }
         let next_free = slot.line_next;
         slot.task = Some(Parts {
-            queue: task.queue,
+            queue: queue_ref(task.queue),
             attempt: task.attempt,
             subject: task.subject,
             payload: task.payload,

@@ -2,7 +2,9 @@
 //!
 //! Every algorithm of the core (slots, heap, subject index, queue lists) is
 //! written once against [`Storage`]: an index type for slot numbers and an
-//! array type with `get`/`get_mut`/`push`/`pop`/`len`. Two storages exist:
+//! array type with `get`/`get_mut`/`push`/`pop`/`len`, and a [`View`] of its
+//! entries for the loops that touch many of them in one operation (the
+//! heap's sifting): a plain slice in fixed storage. Two storages exist:
 //!
 //! - [`FixedStorage<N>`]: plain arrays of `N` entries inside the scheduler
 //!   (heapless vectors), `u16` slot numbers, no allocator, const
@@ -122,10 +124,76 @@ impl Index for u32 {
     }
 }
 
+/// Random access to the entries of an [`Array`] for the length of one
+/// operation, without growing or shrinking it: what the heap's sifting
+/// loops and the slot lookups of the hot paths use.
+///
+/// Fixed storage hands out a plain slice, whose length stays in a register
+/// however many entries are written through it (a heapless vector's length
+/// lives beside its entries, so every write could change it and every
+/// bounds check would read it again); growing storage hands out its
+/// segment table.
+pub trait View<T> {
+    /// Entry `i`, `None` at or beyond the length.
+    fn at(&self, i: usize) -> Option<&T>;
+    /// Entry `i`, mutably.
+    fn at_mut(&mut self, i: usize) -> Option<&mut T>;
+    /// The first `len` entries only; `None` if there are fewer.
+    fn prefix(self, len: usize) -> Option<Self>
+    where
+        Self: Sized;
+    /// Entries `first..first + 4`, `None` unless all four exist.
+    #[inline]
+    fn four(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        Some([
+            *self.at(first)?,
+            *self.at(first + 1)?,
+            *self.at(first + 2)?,
+            *self.at(first + 3)?,
+        ])
+    }
+}
+
+impl<T> View<T> for &mut [T] {
+    #[inline]
+    fn at(&self, i: usize) -> Option<&T> {
+        self.get(i)
+    }
+    #[inline]
+    fn at_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.get_mut(i)
+    }
+    #[inline]
+    fn prefix(self, len: usize) -> Option<Self> {
+        // The result's length is `len` itself, so that two views cut to
+        // the same `len` are known to be as long as each other.
+        self.split_at_mut_checked(len).map(|(first, _)| first)
+    }
+    #[inline]
+    fn four(&self, first: usize) -> Option<[T; 4]>
+    where
+        T: Copy,
+    {
+        match self.get(first..first.checked_add(4)?) {
+            Some(&[a, b, c, d]) => Some([a, b, c, d]),
+            _ => None,
+        }
+    }
+}
+
 /// An array that grows at its end, as far as its storage allows.
 pub trait Array<T>: sealed::Sealed {
+    /// The array's entries borrowed for one operation.
+    type View<'a>: View<T>
+    where
+        Self: 'a;
     /// An empty array (const, so a fixed scheduler can be a `static`).
     const EMPTY: Self;
+    /// The entries, for random access during one operation.
+    fn view(&mut self) -> Self::View<'_>;
     /// The number of entries.
     fn len(&self) -> usize;
     /// Entry `i`, `None` at or beyond `len`.
@@ -140,19 +208,6 @@ pub trait Array<T>: sealed::Sealed {
     /// `true` when the array can hold `total` entries without a failing
     /// [`push`](Array::push) (allocating now what it would need).
     fn reserve(&mut self, total: usize) -> bool;
-    /// Entries `first..first + 4`, `None` unless all four exist.
-    #[inline]
-    fn group4(&self, first: usize) -> Option<[T; 4]>
-    where
-        T: Copy,
-    {
-        Some([
-            *self.get(first)?,
-            *self.get(first + 1)?,
-            *self.get(first + 2)?,
-            *self.get(first + 3)?,
-        ])
-    }
 }
 
 /// How subjects are hashed into buckets: FNV with an optional seed for the
@@ -208,7 +263,15 @@ pub type FixedArray<T, const N: usize> = heapless::Vec<T, N, u16>;
 impl<T, const N: usize> sealed::Sealed for FixedArray<T, N> {}
 
 impl<T, const N: usize> Array<T> for FixedArray<T, N> {
+    type View<'a>
+        = &'a mut [T]
+    where
+        T: 'a;
     const EMPTY: Self = heapless::Vec::new();
+    #[inline]
+    fn view(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
     #[inline]
     fn len(&self) -> usize {
         self.as_slice().len()
@@ -233,16 +296,6 @@ impl<T, const N: usize> Array<T> for FixedArray<T, N> {
     fn reserve(&mut self, total: usize) -> bool {
         total <= N
     }
-    #[inline]
-    fn group4(&self, first: usize) -> Option<[T; 4]>
-    where
-        T: Copy,
-    {
-        match self.as_slice().get(first..first.checked_add(4)?) {
-            Some(&[a, b, c, d]) => Some([a, b, c, d]),
-            _ => None,
-        }
-    }
 }
 
 /// `N` bucket heads, all present from the start.
@@ -252,7 +305,12 @@ pub struct FixedBuckets<const N: usize>([u16; N]);
 impl<const N: usize> sealed::Sealed for FixedBuckets<N> {}
 
 impl<const N: usize> Array<u16> for FixedBuckets<N> {
+    type View<'a> = &'a mut [u16];
     const EMPTY: Self = Self([u16::NIL; N]);
+    #[inline]
+    fn view(&mut self) -> &mut [u16] {
+        &mut self.0
+    }
     #[inline]
     fn len(&self) -> usize {
         N
@@ -303,7 +361,7 @@ mod segmented {
     use alloc::vec::Vec;
     use core::hash::{BuildHasher, Hash};
 
-    use super::{sealed, Array, Storage, SubjectHashing, SEGMENT, SEGMENT_BITS};
+    use super::{sealed, Array, Storage, SubjectHashing, View, SEGMENT, SEGMENT_BITS};
 
     /// Growing storage: arrays of segments that never move.
     #[derive(Debug)]
@@ -384,11 +442,76 @@ mod segmented {
 
     impl<T> sealed::Sealed for SegmentedArray<T> {}
 
+    /// The segments of a [`SegmentedArray`] and how many entries of them
+    /// are in reach, borrowed for one operation.
+    pub struct Segments<'a, T> {
+        segments: &'a mut [Vec<T>],
+        len: usize,
+    }
+
+    impl<T> View<T> for Segments<'_, T> {
+        #[inline]
+        fn at(&self, i: usize) -> Option<&T> {
+            if i >= self.len {
+                return None;
+            }
+            self.segments.get(i >> SEGMENT_BITS)?.get(i & (SEGMENT - 1))
+        }
+        #[inline]
+        fn at_mut(&mut self, i: usize) -> Option<&mut T> {
+            if i >= self.len {
+                return None;
+            }
+            self.segments
+                .get_mut(i >> SEGMENT_BITS)?
+                .get_mut(i & (SEGMENT - 1))
+        }
+        #[inline]
+        fn prefix(self, len: usize) -> Option<Self> {
+            (len <= self.len).then_some(Self {
+                segments: self.segments,
+                len,
+            })
+        }
+        #[inline]
+        fn four(&self, first: usize) -> Option<[T; 4]>
+        where
+            T: Copy,
+        {
+            if first.checked_add(4)? > self.len {
+                return None;
+            }
+            let segment = self.segments.get(first >> SEGMENT_BITS)?;
+            let at = first & (SEGMENT - 1);
+            match segment.get(at..at + 4) {
+                Some(&[a, b, c, d]) => Some([a, b, c, d]),
+                // Straddling two segments (or fewer than four left).
+                _ => Some([
+                    *self.at(first)?,
+                    *self.at(first + 1)?,
+                    *self.at(first + 2)?,
+                    *self.at(first + 3)?,
+                ]),
+            }
+        }
+    }
+
     impl<T> Array<T> for SegmentedArray<T> {
+        type View<'a>
+            = Segments<'a, T>
+        where
+            T: 'a;
         const EMPTY: Self = Self {
             segments: Vec::new(),
             len: 0,
         };
+        #[inline]
+        fn view(&mut self) -> Segments<'_, T> {
+            Segments {
+                segments: &mut self.segments,
+                len: self.len,
+            }
+        }
         #[inline]
         fn len(&self) -> usize {
             self.len
@@ -426,24 +549,6 @@ mod segmented {
         #[inline]
         fn reserve(&mut self, total: usize) -> bool {
             total <= self.capacity() || self.reserve_total(total)
-        }
-        #[inline]
-        fn group4(&self, first: usize) -> Option<[T; 4]>
-        where
-            T: Copy,
-        {
-            let segment = self.segments.get(first >> SEGMENT_BITS)?;
-            let at = first & (SEGMENT - 1);
-            match segment.get(at..at + 4) {
-                Some(&[a, b, c, d]) => Some([a, b, c, d]),
-                // Straddling two segments (or fewer than four left).
-                _ => Some([
-                    *self.get(first)?,
-                    *self.get(first + 1)?,
-                    *self.get(first + 2)?,
-                    *self.get(first + 3)?,
-                ]),
-            }
         }
     }
 }

@@ -82,7 +82,7 @@ where
                     assert!(id.get() >> bits >= 1, "generation 0");
                     assert_eq!(self.slots.find(id).map(Index::to_usize), Some(i));
                     assert!(
-                        self.queues.entry(task.queue).is_some(),
+                        self.queues.id_at(usize::from(task.queue_slot())).is_some(),
                         "task of a removed queue"
                     );
                     assert!(task.attempt >= 1);
@@ -175,7 +175,11 @@ where
                 for i in self.walk(list) {
                     let slot = self.slots.array.get(i).unwrap();
                     let task = slot.task().expect("vacant slot in a line");
-                    assert_eq!(task.queue, qid, "task listed under another queue");
+                    assert_eq!(
+                        task.queue_slot(),
+                        qid.index,
+                        "task listed under another queue"
+                    );
                     assert_ne!(slot.heap_pos, St::Index::NIL);
                     assert_eq!(
                         self.heap.in_heap(slot.heap_pos),
@@ -256,20 +260,21 @@ fn slot_sizes() {
     let wide = size_of::<slots::Slot<u64, usize, u16>>();
     std::println!("size_of Slot<u32, u32>   = {narrow}");
     std::println!("size_of Slot<u64, usize> = {wide}");
-    // Vacancy costs no tag: `None` is a niche of the queue handle.
+    // Vacancy costs no tag: `None` is a niche of the queue slot number.
     assert_eq!(
         size_of::<Option<slots::Parts<u32, u32>>>(),
         size_of::<slots::Parts<u32, u32>>()
     );
-    // With 4-byte user data the slot stays 4-byte aligned: parts 20
-    // (queue 8, attempt 4, subject 4, payload 4), generation 6, five
-    // links 10; with periodic tasks the parts carry a 16-byte period state.
+    // With 4-byte user data the slot stays 4-byte aligned: parts 16
+    // (queue 2, attempt 4, subject 4, payload 4, padding 2), generation 6,
+    // five links 10; with periodic tasks the parts carry a 16-byte period
+    // state.
     assert_eq!(core::mem::align_of::<slots::Slot<u32, u32, u16>>(), 4);
     let period = if cfg!(feature = "periodic") { 16 } else { 0 };
     #[cfg(feature = "periodic")]
     assert_eq!(size_of::<super::periodic::PeriodState>(), period);
-    assert!(narrow <= 36 + period, "slot grew: {narrow} bytes");
-    assert!(wide <= 48 + period, "slot grew: {wide} bytes");
+    assert!(narrow <= 32 + period, "slot grew: {narrow} bytes");
+    assert!(wide <= 40 + period, "slot grew: {wide} bytes");
 }
 
 /// A stale id never matches: the slot's generation grows with each reuse,

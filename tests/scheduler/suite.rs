@@ -869,3 +869,112 @@ fn every_error_displays_and_is_an_error() {
     check(&GetTaskError::UnknownQueue);
     check(&TaskDoneError::UnknownQueue);
 }
+
+// ----- introspection -----------------------------------------------------
+
+#[test]
+fn peek_names_the_task_due_next() {
+    let clock = ManualClock::new(0);
+    let mut s = sched(&clock);
+    let q = s.add_queue("q", 1).unwrap();
+    assert_eq!(s.peek(), None);
+    let late = s.schedule(Task::new(q, 1, 1), When::At(30)).unwrap();
+    assert_eq!(s.peek(), Some((late, 30)));
+    let first = s.schedule(Task::new(q, 2, 2), When::At(10)).unwrap();
+    let tie = s.schedule(Task::new(q, 3, 3), When::At(10)).unwrap();
+    assert_eq!(s.peek(), Some((first, 10)), "ties in scheduling order");
+    s.cancel(first).unwrap();
+    assert_eq!(s.peek(), Some((tie, 10)));
+    s.reschedule(late, When::At(5)).unwrap();
+    assert_eq!(s.peek(), Some((late, 5)));
+    // `late` enters the queue (room for one), `tie` waits: not counted.
+    clock.set(20);
+    assert_eq!(s.run_pending(), 1);
+    assert_eq!(s.peek(), None);
+    assert_eq!(s.peek().map(|(_, d)| d), s.next_deadline());
+    assert_eq!(s.len(), 1);
+}
+
+#[test]
+fn iter_views_every_scheduled_task_once() {
+    let clock = ManualClock::new(0);
+    let mut s = sched(&clock);
+    let q = s.add_queue("q", 2).unwrap();
+    assert_eq!(s.iter().count(), 0);
+    let mut ids = Vec::new();
+    for i in 0..6u32 {
+        let id = s
+            .schedule(Task::new(q, 100 + i, i), When::At(50 - u64::from(i)))
+            .unwrap();
+        ids.push((id, 50 - u64::from(i), 100 + i, i));
+    }
+    // Two enter the queue, two wait for room, two stay in the schedule.
+    clock.set(48);
+    assert_eq!(s.run_pending(), 2);
+    assert_eq!(s.stats(q).unwrap().waiting, 2);
+    let mut seen: Vec<_> = s
+        .iter()
+        .map(|t| {
+            assert_eq!(t.queue(), q);
+            assert_eq!(t.attempt(), 1);
+            (t.id(), t.deadline(), *t.subject(), *t.payload())
+        })
+        .collect();
+    seen.sort_unstable_by_key(|&(_, _, _, p)| p);
+    // Payloads 5 and 4 (deadlines 45, 46) were delivered.
+    assert_eq!(seen, ids[..4]);
+    for (id, ..) in &seen {
+        assert_eq!(
+            s.scheduled_task(*id).map(|t| t.deadline()),
+            seen.iter().find(|x| x.0 == *id).map(|x| x.1)
+        );
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn iter_by_deadline_is_deadline_order_with_ties_in_scheduling_order() {
+    let clock = ManualClock::new(0);
+    let mut s = wide(&clock);
+    let q = s.add_queue("q", 0).unwrap();
+    assert_eq!(s.iter_by_deadline().count(), 0);
+    let deadlines = [30, 10, 20, 10, 30, 0, 20, 10, 7, 99, 10, 3];
+    for (i, d) in (0u32..).zip(deadlines) {
+        s.schedule(Task::new(q, 1, i), When::At(d)).unwrap();
+    }
+    let expected = [5, 11, 8, 1, 3, 7, 10, 2, 6, 0, 4, 9];
+    let order: Vec<u32> = s.iter_by_deadline().map(|t| *t.payload()).collect();
+    assert_eq!(order, expected);
+    let first3: Vec<u32> = s.iter_by_deadline().take(3).map(|t| *t.payload()).collect();
+    assert_eq!(first3, expected[..3]);
+    let ds: Vec<u64> = s.iter_by_deadline().map(|t| t.deadline()).collect();
+    assert!(ds.windows(2).all(|w| w[0] <= w[1]));
+    // The order delivery follows.
+    assert_eq!(s.run_all(), 12);
+    let mut got = Vec::new();
+    while let Ok(t) = s.get_task(q) {
+        got.push(*t.payload());
+    }
+    assert_eq!(got, expected);
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn iter_by_deadline_merges_waiting_tasks_at_their_deadlines() {
+    let clock = ManualClock::new(0);
+    let mut s = sched(&clock);
+    let q = s.add_queue("q", 1).unwrap();
+    for (i, d) in (0u32..).zip([40, 10, 20, 30]) {
+        s.schedule(Task::new(q, 1, i), When::At(d)).unwrap();
+    }
+    clock.set(25);
+    // 1 (10) enters, 2 (20) waits; 3 and 0 stay scheduled.
+    assert_eq!(s.run_pending(), 1);
+    s.schedule(Task::new(q, 1, 4), When::At(15)).unwrap();
+    let order: Vec<(u32, u64)> = s
+        .iter_by_deadline()
+        .map(|t| (*t.payload(), t.deadline()))
+        .collect();
+    assert_eq!(order, [(4, 15), (2, 20), (3, 30), (0, 40)]);
+    assert_eq!(s.iter().count(), 4);
+}
