@@ -448,6 +448,25 @@ impl<S, P> Task<S, P> {
     /// which period it belongs to and how many later periods it stands for.
     /// `None` for every other task, including an occurrence scheduled again
     /// (a retry is an ordinary task) and a periodic task handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, MissedTickBehavior, Period, Scheduler, Task, When};
+    ///
+    /// let mut s: Scheduler<ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     Scheduler::new(ManualClock::new(0));
+    /// let q = s.add_queue("sample", 0)?;
+    /// s.schedule_periodic(Task::new(q, 1, ()), When::At(0), 10, MissedTickBehavior::Burst)?;
+    /// s.run_pending();
+    /// let sample = s.get_task(q)?;
+    /// assert_eq!(sample.period(), Some(Period { index: 0, missed: 0 }));
+    /// s.schedule(sample, When::After(3))?; // a retry is an ordinary task
+    /// s.clock().set(3);
+    /// s.run_pending();
+    /// assert_eq!(s.get_task(q)?.period(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     #[must_use]
     pub const fn period(&self) -> Option<Period> {

@@ -1142,10 +1142,9 @@ where
     /// queue, in deadline order, ties in scheduling order; returns how many
     /// entered their queues. Due tasks for a full queue wait, in order.
     ///
-    /// A periodic task delivers at most one occurrence per call: when its
-    /// next occurrence is due too (catching up under
-    /// [`MissedTickBehavior::Burst`](crate::MissedTickBehavior::Burst)), the
-    /// call stops there, keeping deadline order, and
+    /// A periodic task (feature `periodic`) delivers at most one
+    /// occurrence per call: when its next occurrence is due too (catching
+    /// up under `MissedTickBehavior::Burst`), the call stops there, keeping deadline order, and
     /// [`next_deadline`](Self::next_deadline) is at most the clock's reading
     /// until the host calls again.
     ///

@@ -785,7 +785,26 @@ where
     ///
     /// # Errors
     ///
-    /// The scheduler's.
+    /// The scheduler's (with [`ScheduleError::ZeroPeriod`] for a period of
+    /// 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tardy::{HeaplessQueue, ManualClock, MissedTickBehavior, SpinScheduler, Task, When};
+    ///
+    /// let clock = ManualClock::new(0);
+    /// let s: SpinScheduler<&ManualClock, HeaplessQueue<Task<u8, ()>, 4>, u8, (), 8, 2> =
+    ///     SpinScheduler::new(&clock);
+    /// let q = s.with(|s| s.add_queue("sample", 0))?;
+    /// let id = s.schedule_periodic(Task::new(q, 1, ()), When::At(10), 10, MissedTickBehavior::Skip)?;
+    /// clock.set(10);
+    /// assert_eq!(s.run_pending(), 1);
+    /// assert_eq!(s.get_task(q)?.period().map(|p| p.index), Some(0));
+    /// assert_eq!(s.next_deadline(), Some(20));
+    /// assert_eq!(s.cancel(id)?.subject(), &1); // the periodic task, handed back
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "periodic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
     pub fn schedule_periodic(
