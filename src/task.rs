@@ -89,6 +89,19 @@ pub struct QueueId {
     pub(crate) generation: NonZeroU32,
 }
 
+impl QueueId {
+    /// A handle of queue slot `index` that names no queue (its last
+    /// generation is the retired one, never given to a queue): for a task
+    /// whose queue is gone.
+    pub(crate) const fn stale(index: u16) -> Self {
+        Self {
+            index,
+            generation_high: u16::MAX,
+            generation: NonZeroU32::MAX,
+        }
+    }
+}
+
 /// When a task is due.
 ///
 /// # Examples

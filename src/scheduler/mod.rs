@@ -585,9 +585,45 @@ where
     /// ```
     pub fn clear(&mut self, mut hand_back: impl FnMut(Task<S, P>)) -> usize {
         let ids: heapless::Vec<QueueId, QN> = self.queue_ids().collect();
-        ids.into_iter()
+        let count: usize = ids
+            .into_iter()
             .map(|q| self.clear_queue(q, &mut hand_back).unwrap_or(0))
-            .sum()
+            .sum();
+        if self.slots.used() == 0 {
+            return count;
+        }
+        count + self.clear_strays(&mut hand_back)
+    }
+
+    /// Hands back the tasks that no index reaches any more, after every
+    /// queue was cleared. A subject whose `Hash` or `Eq` panics (which the
+    /// [`Subject`] contract forbids) can stop an operation halfway, leaving
+    /// its task in a slot but out of the heap and its queue's lines; such a
+    /// task still comes back here, with the clock's reading as its deadline,
+    /// so that a caller who recovers from the panic (the threaded layer's
+    /// `stop`) loses nothing. Only tasks in no line are left at this point,
+    /// so the subject chains are emptied whole, without hashing. O(slots
+    /// ever used + buckets); `clear` calls it only when such tasks exist.
+    fn clear_strays(&mut self, hand_back: &mut impl FnMut(Task<S, P>)) -> usize {
+        let now = self.clock.now();
+        let mut count = 0;
+        for i in 0..self.slots.array.len() {
+            let Some(index) = St::Index::from_usize(i) else {
+                break;
+            };
+            let Some(parts) = self.slots.get(index).and_then(|s| s.task()) else {
+                continue;
+            };
+            let queue = self
+                .queue_of(parts)
+                .unwrap_or_else(|| QueueId::stale(parts.queue_slot()));
+            if let Some(task) = self.slots.release(index, queue, now) {
+                hand_back(task);
+                count += 1;
+            }
+        }
+        self.subjects.reset();
+        count
     }
 
     /// The handles of every queue.

@@ -89,6 +89,17 @@ impl<St: Storage> SubjectIndex<St> {
         true
     }
 
+    /// Empties every chain at once, without hashing (when no task is left
+    /// linked but strays, see `SchedulerInner::clear`).
+    pub(crate) fn reset(&mut self) {
+        for i in 0..self.buckets.len() {
+            if let Some(head) = self.buckets.get_mut(i) {
+                *head = St::Index::NIL;
+            }
+        }
+        self.tasks = 0;
+    }
+
     /// The head and the tail of the chain `subject` is in.
     #[inline]
     pub(crate) fn chain<S: Subject, P>(
