@@ -132,7 +132,8 @@ pub(super) struct State<S, P, C, const QN: usize> {
     /// the thread starts.
     pub(super) max_sleep: Option<Duration>,
     /// How long one hold of the lock keeps moving due tasks: [`HOLD_MAX`]
-    /// (unbounded in this module's unit tests, which count whole batches).
+    /// (unbounded in this module's unit tests, which count whole batches,
+    /// and under loom).
     pub(super) hold_max: Duration,
     /// The most tasks moved from the schedule under one hold of the lock.
     #[cfg(test)]
