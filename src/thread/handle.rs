@@ -12,13 +12,13 @@ use super::error::{
 };
 use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_QUEUES};
-#[cfg(feature = "capi")]
-use super::wakeup::Core;
-use super::wakeup::{queue_index, Lead, Phase, Shared, State, Wake};
+use super::wakeup::{queue_index, Core, Lead, Phase, Shared, State, Wake};
 use crate::clock::{Clock, Ticks};
-use crate::error::GetTaskError;
+use crate::error::{GetTaskError, ScheduleError};
 use crate::scheduler::QueueStats;
 use crate::subject::Subject;
+#[cfg(feature = "periodic")]
+use crate::task::MissedTickBehavior;
 use crate::task::{QueueId, ScheduledTask, Task, TaskId, When};
 
 /// A cloneable, `Send + Sync` handle to a [`SchedulerThread`](crate::SchedulerThread): schedule,
@@ -74,7 +74,7 @@ where
             Ok(st) => st,
             Err(halted) => return Err(SubmitError::halted(halted, task)),
         };
-        self.submit_locked(st, task, when)
+        self.submit_locked(st, task, when, Core::schedule_with_deadline)
     }
 
     /// As [`schedule`](Self::schedule), with the task made by `make` from
@@ -91,18 +91,50 @@ where
     {
         let st = self.shared.lock_open()?;
         let task = make(&st.core)?;
-        Ok(self.submit_locked(st, task, |_| when)?)
+        Ok(self.submit_locked(st, task, |_| when, Core::schedule_with_deadline)?)
     }
 
+    /// As [`schedule_periodic`](Self::schedule_periodic), with the task made
+    /// by `make` from the core under the same lock hold (the C ABI resolves
+    /// a queue name this way); `make` is not called when the scheduler is
+    /// halted.
+    #[cfg(all(feature = "capi", feature = "periodic"))]
+    #[allow(dead_code)] // for the C ABI's periodic calls
+    pub(crate) fn schedule_periodic_made<E>(
+        &self,
+        make: impl FnOnce(&Core<S, P, C, QN>) -> Result<Task<S, P>, E>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<TaskId, E>
+    where
+        S: Clone,
+        P: Clone,
+        E: From<SubmitError<Task<S, P>>> + From<Halted>,
+    {
+        let st = self.shared.lock_open()?;
+        let task = make(&st.core)?;
+        Ok(self.submit_locked(st, task, first_at(first), periodic(period, missed))?)
+    }
+
+    /// Schedules `task` with `schedule` on the core at the time `when` gives
+    /// for the clock, under the lock hold `st`, and plans the wake-ups: a
+    /// task queued at once ([`When::Now`]) wakes a worker of its queue, a
+    /// deadline wakes whoever sleeps past it (see [`State::deadline_set`]).
     fn submit_locked(
         &self,
         mut st: MutexGuard<'_, State<S, P, C, QN>>,
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
+        schedule: impl FnOnce(
+            &mut Core<S, P, C, QN>,
+            Task<S, P>,
+            When,
+        ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>>,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         let when = when(st.core.clock());
         let queue = task.queue();
-        let (id, deadline) = st.core.schedule_with_deadline(task, when)?;
+        let (id, deadline) = schedule(&mut st.core, task, when)?;
         let mut wake = Wake::NONE;
         if when == When::Now {
             log_debug!("tardy: task {} queued now", id.get());
@@ -150,6 +182,86 @@ where
         when: When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         self.submit(task, |_| when)
+    }
+
+    /// Schedules `task` to repeat: its first occurrence is due at `first`,
+    /// then one every `period` ticks of the clock. Returns its handle, valid
+    /// across periods until the task is cancelled or handed back.
+    ///
+    /// Each period delivers one occurrence into the task's queue, which a
+    /// worker takes with [`get_task`](Self::get_task) like any task: the
+    /// subject and the payload cloned (pass an `Arc` where a clone should be
+    /// shared or cheap), its own id, the period's deadline, and
+    /// [`Task::period`] saying which period it is and how many later ones
+    /// it stands for (see [`Scheduler::schedule_periodic`](crate::Scheduler::schedule_periodic)
+    /// for the details and [`MissedTickBehavior`] for the policies). A worker
+    /// may schedule an occurrence again (a retry of that period): that is a
+    /// one-shot task, and the period goes on undisturbed.
+    ///
+    /// The periodic task keeps the original and counts as one scheduled
+    /// task ([`is_scheduled`](Self::is_scheduled), [`stats`](Self::stats),
+    /// [`scheduled_len`](Self::scheduled_len)) until
+    /// [`cancel`](Self::cancel), [`cancel_by_subject`](Self::cancel_by_subject),
+    /// [`remove_queue`](Self::remove_queue) or
+    /// [`stop`](crate::SchedulerThread::stop) hands it back, once, with its
+    /// handle as [`Task::id`] and its next deadline.
+    /// [`reschedule`](Self::reschedule) moves its next deadline.
+    /// [`When::Now`] makes the first occurrence due at the clock's reading:
+    /// it goes through the schedule like any due task (so never
+    /// [`SubmitError::QueueFull`]). Each period's occurrence for a full
+    /// queue waits in order and is never lost.
+    ///
+    /// # Errors
+    ///
+    /// The task comes back unchanged inside [`SubmitError::ZeroPeriod`]
+    /// when `period` is 0, [`SubmitError::UnknownQueue`],
+    /// [`SubmitError::Capacity`], [`SubmitError::Stopped`] or
+    /// [`SubmitError::Failed`] (as for [`schedule`](Self::schedule); never
+    /// [`SubmitError::QueueFull`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    /// use tardy::{FnClock, MissedTickBehavior, Options, SchedulerThread, Task, Wait, When};
+    ///
+    /// static NOW: AtomicU64 = AtomicU64::new(0); // a clock set by hand
+    /// let sched: SchedulerThread<u32, &str, _> =
+    ///     SchedulerThread::new(FnClock(|| NOW.load(SeqCst)), &[("sample", 0)], Options::new())?;
+    /// let q = sched.queue_id("sample")?;
+    /// let id = sched.schedule_periodic(
+    ///     Task::new(q, 1, "sensor"),
+    ///     When::At(10),
+    ///     10, // ticks
+    ///     MissedTickBehavior::Skip,
+    /// )?;
+    /// NOW.store(35, SeqCst); // the periods at 10, 20 and 30 have passed
+    /// sched.run_pending()?;
+    /// let sample = sched.get_task(q, Wait::NoWait)?;
+    /// let period = sample.period().unwrap();
+    /// assert_eq!((sample.deadline(), period.index, period.missed), (10, 0, 2));
+    /// assert_eq!(sched.next_deadline()?, Some(40)); // on the grid
+    /// assert_eq!(sched.cancel(id)?.into_payload(), "sensor"); // the original, once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "periodic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
+    pub fn schedule_periodic(
+        &self,
+        task: Task<S, P>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
+        let st = match self.shared.lock_open() {
+            Ok(st) => st,
+            Err(halted) => return Err(SubmitError::halted(halted, task)),
+        };
+        self.submit_locked(st, task, first_at(first), periodic(period, missed))
     }
 
     /// Moves the scheduled task `id` to a new time; it keeps its handle and
@@ -978,6 +1090,60 @@ where
         self.submit(task, |_| When::After(MonotonicClock::ticks_of(delay)))
     }
 
+    /// Schedules `task` to repeat every `period`, the first occurrence due
+    /// `first` from now (see [`schedule_periodic`](Self::schedule_periodic)).
+    /// Both spans become ticks (ns) saturating at `Ticks::MAX`; periods
+    /// follow the grid `first + k * period` under
+    /// [`MissedTickBehavior::Burst`] and [`MissedTickBehavior::Skip`].
+    ///
+    /// # Errors
+    ///
+    /// As [`schedule_periodic`](Self::schedule_periodic):
+    /// [`SubmitError::ZeroPeriod`] for a zero `period`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tardy::{MissedTickBehavior, MonotonicClock, Options, SchedulerThread, Task, Wait};
+    ///
+    /// let sched: SchedulerThread<u32, Arc<str>> =
+    ///     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// let renew = sched.queue_id("renew")?;
+    /// sched.start()?;
+    /// let id = sched.schedule_periodic_after(
+    ///     Task::new(renew, 42, Arc::from("example.org")), // shared by every occurrence
+    ///     Duration::ZERO,
+    ///     Duration::from_secs(4 * 3600),
+    ///     MissedTickBehavior::Skip,
+    /// )?;
+    /// let first = sched.get_task(renew, Wait::Forever)?; // due at once
+    /// assert_eq!(first.period().map(|p| p.index), Some(0));
+    /// assert!(sched.is_scheduled(id)); // the next one in four hours
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "periodic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "periodic")))]
+    pub fn schedule_periodic_after(
+        &self,
+        task: Task<S, P>,
+        first: Duration,
+        period: Duration,
+        missed: MissedTickBehavior,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
+        self.schedule_periodic(
+            task,
+            When::After(MonotonicClock::ticks_of(first)),
+            MonotonicClock::ticks_of(period),
+            missed,
+        )
+    }
+
     /// Schedules `task` to be due at the wall-clock time `at`, mapped to the
     /// monotonic clock now: a later change of the wall clock does not move
     /// it (see [`MonotonicClock::ticks_at_system_time`]).
@@ -1006,5 +1172,46 @@ where
         at: SystemTime,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         self.submit(task, |clock| When::At(clock.ticks_at_system_time(at)))
+    }
+}
+
+/// The first deadline of a periodic task as a [`When::At`] for the clock's
+/// reading (the core's [`When::Now`] for a periodic task: due at the
+/// reading, through the schedule).
+#[cfg(feature = "periodic")]
+fn first_at<C: Clock>(first: When) -> impl FnOnce(&C) -> When {
+    move |clock| match first {
+        When::At(t) => When::At(t),
+        When::After(d) => When::At(clock.now().saturating_add(d)),
+        When::Now => When::At(clock.now()),
+    }
+}
+
+/// The core's `schedule_periodic` in the shape of
+/// [`SchedulerHandle::submit_locked`]'s `schedule` (`when` is a
+/// [`When::At`] from [`first_at`], so it is the deadline).
+#[cfg(feature = "periodic")]
+#[allow(clippy::type_complexity)]
+fn periodic<S, P, C, const QN: usize>(
+    period: Ticks,
+    missed: MissedTickBehavior,
+) -> impl FnOnce(
+    &mut Core<S, P, C, QN>,
+    Task<S, P>,
+    When,
+) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>>
+where
+    S: Subject + Clone,
+    P: Clone,
+    C: Clock,
+{
+    move |core, task, when| {
+        let deadline = match when {
+            When::At(t) => t,
+            When::After(d) => core.now().saturating_add(d),
+            When::Now => core.now(),
+        };
+        core.schedule_periodic(task, When::At(deadline), period, missed)
+            .map(|id| (id, deadline))
     }
 }
