@@ -24,9 +24,10 @@
 //!
 //! Queues live in queue slots ([`registry`]). Where the arrays live is the
 //! [`storage`] seam: fixed arrays of `N` entries, or segments that grow.
-//! A periodic task (feature `periodic`) is one slot whose parts carry its
-//! period (`periodic`): it stays in its slot and delivers a clone each
-//! period.
+//! A periodic task (feature `periodic`) is one slot with a period
+//! (`periodic`: in the slot in fixed storage, in a table of periodic
+//! tasks only in growing storage): it stays in its slot and delivers a
+//! clone each period.
 //!
 //! # Invariants
 //!
@@ -999,13 +1000,14 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
-        let slot = self.slots.get(self.slots.find(id)?)?;
+        let index = self.slots.find(id)?;
+        let slot = self.slots.get(index)?;
         let task = slot.task()?;
         Some(ScheduledTask {
             id,
             queue: self.queue_of(task)?,
             deadline: self.heap.key(slot.heap_pos)?.0,
-            attempt: task.attempt,
+            attempt: self.slots.attempt(index),
             subject: &task.subject,
             payload: &task.payload,
         })
@@ -1108,7 +1110,7 @@ where
             id: slots::task_id(index, slot.generation()),
             queue: self.queue_of(task)?,
             deadline: key.0,
-            attempt: task.attempt,
+            attempt: self.slots.attempt(index),
             subject: &task.subject,
             payload: &task.payload,
         })

@@ -85,7 +85,7 @@ where
                         self.queues.id_at(usize::from(task.queue_slot())).is_some(),
                         "task of a removed queue"
                     );
-                    assert!(task.attempt >= 1);
+                    assert!(self.slots.attempt(St::Index::from_usize(i).unwrap()) >= 1);
                 }
                 None => {
                     assert_eq!(slot.heap_pos, St::Index::NIL, "vacant slot in the heap");
@@ -267,8 +267,9 @@ fn slot_sizes() {
     );
     // With 4-byte user data the slot stays 4-byte aligned: parts 16
     // (queue 2, attempt 4, subject 4, payload 4, padding 2), generation 6,
-    // five links 10; with periodic tasks the parts carry a 16-byte period
-    // state.
+    // five links 10; with periodic tasks the slot carries a 16-byte period
+    // state in fixed storage (growing storage keeps it in a table of
+    // periodic tasks only).
     assert_eq!(core::mem::align_of::<slots::Slot<u32, u32, u16>>(), 4);
     let period = if cfg!(feature = "periodic") { 16 } else { 0 };
     #[cfg(feature = "periodic")]
