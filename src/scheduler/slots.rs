@@ -31,12 +31,12 @@ use crate::task::{QueueId, Task, TaskId};
 /// What a slot keeps of a scheduled task.
 #[derive(Debug)]
 pub(crate) struct Parts<S, P> {
-    /// The queue slot number of the task's queue in the low 8 bits, with
+    /// The queue index of the task's queue in the low 8 bits, with
     /// [`QUEUE_SET`] (so that a vacant slot's `None` costs no tag) and
     /// [`PERIODIC`]. The queue exists as long as the task is scheduled
     /// (removing a queue hands its tasks back), so its [`QueueId`] is the
-    /// one its queue slot gives now: the slot needs no copy of the queue's
-    /// generation (6 bytes).
+    /// one its queue index gives now: the slot needs no copy of the
+    /// queue's generation (6 bytes).
     queue: NonZeroU16,
     /// The attempt count; for a periodic task in growing storage, the
     /// number of its entry in the period table, which keeps the count (see
@@ -47,18 +47,18 @@ pub(crate) struct Parts<S, P> {
     pub(crate) payload: P,
 }
 
-/// Set in every queue reference: queue slot numbers are below 256 (8
-/// bits), and a reference is never 0.
+/// Set in every queue reference: queue indexes are below 256 (8 bits),
+/// and a reference is never 0.
 const QUEUE_SET: u16 = 1 << 8;
 /// Set in the queue reference of a periodic task.
 #[cfg(feature = "periodic")]
 const PERIODIC: u16 = 1 << 9;
 
 impl<S, P> Parts<S, P> {
-    /// The queue slot number of the task's queue.
+    /// The queue index of the task's queue.
     #[inline]
-    pub(crate) fn queue_slot(&self) -> u16 {
-        // The low 8 bits: the number itself.
+    pub(crate) fn queue_index(&self) -> u16 {
+        // The low 8 bits: the index itself.
         #[allow(clippy::cast_possible_truncation)]
         u16::from(self.queue.get() as u8)
     }
@@ -72,8 +72,8 @@ impl<S, P> Parts<S, P> {
     }
 }
 
-/// How a slot names the queue `q`: its slot number (below 256, the most
-/// queue slots) with [`QUEUE_SET`].
+/// How a slot names the queue `q`: its queue index (below 256, the most
+/// queues) with [`QUEUE_SET`].
 #[inline]
 fn queue_ref(q: QueueId) -> NonZeroU16 {
     NonZeroU16::new((q.index & 0xFF) | QUEUE_SET).unwrap_or(NonZeroU16::MAX)
