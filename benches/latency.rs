@@ -32,6 +32,19 @@
 //!   the core's work per batch of 64, timed without a lock, idle (each
 //!   batch's least time over `3 x --scale` rounds: over 100 µs fails the
 //!   run).
+//! - `periodic`: 1 000 periodic tasks every 10 ms, their first deadlines
+//!   spread over one period, 4 workers, run for `--periods N` periods each
+//!   (default 10 000: 100 s per contender, about 10 minutes): lateness
+//!   (delivery time minus the deadline of its period) and the drift after
+//!   the last period k of each task (its deadline, and its delivery time,
+//!   minus `first + k * period`), for tardy's `schedule_periodic` under
+//!   `Burst` and `Skip`, a hand-written re-arm with one-shot tasks
+//!   (`When::After(period)` on each delivery, which drifts), tokio's
+//!   `Interval` under `Burst` and `Skip` (1 000 tokio tasks on a
+//!   multi-threaded runtime with 4 workers), and one thread on
+//!   `Condvar::wait_timeout` through every deadline in order (the floor).
+//!   Idle only. An early delivery, or a deadline off the grid under
+//!   `Burst`/`Skip`, fails the run.
 //!
 //! `handoff`, `lateness`, `async` and `lockhold` run idle and then with one
 //! CPU-burning thread per core. Results are printed as markdown tables; `--out DIR` also
@@ -41,6 +54,8 @@
 //! cargo bench --bench latency                       # about 90 s
 //! cargo bench --bench latency -- --only async       # about a minute
 //! cargo bench --bench latency -- --only lockhold    # under a minute
+//! cargo bench --bench latency -- --only periodic    # about 10 minutes
+//! cargo bench --bench latency -- --only periodic --periods 200   # a smoke run, 15 s
 //! cargo bench --bench latency -- --scale 5          # 5x the samples
 //! cargo bench --bench latency -- --only handoff,lateness --out target/latency
 //! ```
@@ -103,6 +118,9 @@ struct Args {
     out: Option<String>,
     /// `lockhold`: due tasks to move (default 10^6).
     tasks: Option<usize>,
+    /// `periodic`: periods each periodic task runs (default 10 000).
+    #[cfg_attr(not(feature = "periodic"), allow(dead_code))]
+    periods: usize,
 }
 
 impl Args {
@@ -112,6 +130,7 @@ impl Args {
             only: None,
             out: None,
             tasks: None,
+            periods: 10_000,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -122,9 +141,12 @@ impl Args {
                 }
                 "--out" => args.out = it.next(),
                 "--tasks" => args.tasks = it.next().and_then(|v| v.parse().ok()),
+                "--periods" => {
+                    args.periods = it.next().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+                }
                 "--help" | "-h" => {
                     println!(
-                        "latency [--scale F] [--only footprint,python,handoff,lateness,async,lockhold] [--out DIR] [--tasks N]"
+                        "latency [--scale F] [--only footprint,python,handoff,lateness,async,lockhold,periodic] [--out DIR] [--tasks N] [--periods N]"
                     );
                     std::process::exit(0);
                 }
@@ -1964,6 +1986,377 @@ fn lockhold(args: &Args, report: &mut String) {
     }
 }
 
+// ----- periodic ---------------------------------------------------------------
+
+/// Periodic tasks: [`PERIODIC_TASKS`] tasks with a [`PERIOD`] period, their
+/// first deadlines spread evenly over one period, each run for `--periods`
+/// periods, delivered to [`PERIODIC_WORKERS`] workers.
+#[cfg(feature = "periodic")]
+mod periodic {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+    use tardy::{MissedTickBehavior, TaskId};
+
+    pub const PERIODIC_TASKS: usize = 1000;
+    pub const PERIOD: Duration = Duration::from_millis(10);
+    pub const PERIODIC_WORKERS: usize = 4;
+    /// Room for scheduling every task before the first is due.
+    const LEAD: Duration = Duration::from_millis(50);
+
+    /// The first deadline of task `i`, from the first task's.
+    fn phase(i: usize) -> Duration {
+        PERIOD * i as u32 / PERIODIC_TASKS as u32
+    }
+
+    /// What one contender measured.
+    pub struct Run {
+        /// Delivery time minus the deadline of its period, every delivery
+        /// of periods 0..N (ns).
+        pub lateness: Dist,
+        /// Periods without a delivery of their own (coalesced or skipped).
+        pub missed: u64,
+        /// Per task, at its last period k (k >= N - 1): the deadline of the
+        /// delivery minus `first + k * period` (ns); `None` for the floor,
+        /// whose deadlines are that by construction.
+        pub deadline_drift: Option<Dist>,
+        /// Per task: the time of the last delivery minus
+        /// `first + k * period` (ns).
+        pub real_drift: Option<Dist>,
+    }
+
+    /// Per task, at its last period: (deadline drift, real-time drift), ns.
+    type Finals = Mutex<Vec<(i64, i64)>>;
+
+    fn finish(finals: &Finals, done: &AtomicUsize, all_done: &mpsc::Sender<()>, drift: (i64, i64)) {
+        finals.lock().expect("finals").push(drift);
+        if done.fetch_add(1, Ordering::SeqCst) + 1 == PERIODIC_TASKS {
+            let _ = all_done.send(());
+        }
+    }
+
+    fn run_of(lat: Vec<i64>, missed: u64, finals: Finals) -> Run {
+        let finals = finals.into_inner().expect("finals");
+        Run {
+            lateness: Dist::new(lat),
+            missed,
+            deadline_drift: Some(Dist::new(finals.iter().map(|f| f.0).collect())),
+            real_drift: Some(Dist::new(finals.iter().map(|f| f.1).collect())),
+        }
+    }
+
+    /// The floor: one thread waits with `Condvar::wait_timeout` for every
+    /// deadline of every task in order and records each as it passes.
+    pub fn floor(periods: usize) -> Run {
+        let pair = (Mutex::new(()), Condvar::new());
+        let start = Instant::now() + LEAD;
+        let mut lat = Vec::with_capacity(periods * PERIODIC_TASKS);
+        for k in 0..periods {
+            for i in 0..PERIODIC_TASKS {
+                let at = start + PERIOD * k as u32 + phase(i);
+                wait_until(&pair, at);
+                lat.push(diff_ns(Instant::now(), at));
+            }
+        }
+        Run {
+            lateness: Dist::new(lat),
+            missed: 0,
+            deadline_drift: None,
+            real_drift: None,
+        }
+    }
+
+    type Periodic = SchedulerThread<u32, u32>;
+
+    /// tardy's periodic tasks: `schedule_periodic` on the grid; each worker
+    /// takes occurrences, and cancels a task once it has its last period.
+    pub fn tardy(periods: usize, missed: MissedTickBehavior) -> Run {
+        let st =
+            Periodic::new(MonotonicClock::new(), &[("p", 0)], Options::new()).expect("scheduler");
+        st.start().expect("start");
+        let h = st.handle();
+        let q = h.queue_id("p").expect("queue");
+        let period = MonotonicClock::ticks_of(PERIOD);
+        let t0 = h.now() + MonotonicClock::ticks_of(LEAD);
+        let first = move |i: usize| t0 + MonotonicClock::ticks_of(phase(i));
+        let ids: Arc<Vec<TaskId>> = Arc::new(
+            (0..PERIODIC_TASKS)
+                .map(|i| {
+                    h.schedule_periodic(
+                        Task::new(q, i as u32, 0),
+                        When::At(first(i)),
+                        period,
+                        missed,
+                    )
+                    .expect("schedule_periodic")
+                })
+                .collect(),
+        );
+        let done_flags: Arc<Vec<AtomicBool>> = Arc::new(
+            (0..PERIODIC_TASKS)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+        );
+        let finals = Arc::new(Finals::default());
+        let done = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let last = periods as u64 - 1;
+        let workers: Vec<_> = (0..PERIODIC_WORKERS)
+            .map(|_| {
+                let (h, ids, flags, finals, done, tx) = (
+                    h.clone(),
+                    Arc::clone(&ids),
+                    Arc::clone(&done_flags),
+                    Arc::clone(&finals),
+                    Arc::clone(&done),
+                    tx.clone(),
+                );
+                thread::spawn(move || {
+                    let clock = h.clock();
+                    let mut lat = Vec::with_capacity(periods * PERIODIC_TASKS / 3);
+                    let mut missed = 0;
+                    while let Ok(t) = h.get_task(q, Wait::Forever) {
+                        let now = clock.now();
+                        let i = *t.subject() as usize;
+                        let p = t.period().expect("an occurrence");
+                        if flags[i].load(Ordering::Relaxed) {
+                            continue; // queued before the task was cancelled
+                        }
+                        lat.push(now as i64 - t.deadline() as i64);
+                        missed += p.missed;
+                        if p.index + p.missed >= last {
+                            flags[i].store(true, Ordering::Relaxed);
+                            let _ = h.cancel(ids[i]);
+                            let grid = first(i) + p.index * period;
+                            let drift =
+                                (t.deadline() as i64 - grid as i64, now as i64 - grid as i64);
+                            finish(&finals, &done, &tx, drift);
+                        }
+                    }
+                    (lat, missed)
+                })
+            })
+            .collect();
+        rx.recv().expect("every task done");
+        let _ = st.stop();
+        let (mut lat, mut missed) = (Vec::new(), 0);
+        for w in workers {
+            let (l, m) = w.join().expect("worker");
+            lat.extend(l);
+            missed += m;
+        }
+        let finals = Arc::try_unwrap(finals).unwrap_or_default();
+        run_of(lat, missed, finals)
+    }
+
+    /// The hand-written re-arm with one-shot tasks: each worker schedules
+    /// the task it took again `period` from now (the clock's reading when
+    /// it schedules), so every delivery's lateness adds up.
+    pub fn rearm(periods: usize) -> Run {
+        let st =
+            Periodic::new(MonotonicClock::new(), &[("p", 0)], Options::new()).expect("scheduler");
+        st.start().expect("start");
+        let h = st.handle();
+        let q = h.queue_id("p").expect("queue");
+        let period = MonotonicClock::ticks_of(PERIOD);
+        let t0 = h.now() + MonotonicClock::ticks_of(LEAD);
+        let first = move |i: usize| t0 + MonotonicClock::ticks_of(phase(i));
+        for i in 0..PERIODIC_TASKS {
+            // The payload counts the deliveries so far.
+            h.schedule(Task::new(q, i as u32, 0), When::At(first(i)))
+                .expect("schedule");
+        }
+        let finals = Arc::new(Finals::default());
+        let done = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let last = periods as u64 - 1;
+        let workers: Vec<_> = (0..PERIODIC_WORKERS)
+            .map(|_| {
+                let (h, finals, done, tx) = (
+                    h.clone(),
+                    Arc::clone(&finals),
+                    Arc::clone(&done),
+                    tx.clone(),
+                );
+                thread::spawn(move || {
+                    let clock = h.clock();
+                    let mut lat = Vec::with_capacity(periods * PERIODIC_TASKS / 3);
+                    while let Ok(mut t) = h.get_task(q, Wait::Forever) {
+                        let now = clock.now();
+                        lat.push(now as i64 - t.deadline() as i64);
+                        let k = u64::from(*t.payload());
+                        if k >= last {
+                            let grid = first(*t.subject() as usize) + k * period;
+                            let drift =
+                                (t.deadline() as i64 - grid as i64, now as i64 - grid as i64);
+                            finish(&finals, &done, &tx, drift);
+                        } else {
+                            *t.payload_mut() += 1;
+                            let _ = h.schedule(t, When::After(period));
+                        }
+                    }
+                    lat
+                })
+            })
+            .collect();
+        rx.recv().expect("every task done");
+        let _ = st.stop();
+        let mut lat = Vec::new();
+        for w in workers {
+            lat.extend(w.join().expect("worker"));
+        }
+        let finals = Arc::try_unwrap(finals).unwrap_or_default();
+        run_of(lat, 0, finals)
+    }
+
+    /// tokio's `Interval`, one tokio task per periodic task on a
+    /// multi-threaded runtime with [`PERIODIC_WORKERS`] workers. `tick`
+    /// returns the deadline it was due at; the period index is counted
+    /// from the gaps between deadlines (a skipped period makes a gap of
+    /// two or more periods).
+    pub fn tokio_interval(periods: usize, missed: tokio::time::MissedTickBehavior) -> Run {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(PERIODIC_WORKERS)
+            .enable_time()
+            .build()
+            .expect("tokio runtime");
+        let start = Instant::now() + LEAD;
+        let period_ns = PERIOD.as_nanos() as i64;
+        let last = periods as i64 - 1;
+        let tasks: Vec<_> = (0..PERIODIC_TASKS)
+            .map(|i| {
+                let first = start + phase(i);
+                rt.spawn(async move {
+                    let mut iv = tokio::time::interval_at(first.into(), PERIOD);
+                    iv.set_missed_tick_behavior(missed);
+                    let mut lat = Vec::with_capacity(periods);
+                    let (mut k, mut skipped) = (-1i64, 0u64);
+                    let mut prev: Option<Instant> = None;
+                    loop {
+                        let due = iv.tick().await.into_std();
+                        let now = Instant::now();
+                        lat.push(diff_ns(now, due));
+                        let step = prev.map_or(1, |p| (diff_ns(due, p) / period_ns).max(1));
+                        skipped += (step - 1) as u64;
+                        k += step;
+                        prev = Some(due);
+                        if k >= last {
+                            let grid = first + PERIOD * k as u32;
+                            return (lat, skipped, (diff_ns(due, grid), diff_ns(now, grid)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        let (mut lat, mut skipped, mut finals) = (Vec::new(), 0, Vec::new());
+        for t in tasks {
+            let (l, s, f) = rt.block_on(t).expect("interval task");
+            lat.extend(l);
+            skipped += s;
+            finals.push(f);
+        }
+        run_of(lat, skipped, Mutex::new(finals))
+    }
+
+    pub fn section(periods: usize, report: &mut String) {
+        let periods = periods.max(1);
+        let loadavg = || {
+            std::fs::read_to_string("/proc/loadavg")
+                .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_else(|_| "unknown".to_owned())
+        };
+        let load_before = loadavg();
+        let contenders: Vec<(&str, Run)> = vec![
+            ("Condvar::wait_timeout (floor)", floor(periods)),
+            (
+                "tardy schedule_periodic, Burst",
+                tardy(periods, MissedTickBehavior::Burst),
+            ),
+            (
+                "tardy schedule_periodic, Skip",
+                tardy(periods, MissedTickBehavior::Skip),
+            ),
+            ("tardy one-shot, re-armed now + period", rearm(periods)),
+            (
+                "tokio Interval, Burst",
+                tokio_interval(periods, tokio::time::MissedTickBehavior::Burst),
+            ),
+            (
+                "tokio Interval, Skip",
+                tokio_interval(periods, tokio::time::MissedTickBehavior::Skip),
+            ),
+        ];
+        let _ = writeln!(
+            report,
+            "\n## periodic ({PERIODIC_TASKS} tasks every {} ms, first deadlines spread over one period, \
+             {periods} periods each, {PERIODIC_WORKERS} workers; idle; load average {load_before} before, {} after)\n",
+            PERIOD.as_millis(),
+            loadavg()
+        );
+        let _ = writeln!(
+            report,
+            "Lateness: delivery time minus the deadline of its period (µs). Drift after the last period k of each task: \
+             its deadline minus `first + k * period` (deadline drift, µs) and its delivery time minus the same \
+             (real-time drift, ms), p50 and max over the tasks.\n"
+        );
+        let _ = writeln!(
+            report,
+            "| what | deliveries | missed periods | p50 | p99 | max | early | p50 / floor | deadline drift p50 / max | real-time drift p50 / max (ms) |\n\
+             |---|---|---|---|---|---|---|---|---|---|"
+        );
+        let floor_p50 = contenders[0].1.lateness.pct(50.0);
+        let ms = |ns: i64| format!("{:.3}", ns as f64 / 1e6);
+        let mut verdicts = Vec::new();
+        for (what, r) in &contenders {
+            let d = &r.lateness;
+            let drift = |x: &Option<Dist>, f: &dyn Fn(i64) -> String| {
+                x.as_ref().map_or("—".to_owned(), |x| {
+                    format!("{} / {}", f(x.pct(50.0)), f(x.max()))
+                })
+            };
+            let _ = writeln!(
+                report,
+                "| {what} | {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |",
+                d.0.len(),
+                r.missed,
+                us(d.pct(50.0)),
+                us(d.pct(99.0)),
+                us(d.max()),
+                d.early(),
+                ratio(d.pct(50.0), floor_p50),
+                drift(&r.deadline_drift, &us),
+                drift(&r.real_drift, &ms),
+            );
+            if d.early() > 0 {
+                FAILED.store(true, Ordering::Relaxed);
+                let _ = writeln!(
+                    report,
+                    "\n**FAIL: {} early deliveries ({what}), earliest {} µs.**\n",
+                    d.early(),
+                    us(d.min())
+                );
+            }
+            if what.starts_with("tardy schedule_periodic") {
+                let r50 = ratio(d.pct(50.0), floor_p50);
+                let dd = r
+                    .deadline_drift
+                    .as_ref()
+                    .map_or(0, |x| x.min().abs().max(x.max().abs()));
+                verdicts.push(format!(
+                    "- {what}: p50 / floor = {r50:.2} (target <= 1.5: {}); deadline drift after {periods} periods {dd} ns (target 0: {})",
+                    if r50 <= 1.5 { "met" } else { "missed" },
+                    if dd == 0 { "met" } else { "missed" },
+                ));
+                if dd != 0 {
+                    // Off the grid under Burst or Skip is a bug, not a slow machine.
+                    FAILED.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        let _ = writeln!(report, "\nTargets:\n\n{}", verdicts.join("\n"));
+    }
+}
+
 // ----- main -----------------------------------------------------------------
 
 fn main() {
@@ -2017,6 +2410,13 @@ fn main() {
     }
     if args.wants("lockhold") {
         lockhold(&args, &mut report);
+        print!("{report}");
+        all.push_str(&report);
+        report.clear();
+    }
+    #[cfg(feature = "periodic")]
+    if args.wants("periodic") {
+        periodic::section(args.periods, &mut report);
         print!("{report}");
         all.push_str(&report);
         report.clear();

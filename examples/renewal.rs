@@ -2,15 +2,20 @@
 //! re-implements was written for.
 //!
 //! Every certificate (the task's subject) needs its OCSP response renewed
-//! periodically. A renewal task becomes due on the scheduler thread, fetch
-//! workers take it from the `ocsp-fetch` queue and "fetch" a response (a
-//! short sleep standing in for the network); some fetches fail and are put
-//! back with exponential back-off, the task counting its attempts. A
-//! successful response goes to the `ocsp-store` queue, whose worker "writes"
-//! it and schedules the certificate's next renewal. Halfway through, some
-//! certificates are removed and everything scheduled for them is cancelled
-//! by subject. At the end the scheduler stops gracefully and hands back what
-//! was still scheduled or queued.
+//! every period: one periodic task per certificate, its period the renewal
+//! interval. Each period delivers an occurrence into the `ocsp-fetch`
+//! queue; fetch workers "fetch" a response (a short sleep standing in for
+//! the network). Some fetches fail: the worker schedules the occurrence it
+//! holds again with exponential back-off (a one-shot retry, its attempt
+//! count growing), and the period goes on undisturbed. A successful
+//! response goes to the `ocsp-store` queue, whose worker "writes" it.
+//! Halfway through, some certificates are removed: their periodic tasks and
+//! pending retries are cancelled by subject. At the end the scheduler stops
+//! gracefully and hands back what was still scheduled or queued, and the
+//! demo checks that nothing was lost: every periodic task comes back once,
+//! every period of every certificate was delivered once (`Task::period`:
+//! its index and how many periods it stands for), its next deadline is
+//! still on the grid `first + k * period`, and every retry is accounted for.
 //!
 //! ```sh
 //! cargo run --release --example renewal
@@ -19,14 +24,17 @@
 //! ```
 //!
 //! The scheduler grows as certificates are added (no capacity to choose);
-//! after the first renewals are scheduled the demo reports the memory they
+//! after the periodic tasks are scheduled the demo reports the memory they
 //! take per task: the scheduler's own count of the bytes it allocated, and
 //! the growth of the process's resident memory (Linux: `VmRSS` of
 //! `/proc/self/status`).
 //!
-//! Time is compressed: a renewal period is 0.5–2 s instead of hours.
+//! Time is compressed: a renewal period is 0.5–2 s instead of hours. With
+//! a million certificates the workers cannot keep up (a few thousand
+//! fetches a second against hundreds of thousands of periods): occurrences
+//! wait for room in the bounded fetch queue and the periods that pass
+//! meanwhile are coalesced into them (`missed`).
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,18 +42,23 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tardy::{
-    MonotonicClock, Options, QueueId, SchedulerHandle, SchedulerThread, SubmitError, TakeError,
-    Task, TaskId, Wait, When,
+    MissedTickBehavior, MonotonicClock, Options, QueueId, SchedulerHandle, SchedulerThread,
+    SubmitError, TakeError, Task, TaskId, Ticks, Wait, When,
 };
 
 /// The most certificates the demo accepts (the scheduler itself holds up
 /// to 2^32 - 2 tasks).
 const MAX_CERTS: usize = 100_000_000;
-/// A fetch that failed this many times is given up until the next period.
+/// A fetch that failed this many times is given up: the next period renews
+/// the certificate.
 const MAX_ATTEMPTS: u32 = 5;
+/// Nanoseconds (ticks of `MonotonicClock`) per millisecond.
+const MS: Ticks = 1_000_000;
 
-/// What a task asks a worker to do.
-#[derive(Debug)]
+/// What a task asks a worker to do. Periodic tasks clone their payload
+/// into every occurrence: a small `Clone` value here (an `Arc` where the
+/// payload is large or shared).
+#[derive(Clone, Debug)]
 enum Job {
     /// Fetch a fresh OCSP response.
     Fetch,
@@ -119,19 +132,56 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
     }
-    /// A renewal period: 0.5–2 s.
-    fn period(&mut self) -> Duration {
-        Duration::from_millis(500 + self.below(1500))
+}
+
+/// A certificate's renewal schedule, a function of the seed and the
+/// certificate (so the final check needs no table of them): the first
+/// renewal due within the first second after `t0`, then one every 0.5–2 s.
+#[derive(Clone, Copy)]
+struct Plan {
+    first: Ticks,
+    period: Ticks,
+}
+
+impl Plan {
+    fn of(seed: u64, t0: Ticks, cert: u64) -> Self {
+        let mut rng = Rng::new(seed ^ cert.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+        Self {
+            first: t0 + rng.below(1_000) * MS,
+            period: (500 + rng.below(1_500)) * MS,
+        }
     }
+}
+
+/// What the demo knows of one certificate, shared by the threads.
+#[derive(Default)]
+struct Cert {
+    removed: AtomicBool,
+    /// The periodic task's handle (`TaskId::get`).
+    handle: AtomicU64,
+    /// Periods the occurrences seen so far stand for: the sum of
+    /// `missed + 1`.
+    periods: AtomicU64,
+    /// One past the last period seen: the highest `index + missed + 1`.
+    end: AtomicU64,
 }
 
 #[derive(Default)]
 struct Counters {
-    delivered: AtomicU64,
+    /// Occurrences taken by fetch workers.
+    occurrences: AtomicU64,
+    /// Their `missed` counts, summed: periods coalesced by `Skip`.
+    missed: AtomicU64,
+    /// The highest period index seen.
+    max_index: AtomicU64,
     renewed: AtomicU64,
+    /// Retries scheduled (each a one-shot task), and retries taken.
     retried: AtomicU64,
+    retries_taken: AtomicU64,
     gave_up: AtomicU64,
-    cancelled: AtomicU64,
+    /// Store tasks put into the store queue, and taken from it.
+    stores: AtomicU64,
+    stores_taken: AtomicU64,
     /// Tasks taken for a certificate after it was removed, dropped.
     dropped: AtomicU64,
     /// Tasks a worker held when the scheduler stopped; scheduling them
@@ -143,14 +193,14 @@ struct Counters {
     max_attempt: AtomicU32,
 }
 
-/// Certificates removed mid-run, by id.
-struct Removed(Vec<AtomicBool>);
-
-impl Removed {
-    fn contains(&self, cert: u64) -> bool {
-        self.0
-            .get(cert as usize)
-            .is_some_and(|r| r.load(Ordering::Relaxed))
+impl Counters {
+    /// Counts an occurrence of `cert`'s periodic task (taken by a worker or
+    /// handed back by `stop`) against the periods it stands for.
+    fn occurrence(&self, cert: &Cert, index: u64, missed: u64) {
+        cert.periods.fetch_add(missed + 1, Ordering::Relaxed);
+        cert.end.fetch_max(index + missed + 1, Ordering::Relaxed);
+        self.missed.fetch_add(missed, Ordering::Relaxed);
+        self.max_index.fetch_max(index, Ordering::Relaxed);
     }
 }
 
@@ -159,11 +209,17 @@ struct Queues {
     store: QueueId,
 }
 
-/// Schedules again a task taken from the scheduler; a stopped scheduler hands
-/// it back through the error, and it is counted.
-fn put_back(counters: &Counters, result: Result<TaskId, SubmitError<Task<u64, Job>>>) {
+/// Adds one to `counter` when the task was scheduled; a stopped scheduler
+/// hands it back through the error, and it is counted as held by a worker.
+fn put(
+    counters: &Counters,
+    counter: &AtomicU64,
+    result: Result<TaskId, SubmitError<Task<u64, Job>>>,
+) {
     match result {
-        Ok(_) => {}
+        Ok(_) => {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         Err(SubmitError::Stopped(_)) => {
             counters
                 .handed_back_by_workers
@@ -178,7 +234,7 @@ fn fetch_worker(
     h: Handle,
     q: Queues,
     counters: Arc<Counters>,
-    removed: Arc<Removed>,
+    certs: Arc<[Cert]>,
     fail_percent: u64,
     seed: u64,
 ) -> Vec<u64> {
@@ -194,52 +250,68 @@ fn fetch_worker(
                 return lateness;
             }
         };
-        // How late the task reached a worker: now minus its deadline. The
-        // scheduler never delivers early, so this never underflows.
+        // How late the task reached a worker: now minus its deadline (for an
+        // occurrence, the deadline of its period). The scheduler never
+        // delivers early, so this never underflows.
         let now = Instant::now();
         let due = clock.instant_at(task.deadline()).unwrap_or(now);
         if now < due {
             counters.early.fetch_add(1, Ordering::Relaxed);
         }
         lateness.push(MonotonicClock::ticks_of(now.saturating_duration_since(due)));
-        counters.delivered.fetch_add(1, Ordering::Relaxed);
         counters
             .max_attempt
             .fetch_max(task.attempt(), Ordering::Relaxed);
-        let cert = *task.subject();
-        if removed.contains(cert) {
+        let cert = &certs[*task.subject() as usize];
+        match task.period() {
+            Some(p) => {
+                counters.occurrences.fetch_add(1, Ordering::Relaxed);
+                counters.occurrence(cert, p.index, p.missed);
+            }
+            // A retry: a one-shot task, which keeps no period.
+            None => {
+                counters.retries_taken.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if cert.removed.load(Ordering::Relaxed) {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             let _ = h.task_done(q.fetch);
             continue;
         }
         // "Fetch" the response: the network, in miniature.
         thread::sleep(Duration::from_micros(200 + rng.below(1_800)));
-        let result = if rng.below(100) < fail_percent {
+        if rng.below(100) < fail_percent {
             if task.attempt() < MAX_ATTEMPTS {
-                // Retry the same context: its attempt count grows.
-                counters.retried.fetch_add(1, Ordering::Relaxed);
+                // Retry this renewal: schedule the task held again, a
+                // one-shot task with attempt + 1; the periodic task is not
+                // touched, its next period stays where it was.
                 let backoff = Duration::from_millis(50 << (task.attempt() - 1).min(4));
-                h.schedule_after(task, backoff)
+                put(
+                    &counters,
+                    &counters.retried,
+                    h.schedule_after(task, backoff),
+                );
             } else {
-                // Give up until the next period, with a fresh context.
+                // Given up: the next period renews the certificate.
                 counters.gave_up.fetch_add(1, Ordering::Relaxed);
-                h.schedule_after(Task::new(q.fetch, cert, Job::Fetch), rng.period())
             }
         } else {
             let bytes = 400 + rng.below(1_200) as usize;
-            h.schedule(Task::new(q.store, cert, Job::Store { bytes }), When::Now)
-        };
-        put_back(&counters, result);
+            let store = Task::new(q.store, *task.subject(), Job::Store { bytes });
+            put(&counters, &counters.stores, h.schedule(store, When::Now));
+        }
         let _ = h.task_done(q.fetch);
     }
 }
 
-/// The store worker: "writes" responses, schedules the next renewal.
-fn store_worker(h: Handle, q: Queues, counters: Arc<Counters>, removed: Arc<Removed>, seed: u64) {
-    let mut rng = Rng::new(seed);
+/// The store worker: "writes" responses.
+fn store_worker(h: Handle, q: Queues, counters: Arc<Counters>, certs: Arc<[Cert]>) {
     while let Ok(task) = h.get_task(q.store, Wait::Forever) {
-        let cert = *task.subject();
-        if removed.contains(cert) {
+        counters.stores_taken.fetch_add(1, Ordering::Relaxed);
+        if certs[*task.subject() as usize]
+            .removed
+            .load(Ordering::Relaxed)
+        {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         }
@@ -249,8 +321,6 @@ fn store_worker(h: Handle, q: Queues, counters: Arc<Counters>, removed: Arc<Remo
                 .fetch_add(bytes as u64, Ordering::Relaxed);
         }
         counters.renewed.fetch_add(1, Ordering::Relaxed);
-        let next = h.schedule_after(Task::new(q.fetch, cert, Job::Fetch), rng.period());
-        put_back(&counters, next);
     }
 }
 
@@ -295,6 +365,74 @@ fn main() -> ExitCode {
     }
 }
 
+/// What came back from `cancel_by_subject` and `stop`, sorted.
+#[derive(Default)]
+struct HandedBack {
+    /// Periodic tasks (the originals), each checked against its plan.
+    periodic: u64,
+    retries: u64,
+    /// Occurrences still queued.
+    occurrences: u64,
+    stores: u64,
+}
+
+/// Counts the occurrences handed back (still queued) against the periods
+/// they stand for.
+fn count_occurrences<'a>(
+    tasks: impl Iterator<Item = &'a Task<u64, Job>>,
+    counters: &Counters,
+    certs: &[Cert],
+) {
+    for task in tasks {
+        if let Some(p) = task.period() {
+            counters.occurrence(&certs[*task.subject() as usize], p.index, p.missed);
+        }
+    }
+}
+
+/// Sorts the tasks handed back; a periodic task must come back once, with
+/// its next deadline on its grid after the periods its occurrences stood
+/// for. Returns what is wrong, if anything.
+fn sort_handed_back(
+    tasks: Vec<Task<u64, Job>>,
+    into: &mut HandedBack,
+    returned: &mut [u8],
+    certs: &[Cert],
+    plan: impl Fn(u64) -> Plan,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for task in tasks {
+        let cert_id = *task.subject();
+        let cert = &certs[cert_id as usize];
+        let is_original = task.id().map(TaskId::get) == Some(cert.handle.load(Ordering::Relaxed));
+        match (task.payload(), task.period()) {
+            (Job::Store { .. }, _) => into.stores += 1,
+            // Counted against its periods by `count_occurrences`.
+            (Job::Fetch, Some(_)) => into.occurrences += 1,
+            (Job::Fetch, None) if is_original => {
+                into.periodic += 1;
+                returned[cert_id as usize] += 1;
+                // Its next deadline: first + k * period, k the periods
+                // delivered so far (Skip keeps the grid; nothing drifts).
+                // Every occurrence that entered the queue before it came
+                // back is counted by now: taken by a worker (all joined) or
+                // handed back (`count_occurrences` went first).
+                let p = plan(cert_id);
+                let k = cert.end.load(Ordering::Relaxed);
+                let expected = p.first + k * p.period;
+                if task.deadline() != expected {
+                    wrong.push(format!(
+                        "cert {cert_id}: next deadline {} after {k} periods, expected {expected}",
+                        task.deadline()
+                    ));
+                }
+            }
+            (Job::Fetch, None) => into.retries += 1,
+        }
+    }
+    wrong
+}
+
 fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let sched = Sched::new(
         MonotonicClock::new(),
@@ -304,26 +442,41 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let fetch = sched.queue_id("ocsp-fetch")?;
     let store = sched.queue_id("ocsp-store")?;
     let counters = Arc::new(Counters::default());
-    let removed = Arc::new(Removed(
-        (0..config.certs).map(|_| AtomicBool::new(false)).collect(),
-    ));
+    let certs: Arc<[Cert]> = (0..config.certs).map(|_| Cert::default()).collect();
     println!(
-        "renewal: {} certificates, {} fetch workers + 1 store worker, {} s, {}% of fetches fail",
+        "renewal: {} certificates renewed every 0.5-2 s by periodic tasks (Skip), {} fetch workers + 1 store worker, {} s, {}% of fetches fail",
         config.certs, config.workers, config.seconds, config.fail_percent
     );
 
-    // Every certificate gets its first renewal within the first second.
+    // One periodic task per certificate, its first renewal due within the
+    // first second. Missed periods: `Skip`. After a stall (a slow worker, a
+    // full fetch queue, a host that slept) the certificate is renewed once,
+    // not once per missed period: the occurrence says how many periods it
+    // stands for (`missed`), and the schedule stays on its grid
+    // `first + k * period` (no drift). `Burst` would fetch the same
+    // response again and again to catch up; `Delay` would move every later
+    // renewal by the stall.
     let rss_before = resident_bytes();
-    let mut rng = Rng::new(config.seed);
+    let t0 = sched.now();
+    let seed = config.seed;
+    let plan = move |cert: u64| Plan::of(seed, t0, cert);
     for cert in 0..config.certs as u64 {
-        let first = Duration::from_millis(rng.below(1_000));
-        sched.schedule_after(Task::new(fetch, cert, Job::Fetch), first)?;
+        let p = plan(cert);
+        let id = sched.schedule_periodic(
+            Task::new(fetch, cert, Job::Fetch),
+            When::At(p.first),
+            p.period,
+            MissedTickBehavior::Skip,
+        )?;
+        certs[cert as usize]
+            .handle
+            .store(id.get(), Ordering::Relaxed);
     }
     let tasks = sched.scheduled_len()?.max(1);
     let allocated = sched.allocated_bytes();
     let task_size = std::mem::size_of::<Task<u64, Job>>();
     print!(
-        "memory: {tasks} tasks scheduled, capacity {} task slots; scheduler {allocated} bytes = {:.1} bytes/task (a task record is {task_size} bytes: handle, queue, deadline, attempt, subject, payload)",
+        "memory: {tasks} tasks scheduled, capacity {} task slots; scheduler {allocated} bytes = {:.1} bytes/task (a task record is {task_size} bytes: handle, queue, deadline, attempt, period, subject, payload)",
         sched.capacity(),
         allocated as f64 / tasks as f64,
     );
@@ -340,56 +493,47 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
 
     let fetchers: Vec<_> = (0..config.workers)
         .map(|i| {
-            let (h, c, r) = (sched.handle(), Arc::clone(&counters), Arc::clone(&removed));
+            let (h, c, certs) = (sched.handle(), Arc::clone(&counters), Arc::clone(&certs));
             let (fail, seed) = (config.fail_percent, config.seed ^ (i as u64 + 1) << 32);
             thread::Builder::new()
                 .name(format!("fetch-{i}"))
-                .spawn(move || fetch_worker(h, Queues { fetch, store }, c, r, fail, seed))
+                .spawn(move || fetch_worker(h, Queues { fetch, store }, c, certs, fail, seed))
         })
         .collect::<Result<_, _>>()?;
     let storer = {
-        let (h, c, r) = (sched.handle(), Arc::clone(&counters), Arc::clone(&removed));
-        let seed = config.seed ^ 0xABCD;
+        let (h, c, certs) = (sched.handle(), Arc::clone(&counters), Arc::clone(&certs));
         thread::Builder::new()
             .name("store".into())
-            .spawn(move || store_worker(h, Queues { fetch, store }, c, r, seed))?
+            .spawn(move || store_worker(h, Queues { fetch, store }, c, certs))?
     };
 
     // Progress once a second; halfway through, remove some certificates.
     let to_remove = (config.certs / 100).max(1).min(config.certs);
     let mut removed_at = None;
+    let mut cancelled = Vec::new();
     for second in 1..=config.seconds {
         let tick = started + Duration::from_secs(second);
         if removed_at.is_none() && second * 2 > config.seconds {
             let half = started + Duration::from_millis(config.seconds * 500);
             thread::sleep(half.saturating_duration_since(Instant::now()));
-            let mut cancelled = 0;
-            let mut names = HashSet::new();
-            for cert in (0..config.certs as u64)
-                .step_by((config.certs / to_remove).max(1))
-                .take(to_remove)
-            {
-                removed.0[cert as usize].store(true, Ordering::Relaxed);
-                cancelled += sched.cancel_by_subject(&cert)?.len();
-                names.insert(cert);
+            let step = (config.certs / to_remove).max(1);
+            for cert in (0..config.certs as u64).step_by(step).take(to_remove) {
+                certs[cert as usize].removed.store(true, Ordering::Relaxed);
+                cancelled.extend(sched.cancel_by_subject(&cert)?);
             }
-            counters
-                .cancelled
-                .fetch_add(cancelled as u64, Ordering::Relaxed);
-            let first = names.iter().min().copied().unwrap_or(0);
             println!(
-                "[{:5.1}s] removed {} certificate(s) (cert-{first:05} ...): {cancelled} scheduled task(s) cancelled by subject",
+                "[{:5.1}s] removed {to_remove} certificate(s) (cert-00000 ...): {} task(s) cancelled by subject",
                 started.elapsed().as_secs_f64(),
-                names.len()
+                cancelled.len()
             );
             removed_at = Some(started.elapsed());
         }
         thread::sleep(tick.saturating_duration_since(Instant::now()));
         let s = sched.stats(fetch)?;
         println!(
-            "[{:5.1}s] delivered {:6}  renewed {:6}  retried {:5}  scheduled {:5}  fetch queue {:3} (waiting for room {})",
+            "[{:5.1}s] occurrences {:7}  renewed {:6}  retried {:5}  scheduled {:7}  fetch queue {:3} (waiting for room {})",
             started.elapsed().as_secs_f64(),
-            counters.delivered.load(Ordering::Relaxed),
+            counters.occurrences.load(Ordering::Relaxed),
             counters.renewed.load(Ordering::Relaxed),
             counters.retried.load(Ordering::Relaxed),
             sched.scheduled_len()?,
@@ -400,7 +544,7 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
 
     // Graceful stop: the workers get `Stopped`, everything still scheduled
     // or queued comes back.
-    let handed_back = sched.stop()?;
+    let at_stop = sched.stop()?;
     let mut lateness: Vec<u64> = Vec::new();
     for f in fetchers {
         lateness.extend(f.join().map_err(|_| "a fetch worker panicked")?);
@@ -408,13 +552,61 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     storer.join().map_err(|_| "the store worker panicked")?;
     lateness.sort_unstable();
 
+    // The accounting, once every worker is joined.
     let c = &counters;
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    let by_workers = load(&c.handed_back_by_workers);
+    let mut returned = vec![0u8; config.certs];
+    let (mut by_cancel, mut by_stop) = (HandedBack::default(), HandedBack::default());
+    count_occurrences(cancelled.iter().chain(&at_stop), c, &certs);
+    let mut wrong = sort_handed_back(cancelled, &mut by_cancel, &mut returned, &certs, plan);
+    wrong.extend(sort_handed_back(
+        at_stop,
+        &mut by_stop,
+        &mut returned,
+        &certs,
+        plan,
+    ));
+    let (mut periods, mut occurrences) = (0, load(&c.occurrences) + by_stop.occurrences);
+    for (cert_id, (cert, &times)) in certs.iter().zip(&returned).enumerate() {
+        if times != 1 {
+            wrong.push(format!(
+                "cert {cert_id}: its periodic task came back {times} times"
+            ));
+        }
+        let (seen, end) = (load(&cert.periods), load(&cert.end));
+        if seen != end {
+            wrong.push(format!(
+                "cert {cert_id}: occurrences for {seen} periods, expected periods 0..{end} once each"
+            ));
+        }
+        periods += end;
+    }
+    let retries_back = by_cancel.retries + by_stop.retries;
+    if load(&c.retried) != load(&c.retries_taken) + retries_back {
+        wrong.push(format!(
+            "{} retries scheduled, {} taken + {retries_back} handed back",
+            load(&c.retried),
+            load(&c.retries_taken)
+        ));
+    }
+    if load(&c.stores) != load(&c.stores_taken) + by_stop.stores {
+        wrong.push(format!(
+            "{} store tasks queued, {} taken + {} handed back",
+            load(&c.stores),
+            load(&c.stores_taken),
+            by_stop.stores
+        ));
+    }
+    if by_cancel.occurrences + by_cancel.stores > 0 || load(&c.early) > 0 {
+        wrong.push("queued tasks cancelled by subject, or early deliveries".into());
+    }
+    occurrences = occurrences.max(1);
+
     println!("\nsummary after {:.1} s:", started.elapsed().as_secs_f64());
     println!(
-        "  delivered    {:7}  renewal tasks taken by fetch workers",
-        load(&c.delivered)
+        "  periods      {periods:7}  periods due, in {occurrences} occurrences (highest index {}; {} missed and coalesced by Skip)",
+        load(&c.max_index),
+        load(&c.missed),
     );
     println!(
         "  renewed      {:7}  responses stored ({} KiB)",
@@ -422,21 +614,26 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         load(&c.stored_bytes) / 1024
     );
     println!(
-        "  retried      {:7}  failed fetches put back with back-off (highest attempt {}; {} given up until next period)",
+        "  retried      {:7}  failed fetches retried with back-off, {} taken (highest attempt {}; {} given up until the next period)",
         load(&c.retried),
+        load(&c.retries_taken),
         c.max_attempt.load(Ordering::Relaxed),
         load(&c.gave_up)
     );
     println!(
-        "  cancelled    {:7}  by subject at {:.1} s ({} more taken after removal and dropped)",
-        load(&c.cancelled),
+        "  cancelled    {:7}  periodic tasks and {} retries, by subject at {:.1} s ({} more taken after removal and dropped)",
+        by_cancel.periodic,
+        by_cancel.retries,
         removed_at.unwrap_or_default().as_secs_f64(),
         load(&c.dropped)
     );
     println!(
-        "  handed back  {:7}  still scheduled or queued at stop ({} more held by workers)",
-        handed_back.len(),
-        by_workers
+        "  handed back  {:7}  periodic tasks at stop, with {} retries, {} occurrences and {} store tasks ({} more held by workers)",
+        by_stop.periodic,
+        by_stop.retries,
+        by_stop.occurrences,
+        by_stop.stores,
+        load(&c.handed_back_by_workers)
     );
     println!(
         "  lateness     p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  ({} deliveries, {} early; deadline to taken by a worker, busy workers included)",
@@ -446,5 +643,15 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         lateness.len(),
         load(&c.early)
     );
-    Ok(())
+    if wrong.is_empty() {
+        println!(
+            "  accounted    every periodic task handed back once, on its grid; every period delivered once; every retry taken or handed back"
+        );
+        Ok(())
+    } else {
+        for w in wrong.iter().take(10) {
+            eprintln!("  WRONG: {w}");
+        }
+        Err(format!("{} accounting error(s)", wrong.len()).into())
+    }
 }
