@@ -183,8 +183,16 @@ impl tardy_scheduler {
         Ok(tasks)
     }
 
+    /// Schedules a task, one-shot or periodic, for the queue `name`,
+    /// resolving the name in the same critical section as the scheduling.
     pub(crate) fn schedule(&self, name: &str, new: NewTask) -> Result<u64, tardy_status> {
-        let id = self.with(|c| Ok(c.schedule(new.into_task(c.queue_id(name)?), new.when)?))?;
+        let id = self.with(|c| {
+            let task = new.into_task(c.queue_id(name)?);
+            Ok(match new.every {
+                None => c.schedule(task, new.when)?,
+                Some(every) => c.schedule_periodic(task, new.when, every.period, every.missed)?,
+            })
+        })?;
         Ok(id.get())
     }
 
@@ -225,8 +233,11 @@ impl tardy_scheduler {
         self.with(|c| Ok(c.task_done(c.queue_id(name)?)?))
     }
 
+    /// Delivers the due tasks one per critical section, until those due at
+    /// the clock's reading when it starts are delivered (periodic tasks
+    /// catching up included).
     pub(crate) fn run_pending(&self) -> Result<usize, tardy_status> {
-        self.with(|c| Ok(c.run_pending()))
+        self.0.run_pending().map_err(|_| TARDY_ERR_INVALID_ARG)
     }
 
     pub(crate) fn run_all(&self) -> Result<usize, tardy_status> {
