@@ -1282,9 +1282,47 @@ where
         self.run_until(Ticks::MAX, max)
     }
 
+    /// The tie order of the latest key made: keys made later (tasks
+    /// scheduled or rescheduled, periodic tasks re-armed) are newer.
+    #[cfg(all(feature = "std", feature = "periodic"))]
+    pub(crate) fn last_order(&self) -> u64 {
+        self.order
+    }
+
+    /// The first key of the schedule: the handle of its task, its deadline
+    /// and its tie order.
+    #[cfg(all(feature = "std", feature = "periodic"))]
+    pub(crate) fn first_key(&self) -> Option<(TaskId, Ticks, u64)> {
+        let (index, (deadline, order)) = self.heap.first()?;
+        let generation = self.slots.get(index)?.generation();
+        Some((slots::task_id(index, generation), deadline, order))
+    }
+
+    /// The key (deadline, tie order) of the scheduled task `id`, waiting
+    /// ones included.
+    #[cfg(all(feature = "std", feature = "periodic"))]
+    pub(crate) fn key_of(&self, id: TaskId) -> Option<(Ticks, u64)> {
+        let pos = self.slots.get(self.slots.find(id)?)?.heap_pos;
+        self.heap.key(pos)
+    }
+
+    /// As [`run_all_max`](Self::run_all_max), stopping at the first key
+    /// newer than `start` (see [`last_order`](Self::last_order)) instead of
+    /// at the first key made during the call.
+    #[cfg(all(feature = "std", feature = "periodic"))]
+    pub(crate) fn run_all_older_max(&mut self, start: u64, max: usize) -> usize {
+        self.run_until_from(Ticks::MAX, max, start)
+    }
+
     /// Refills the queues' Waiting lines, then takes at most `max` tasks
     /// due at `now` out of the heap.
     fn run_until(&mut self, now: Ticks, max: usize) -> usize {
+        let start = self.order;
+        self.run_until_from(now, max, start)
+    }
+
+    /// [`Self::run_until`], stopping at the first key newer than `start`.
+    fn run_until_from(&mut self, now: Ticks, max: usize, start: u64) -> usize {
         let mut moved = 0;
         for index in 0..if self.waiting > 0 { QN } else { 0 } {
             let queue = self.queues.id_at(index).filter(|&q| {
@@ -1301,7 +1339,6 @@ where
         // re-armed in this call: delivering it too would let a periodic
         // task fill its queue in one call (or never end, for `run_all`).
         // Stopping there keeps deadline order; the rest stays due.
-        let start = self.order;
         while let Some((top, (deadline, order))) = self.heap.first() {
             if deadline > now || taken >= max || rearmed(order, start) {
                 break;

@@ -59,10 +59,12 @@ where
                 continue;
             }
             let now = st.core.now();
-            let next = st.core.next_deadline();
-            if next.is_some_and(|d| d <= now) {
-                continue; // due since run_pending read the clock
+            if st.due_by(now) {
+                continue; // due since the batch read the clock
             }
+            // A deadline of `Ticks::MAX` is never slept until (see
+            // `State::due_by`): a task due there was moved by the batch.
+            let next = st.core.next_deadline().filter(|&d| d < Ticks::MAX);
             let until = next.map(|d| self.ticks_to_duration(d.saturating_sub(now)));
             let wait = match (until, st.max_sleep) {
                 (Some(a), Some(b)) => Some(a.min(b)),

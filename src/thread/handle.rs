@@ -12,7 +12,7 @@ use super::error::{
 };
 use super::loom::{Arc, MutexGuard};
 use super::options::{Wait, DEFAULT_QUEUES};
-use super::wakeup::{queue_index, Core, Lead, Phase, Shared, State, Wake};
+use super::wakeup::{queue_index, Core, Lead, Phase, Shared, State, Wake, BATCH_MAX};
 use crate::clock::{Clock, Ticks};
 use crate::error::{GetTaskError, ScheduleError};
 use crate::scheduler::QueueStats;
@@ -681,15 +681,41 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_pending(&self) -> Result<usize, Halted> {
-        self.run_batches(State::move_due, State::is_due)
+        let mut st = self.shared.lock_open()?;
+        let until = st.core.now();
+        let mut moved = 0;
+        loop {
+            let mut wake = Wake::NONE;
+            moved += st.move_until(until, &mut wake);
+            let left = st.due_by(until);
+            drop(st);
+            self.shared.send(&wake);
+            if !left {
+                return Ok(moved);
+            }
+            st = match self.shared.lock_open() {
+                Ok(st) => st,
+                Err(_) => return Ok(moved),
+            };
+        }
     }
 
-    /// Moves every scheduled task into its queue now, whatever its deadline,
-    /// in deadline order; returns how many entered (tasks for a full queue
-    /// wait for room, in order). Like [`run_pending`](Self::run_pending),
-    /// it moves them in batches of at most 64, releasing the lock between
-    /// batches, so other threads are not held up by a long run. Tasks
-    /// scheduled by other threads during the run may be moved too.
+    /// Moves every task scheduled when it is called into its queue now,
+    /// whatever its deadline, in deadline order; returns how many entered
+    /// (tasks for a full queue wait for room, in order). Like
+    /// [`run_pending`](Self::run_pending), it moves them in batches of at
+    /// most 64, releasing the lock between batches, so other threads are
+    /// not held up by a long run. Tasks scheduled by other threads during
+    /// the run stay scheduled.
+    ///
+    /// A periodic task is never done: `run_all` delivers one occurrence of
+    /// it (the next one), and it stays scheduled with the deadline after
+    /// that, so `run_all` always returns. Its next occurrence may come
+    /// before tasks still to be moved; while the run moves those, it waits
+    /// behind them (at deadline `Ticks::MAX`, which
+    /// [`inspect_task`](Self::inspect_task) and a [`cancel`](Self::cancel)
+    /// meanwhile would show), and it goes back to its deadline before
+    /// `run_all` returns.
     ///
     /// # Errors
     ///
@@ -708,33 +734,50 @@ where
     /// assert_eq!(sched.get_task(renew, Wait::NoWait)?.subject(), &1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// With a periodic task (feature `periodic`):
+    ///
+    /// ```
+    /// # use tardy::{MissedTickBehavior, MonotonicClock, Options, SchedulerThread, Task, When};
+    /// # let sched: SchedulerThread<u32, ()> =
+    /// #     SchedulerThread::new(MonotonicClock::new(), &[("renew", 0)], Options::new())?;
+    /// # let renew = sched.queue_id("renew")?;
+    /// let hour = 3_600_000_000_000; // ticks (ns)
+    /// let id = sched.schedule_periodic(Task::new(renew, 1, ()), When::At(hour), hour, MissedTickBehavior::Skip)?;
+    /// sched.schedule(Task::new(renew, 2, ()), When::At(100 * hour))?;
+    /// assert_eq!(sched.run_all()?, 2); // one occurrence, and the one-shot task
+    /// assert_eq!(sched.next_deadline()?, Some(2 * hour)); // the period goes on
+    /// assert!(sched.is_scheduled(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_all(&self) -> Result<usize, Halted> {
-        self.run_batches(State::move_all, |st| st.core.next_deadline().is_some())
-    }
-
-    /// Moves batches with `step` while `more` says there are tasks left,
-    /// releasing the lock between batches; returns how many entered.
-    fn run_batches(
-        &self,
-        step: fn(&mut State<S, P, C, QN>, &mut Wake<QN>) -> usize,
-        more: fn(&State<S, P, C, QN>) -> bool,
-    ) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
-        let mut moved = 0;
+        let mark = st.all_mark();
+        let (mut moved, mut lifted) = (0, Vec::new());
         loop {
             let mut wake = Wake::NONE;
-            moved += step(&mut st, &mut wake);
-            let left = more(&st);
+            moved += st.move_all(mark, &mut wake);
+            let left = st.lift_newer(mark, &mut lifted);
             drop(st);
             self.shared.send(&wake);
-            if !left {
-                return Ok(moved);
+            st = self.shared.lock();
+            if !left || st.halted().is_some() {
+                break;
             }
-            st = match self.shared.lock_open() {
-                Ok(st) => st,
-                Err(_) => return Ok(moved),
-            };
         }
+        // The lifted tasks go back to their deadlines (not after a stop,
+        // which handed them back), a batch per hold.
+        for chunk in lifted.chunks(BATCH_MAX) {
+            if st.phase == Phase::Stopped {
+                break;
+            }
+            let mut wake = Wake::NONE;
+            st.put_back(chunk, &mut wake);
+            drop(st);
+            self.shared.send(&wake);
+            st = self.shared.lock();
+        }
+        Ok(moved)
     }
 
     /// Takes the oldest task from `queue`, waiting as `wait` says. Taking a
@@ -778,6 +821,10 @@ where
             Wait::NoWait | Wait::Forever => None,
         };
         let mut wake = Wake::NONE;
+        // The clock reading up to which this worker moves due tasks until
+        // it waits again: a periodic task due again after each move (a
+        // period shorter than a batch, catching up) does not keep it here.
+        let mut due_until = None;
         let mut st = self.shared.lock();
         let taken = loop {
             if let Some(halted) = st.halted() {
@@ -802,8 +849,9 @@ where
             // wait for the scheduler thread to do it and wake us (a bounded
             // batch, then take ours).
             let now = st.core.now();
-            if st.phase == Phase::Running && st.core.next_deadline().is_some_and(|d| d <= now) {
-                st.move_due(&mut wake);
+            let due_by = *due_until.get_or_insert(now);
+            if st.phase == Phase::Running && st.due_by(due_by) {
+                st.move_until(due_by, &mut wake);
                 continue;
             }
             let timeout = match (wait, until) {
@@ -830,8 +878,10 @@ where
                 st = self.shared.lock();
                 continue;
             }
+            // A deadline of `Ticks::MAX` is never waited for (see
+            // `State::due_by`).
             let lead = match (st.phase, st.leader) {
-                (Phase::Running, None) => st.core.next_deadline(),
+                (Phase::Running, None) => st.core.next_deadline().filter(|&d| d < Ticks::MAX),
                 _ => None,
             };
             if let Some(deadline) = lead {
@@ -857,6 +907,7 @@ where
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
                 st.leader = None;
+                due_until = None;
             } else {
                 st.begin_wait(queue);
                 st = match timeout {
@@ -869,6 +920,7 @@ where
                 };
                 st.end_wait(queue);
                 st.promoting = false;
+                due_until = None;
             }
         };
         // Leaving: if nobody leads now, hand the lead to a waiting worker.

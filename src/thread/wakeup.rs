@@ -92,7 +92,9 @@ use super::waker_list::{Key, WakerList};
 use crate::clock::{Clock, Ticks};
 use crate::scheduler::AllocScheduler;
 use crate::subject::Subject;
-use crate::task::{QueueId, Task};
+#[cfg(feature = "periodic")]
+use crate::task::When;
+use crate::task::{QueueId, Task, TaskId};
 
 pub(super) type Core<S, P, C, const QN: usize> =
     AllocScheduler<C, ChannelQueue<Task<S, P>>, S, P, QN>;
@@ -156,13 +158,25 @@ pub(super) struct Lead {
     pub(super) until: Ticks,
 }
 
+/// A task that `run_all` lifted out of its way ([`State::lift_newer`]):
+/// its handle, its deadline before, and its key while lifted.
+#[cfg_attr(not(feature = "periodic"), allow(dead_code))]
+pub(super) struct Lifted {
+    id: TaskId,
+    deadline: Ticks,
+    key: (Ticks, u64),
+}
+
 /// Which tasks [`State::move_batch`] moves.
 #[derive(Clone, Copy)]
 enum Due {
-    /// Those whose deadline the clock has reached.
-    Now,
-    /// Every scheduled task (`run_all`).
-    All,
+    /// Those whose deadline is at most this reading of the clock (a
+    /// deadline of `Ticks::MAX` only in the first step: see
+    /// [`State::due_by`]).
+    Until(Ticks),
+    /// Every scheduled task whose key is not newer than this mark
+    /// (`run_all`, see [`State::all_mark`]).
+    All(u64),
 }
 
 /// The most tasks that any path takes from the schedule under one hold of
@@ -357,15 +371,26 @@ where
     /// Takes at most [`BATCH_MAX`] due tasks from the schedule into their
     /// queues, for at most about [`HOLD_MAX`], and plans to wake their
     /// workers; returns how many entered. Every path that moves due tasks
-    /// under the lock goes through here or [`move_all`](Self::move_all).
+    /// under the lock goes through here, [`move_until`](Self::move_until)
+    /// or [`move_all`](Self::move_all).
     pub(super) fn move_due(&mut self, wake: &mut Wake<QN>) -> usize {
-        self.move_batch(wake, Due::Now)
+        let until = self.core.now();
+        self.move_until(until, wake)
     }
 
-    /// As [`move_due`](Self::move_due), whatever the tasks' deadlines (for
-    /// `run_all`).
-    pub(super) fn move_all(&mut self, wake: &mut Wake<QN>) -> usize {
-        self.move_batch(wake, Due::All)
+    /// As [`move_due`](Self::move_due), for the tasks due at the clock
+    /// reading `until` (taken earlier): a periodic task whose next
+    /// occurrence falls due while it moves (a period shorter than a batch)
+    /// does not keep the batch going.
+    pub(super) fn move_until(&mut self, until: Ticks, wake: &mut Wake<QN>) -> usize {
+        self.move_batch(wake, Due::Until(until))
+    }
+
+    /// As [`move_due`](Self::move_due), whatever the tasks' deadlines, for
+    /// the tasks whose keys are not newer than `mark` (`run_all`: one
+    /// occurrence of each periodic task, see [`all_mark`](Self::all_mark)).
+    pub(super) fn move_all(&mut self, mark: u64, wake: &mut Wake<QN>) -> usize {
+        self.move_batch(wake, Due::All(mark))
     }
 
     fn move_batch(&mut self, wake: &mut Wake<QN>, due: Due) -> usize {
@@ -376,13 +401,13 @@ where
         while budget > 0 {
             let step = budget.min(BATCH_STEP);
             moved += match due {
-                Due::Now => self.core.run_pending_max(step),
-                Due::All => self.core.run_all_max(step),
+                Due::Until(_) => self.core.run_pending_max(step),
+                Due::All(mark) => self.run_all_step(mark, step),
             };
             budget -= step;
             let more = match due {
-                Due::Now => self.is_due(),
-                Due::All => self.core.next_deadline().is_some(),
+                Due::Until(until) => self.due_by(until),
+                Due::All(mark) => self.older_left(mark),
             };
             if !more || start.elapsed() >= self.hold_max {
                 break;
@@ -400,11 +425,102 @@ where
     }
 
     /// `true` when a task is due (not counting due tasks that wait for
-    /// room).
+    /// room), see [`due_by`](Self::due_by).
     pub(super) fn is_due(&self) -> bool {
+        self.due_by(self.core.now())
+    }
+
+    /// `true` when a task is due at the clock reading `until`. A deadline
+    /// of `Ticks::MAX` counts as never reached here: a periodic task whose
+    /// deadlines saturated there would be due again after every delivery.
+    /// (Every path that moves tasks moves such a task when it is due, in
+    /// its first step.)
+    pub(super) fn due_by(&self, until: Ticks) -> bool {
         self.core
             .next_deadline()
-            .is_some_and(|d| d <= self.core.now())
+            .is_some_and(|d| d <= until && d < Ticks::MAX)
+    }
+
+    /// The mark of a `run_all` called now: the keys it moves are not newer
+    /// (a periodic task's next occurrence, re-armed during the run, is).
+    pub(super) fn all_mark(&self) -> u64 {
+        #[cfg(feature = "periodic")]
+        return self.core.last_order();
+        #[cfg(not(feature = "periodic"))]
+        u64::MAX
+    }
+
+    /// Takes at most `max` tasks whose keys are not newer than `mark` out
+    /// of the schedule, whatever their deadlines.
+    fn run_all_step(&mut self, mark: u64, max: usize) -> usize {
+        #[cfg(feature = "periodic")]
+        return self.core.run_all_older_max(mark, max);
+        #[cfg(not(feature = "periodic"))]
+        {
+            let _ = mark;
+            self.core.run_all_max(max)
+        }
+    }
+
+    /// `true` while the first key of the schedule is not newer than `mark`.
+    fn older_left(&self, mark: u64) -> bool {
+        #[cfg(feature = "periodic")]
+        return self
+            .core
+            .first_key()
+            .is_some_and(|(_, _, order)| order <= mark);
+        #[cfg(not(feature = "periodic"))]
+        {
+            let _ = mark;
+            self.core.next_deadline().is_some()
+        }
+    }
+
+    /// After a `run_all` batch: lifts the keys newer than `mark` that come
+    /// before the tasks it has still to move (a periodic task re-armed
+    /// during the run, a task scheduled since it began) to `Ticks::MAX`,
+    /// behind every older key, recording each in `lifted` to be put back
+    /// by [`put_back`](Self::put_back); at most [`BATCH_MAX`] per hold.
+    /// `true` while older keys are left to move (or newer ones to lift).
+    pub(super) fn lift_newer(&mut self, mark: u64, lifted: &mut Vec<Lifted>) -> bool {
+        #[cfg(feature = "periodic")]
+        for _ in 0..BATCH_MAX {
+            match self.core.first_key() {
+                Some((_, _, order)) if order <= mark => return true,
+                Some((id, deadline, _)) if deadline < Ticks::MAX => {
+                    if self.core.reschedule(id, When::At(Ticks::MAX)).is_err() {
+                        return false; // the first key names a scheduled task
+                    }
+                    let Some(key) = self.core.key_of(id) else {
+                        return false;
+                    };
+                    lifted.push(Lifted { id, deadline, key });
+                }
+                // Nothing left, or only newer keys at `Ticks::MAX`, which
+                // come after every older key.
+                _ => return false,
+            }
+        }
+        #[cfg(not(feature = "periodic"))]
+        let _ = lifted;
+        self.older_left(mark)
+    }
+
+    /// Puts tasks lifted by [`lift_newer`](Self::lift_newer) back at their
+    /// deadlines, those still where the lift left them (not cancelled,
+    /// rescheduled or handed back since), and plans the wake-ups as a
+    /// reschedule does.
+    pub(super) fn put_back(&mut self, lifted: &[Lifted], wake: &mut Wake<QN>) {
+        #[cfg(feature = "periodic")]
+        for l in lifted {
+            if self.core.key_of(l.id) == Some(l.key) {
+                if let Ok(deadline) = self.core.reschedule(l.id, When::At(l.deadline)) {
+                    self.deadline_set(deadline, wake);
+                }
+            }
+        }
+        #[cfg(not(feature = "periodic"))]
+        let _ = (lifted, wake);
     }
 
     /// After a task got `deadline`: deliver it at once if it is already due
