@@ -2047,3 +2047,31 @@ fn bad_periodic_arguments_get_their_named_error() {
         assert_eq!(next, u64::MAX);
     }
 }
+
+/// At the end of time the deadlines of a periodic task saturate at
+/// `UINT64_MAX`: each call delivers one occurrence and returns (no call
+/// loops for ever on a task that stays due).
+#[test]
+fn a_periodic_task_at_the_end_of_time_delivers_one_occurrence_per_call() {
+    let clock = AtomicU64::new(u64::MAX - 5);
+    let s = Sched::new(&clock);
+    let skip = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP);
+    let (mut moved, mut id) = (0usize, 0);
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("q"), 9, ptr::null_mut(), 0, 2, skip, &mut id),
+            TARDY_OK
+        );
+        clock.store(u64::MAX, Ordering::SeqCst);
+        for want in [(u64::MAX - 5, 0, 2), (u64::MAX, 3, 0), (u64::MAX, 4, 0)] {
+            assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+            assert_eq!(moved, 1);
+            assert_eq!(take_occurrences(s.0, c!("q"), id, ptr::null_mut()), [want]);
+        }
+        assert_eq!(tardy_run_all(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_cancel(s.0, id, ptr::null_mut()), TARDY_OK);
+    }
+}
