@@ -2075,3 +2075,37 @@ fn a_periodic_task_at_the_end_of_time_delivers_one_occurrence_per_call() {
         assert_eq!(tardy_cancel(s.0, id, ptr::null_mut()), TARDY_OK);
     }
 }
+
+/// Tasks due at `UINT64_MAX` when the clock reads it are all delivered by
+/// one `tardy_run_pending`, however many (one-shot tasks as before periodic
+/// tasks came, which a "`UINT64_MAX` is never" guard must not hold back).
+#[test]
+#[cfg_attr(
+    feature = "capi",
+    ignore = "the threaded run_pending moves one step of tasks at Ticks::MAX per call"
+)]
+fn every_task_due_at_the_end_of_time_is_delivered_by_one_call() {
+    let clock = AtomicU64::new(u64::MAX);
+    let s = Sched::new(&clock);
+    let (mut moved, mut next) = (0usize, 0u64);
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        for subject in 0..12 {
+            assert_eq!(
+                tardy_schedule_at(
+                    s.0,
+                    c!("q"),
+                    subject,
+                    ptr::null_mut(),
+                    u64::MAX,
+                    ptr::null_mut()
+                ),
+                TARDY_OK
+            );
+        }
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 12);
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_ERR_EMPTY);
+    }
+}

@@ -233,11 +233,30 @@ impl tardy_scheduler {
         self.with(|c| Ok(c.task_done(c.queue_id(name)?)?))
     }
 
-    /// Delivers the due tasks one per critical section, until those due at
-    /// the clock's reading when it starts are delivered (periodic tasks
-    /// catching up included).
+    /// Delivers every task due at the clock's first reading, in one
+    /// critical section per pass of the core: a pass delivers at most one
+    /// occurrence of each periodic task, so passes go on while a task is
+    /// due at that reading (a periodic task catching up). A deadline of
+    /// `Ticks::MAX` ends the passes: every task due there was delivered by
+    /// the pass that found it, and a periodic task whose deadlines
+    /// saturated there would be due again after every pass.
     pub(crate) fn run_pending(&self) -> Result<usize, tardy_status> {
-        self.0.run_pending().map_err(|_| TARDY_ERR_INVALID_ARG)
+        let mut until = None;
+        let mut moved = 0;
+        loop {
+            let (n, more) = self.with(|c| {
+                let until = *until.get_or_insert_with(|| c.now());
+                let n = c.run_pending();
+                let more = c
+                    .next_deadline()
+                    .is_some_and(|d| d <= until && d < Ticks::MAX);
+                Ok((n, more))
+            })?;
+            moved += n;
+            if !more {
+                return Ok(moved);
+            }
+        }
     }
 
     pub(crate) fn run_all(&self) -> Result<usize, tardy_status> {
