@@ -2109,3 +2109,45 @@ fn every_task_due_at_the_end_of_time_is_delivered_by_one_call() {
         assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_ERR_EMPTY);
     }
 }
+
+/// `tardy_run_all` delivers every task scheduled when it is called,
+/// whatever its deadline, and one occurrence of each periodic task, which
+/// stays scheduled at its deadline.
+#[test]
+fn run_all_delivers_every_one_shot_task_and_one_occurrence_of_a_periodic_task() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let burst = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_BURST);
+    let (mut moved, mut next, mut id) = (0usize, 0u64, 0);
+    let mut task = tardy_task::default();
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("q"), 9, ptr::null_mut(), 10, 10, burst, &mut id),
+            TARDY_OK
+        );
+        for (subject, at) in [(1, 15), (2, 25), (3, u64::MAX)] {
+            assert_eq!(
+                tardy_schedule_at(s.0, c!("q"), subject, ptr::null_mut(), at, ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        assert_eq!(tardy_run_all(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 4);
+        let mut got = Vec::new();
+        while tardy_get_task(s.0, c!("q"), 0, &mut task) == TARDY_OK {
+            got.push((task.subject, task.deadline, task.periodic));
+        }
+        assert_eq!(got, [(9, 10, 1), (1, 15, 0), (2, 25, 0), (3, u64::MAX, 0)]);
+        // The periodic task goes on from its next deadline.
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 20);
+        clock.store(20, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(
+            take_occurrences(s.0, c!("q"), id, ptr::null_mut()),
+            [(20, 1, 0)]
+        );
+    }
+}

@@ -259,8 +259,39 @@ impl tardy_scheduler {
         }
     }
 
+    /// Delivers every task scheduled when called, whatever its deadline,
+    /// and the next occurrence of each periodic task, as the threaded
+    /// library does: a pass of the core stops at the first key newer than
+    /// the call (a re-armed periodic task), so such keys are lifted to
+    /// `Ticks::MAX`, behind every older key, and put back at their
+    /// deadlines once the older keys are delivered. All in one critical
+    /// section.
     pub(crate) fn run_all(&self) -> Result<usize, tardy_status> {
-        self.with(|c| Ok(c.run_all()))
+        self.with(|c| {
+            let mark = c.last_order();
+            // At most CAP tasks are scheduled: every lift fits.
+            let mut lifted: heapless::Vec<(TaskId, Ticks), CAP> = heapless::Vec::new();
+            let mut moved = 0;
+            loop {
+                moved += c.run_all_older_max(mark, usize::MAX);
+                match c.first_key() {
+                    Some((id, deadline, order)) if order > mark && deadline < Ticks::MAX => {
+                        if c.reschedule(id, When::At(Ticks::MAX)).is_err()
+                            || lifted.push((id, deadline)).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    // Nothing left, or only newer keys at `Ticks::MAX`,
+                    // which come after every older key.
+                    _ => break,
+                }
+            }
+            for (id, deadline) in lifted {
+                let _ = c.reschedule(id, When::At(deadline));
+            }
+            Ok(moved)
+        })
     }
 
     pub(crate) fn next_deadline(&self) -> Result<Ticks, tardy_status> {
