@@ -6,10 +6,11 @@
  *   3. "sleeps" until tardy_next_deadline (here: moves the tick counter).
  * A periodic sensor task samples every SENSOR_PERIOD ticks (one
  * tardy_schedule_periodic_after, cancelled at END_TICK); network jobs
- * arrive with pseudo-random delays, some are cancelled; the "uart" queue holds 2 tasks,
- * so due tasks wait for room. Checks that nothing is early, nothing is lost,
- * that tasks come out in deadline order, and that the sensor's samples are
- * on the grid SENSOR_PERIOD * (k + 1) with no period missed.
+ * arrive with pseudo-random delays, some are cancelled; the "uart" queue
+ * holds 2 tasks, so due tasks wait for room. Checks that nothing is early,
+ * nothing is lost, that tasks come out in deadline order, and that the
+ * sensor's samples are on the grid SENSOR_PERIOD * (k + 1) with no period
+ * missed.
  */
 #include <stdint.h>
 #include <stdio.h>
