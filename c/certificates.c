@@ -3,11 +3,13 @@
  * scheduler that grows as tasks come, no capacity to choose) schedules a
  * periodic renewal of every certificate (first within the next second,
  * then every PERIOD, TARDY_MISSED_TICK_BEHAVIOR_SKIP) before the
- * background thread starts; worker pthreads take the renewals from an
- * unbounded queue. The first renewal of every seventh certificate "fails"
- * and is retried 10 ms later as a one-shot task, leaving its periodic task
- * alone. After RENEWALS renewals a worker cancels the certificate's
- * periodic task, which hands its user_data back once.
+ * background thread starts; worker pthreads take the renewals from a
+ * queue of QUEUE_SIZE: renewals due while it is full wait for room, and
+ * the periods that pass meanwhile are coalesced (missed). The first
+ * renewal of every seventh certificate "fails" and is retried 10 ms later
+ * as a one-shot task, leaving its periodic task alone. After RENEWALS
+ * renewals a worker cancels the certificate's periodic task, which hands
+ * its user_data back once.
  *
  * Checks that no renewal is early, that the renewals of each certificate
  * account for each of its periods once (period_index and missed), that
@@ -48,6 +50,7 @@
 #define MS 1000000ull /* built-in clock: ticks are nanoseconds */
 #define PERIOD (250 * MS)
 #define RENEWALS 3
+#define QUEUE_SIZE 4096
 
 typedef struct {
     uint64_t cert;
@@ -141,7 +144,7 @@ int main(void) {
     clock_gettime(CLOCK_MONOTONIC, &start);
 
     OK(tardy_new(NULL, NULL, &sched));
-    OK(tardy_add_queue(sched, "renew", 0)); /* unbounded */
+    OK(tardy_add_queue(sched, "renew", QUEUE_SIZE));
     uint32_t rng = 12345u;
     for (size_t i = 0; i < n_certs; i++) {
         rng = rng * 1103515245u + 12345u;
