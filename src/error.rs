@@ -39,8 +39,9 @@ pub enum AddQueueError {
     /// The queue type cannot hold `max_size` items.
     #[error("the queue cannot hold that many tasks")]
     InvalidMaxSize,
-    /// Every queue slot of the scheduler is in use.
-    #[error("no queue slot left")]
+    /// Every queue index of the scheduler (`QN` of them; the variant's
+    /// name calls one a slot) holds a queue or is retired.
+    #[error("no queue index left")]
     NoQueueSlot,
 }
 

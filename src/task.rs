@@ -61,8 +61,8 @@ impl TaskId {
 /// [`Scheduler::add_queue`](crate::Scheduler::add_queue).
 ///
 /// A removed queue's handle stays stale even if a queue of the same name is
-/// added again: it holds the queue slot's 48-bit generation, which grows
-/// with every removal, and a queue slot whose generation is spent is never
+/// added again: it holds the queue index's 48-bit generation, which grows
+/// with every removal, and a queue index whose generation is spent is never
 /// used again. 8 bytes.
 ///
 /// # Examples
@@ -90,7 +90,7 @@ pub struct QueueId {
 }
 
 impl QueueId {
-    /// A handle of queue slot `index` that names no queue (its last
+    /// A handle of queue index `index` that names no queue (its last
     /// generation is the retired one, never given to a queue): for a task
     /// whose queue is gone.
     pub(crate) const fn stale(index: u16) -> Self {

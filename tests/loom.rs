@@ -497,3 +497,63 @@ fn a_dropped_future_hands_its_wake_up_on() {
         assert!(sched.stop().unwrap().is_empty());
     });
 }
+
+/// A periodic task is delivered by a host thread (`run_pending`, the clock
+/// moved one period, `run_pending` again) while another thread cancels it.
+/// The cancel always finds it (a periodic task is never done) and hands the
+/// original back once; the occurrences delivered before are in the queue in
+/// period order, nothing is delivered after, and `stop` hands nothing back
+/// a second time. Zero, one and two occurrences all come up.
+#[cfg(feature = "periodic")]
+#[test]
+fn periodic_delivery_races_cancel() {
+    model(|| {
+        let (sched, clock) = new_sched(0);
+        let q = sched.queue_id("q").unwrap();
+        let id = sched
+            .schedule_periodic(
+                Task::new(q, 1, 7),
+                When::At(0),
+                10,
+                tardy::MissedTickBehavior::Skip,
+            )
+            .unwrap();
+
+        let host = {
+            let h = sched.handle();
+            let clock = clock.clone();
+            thread::spawn(move || {
+                h.run_pending().unwrap();
+                clock.0.store(10, Ordering::SeqCst);
+                h.run_pending().unwrap();
+            })
+        };
+        let canceller = {
+            let h = sched.handle();
+            thread::spawn(move || h.cancel(id))
+        };
+        host.join().unwrap();
+        let back = canceller.join().unwrap().expect("cancelled once");
+        assert_eq!(
+            (back.id(), back.period(), *back.payload()),
+            (Some(id), None, 7)
+        );
+        assert_eq!(sched.cancel(id).unwrap_err(), CancelError::NotScheduled);
+
+        clock.0.store(20, Ordering::SeqCst);
+        assert_eq!(sched.run_pending(), Ok(0), "nothing after the cancel");
+        let mut delivered = 0;
+        while let Ok(t) = sched.get_task(q, Wait::NoWait) {
+            let p = t.period().expect("an occurrence");
+            assert_eq!((p.index, p.missed, *t.payload()), (delivered, 0, 7));
+            delivered += 1;
+        }
+        let left = sched.stop().unwrap();
+        assert!(left.is_empty(), "handed back once, by the cancel");
+        PERIODIC_CANCEL.saw(usize::try_from(delivered).unwrap());
+    });
+    PERIODIC_CANCEL.assert_all_seen();
+}
+
+#[cfg(feature = "periodic")]
+static PERIODIC_CANCEL: Outcomes<3> = Outcomes::new();

@@ -206,9 +206,11 @@ where
     /// Gives memory back after a burst: the trailing segments of task
     /// slots that hold no task (only whole segments past the last occupied
     /// slot), the heap's segments beyond what the
-    /// tasks still scheduled need, and spare room in the segment tables.
-    /// The subject buckets stay (one 4-byte head per task at the peak).
-    /// O(slots): it rebuilds the free list. Task ids of the released slots
+    /// tasks still scheduled need, the trailing segments of the table of
+    /// periodic tasks that hold none (feature `periodic`), and spare room
+    /// in the segment tables. The subject buckets stay (one 4-byte head
+    /// per task at the peak). O(slots + periodic table entries): it
+    /// rebuilds the free lists. Task ids of the released slots
     /// stay stale: slots added later start at a higher generation.
     ///
     /// # Examples
@@ -235,8 +237,9 @@ where
         self.heap.keys.shrink_to(used);
     }
 
-    /// Bytes allocated for the per-task arrays (slots, heap and subject
-    /// buckets); the queues are not counted.
+    /// Bytes allocated for the per-task arrays (slots, heap, subject
+    /// buckets, and the table of periodic tasks with the feature
+    /// `periodic`); the queues are not counted.
     ///
     /// # Examples
     ///

@@ -22,11 +22,12 @@
 //! - [`subject_index`]: hash buckets, each the head of a circular chain of
 //!   the tasks whose subject falls in it, for `cancel_by_subject`.
 //!
-//! Queues live in queue slots ([`registry`]). Where the arrays live is the
+//! Queues live at queue indexes ([`registry`]). Where the arrays live is the
 //! [`storage`] seam: fixed arrays of `N` entries, or segments that grow.
-//! A periodic task (feature `periodic`) is one slot whose parts carry its
-//! period (`periodic`): it stays in its slot and delivers a clone each
-//! period.
+//! A periodic task (feature `periodic`) is one slot with a period
+//! (`periodic`: in the slot in fixed storage, in a table of periodic
+//! tasks only in growing storage): it stays in its slot and delivers a
+//! clone each period.
 //!
 //! # Invariants
 //!
@@ -113,7 +114,7 @@ pub struct QueueStats {
 /// - `S`: the [`Subject`] of tasks, the key of [`cancel_by_subject`](Self::cancel_by_subject);
 /// - `P`: the user payload of a [`Task`];
 /// - `St`: the [`Storage`] of the per-task arrays;
-/// - `QN`: queue slots, a power of two from 2 to 256.
+/// - `QN`: queue indexes (the most queues), a power of two from 2 to 256.
 ///
 /// Scheduling, cancelling, rescheduling and delivering a task are
 /// O(log n); [`cancel_by_subject`](Self::cancel_by_subject) and
@@ -396,7 +397,7 @@ where
     /// [`MAX_NAME_LEN`] bytes, [`AddQueueError::NameTaken`],
     /// [`AddQueueError::InvalidMaxSize`] when `Q` cannot hold `max_size`
     /// tasks, [`AddQueueError::NoQueueSlot`] when `QN` queues exist (or the
-    /// free queue slots are retired).
+    /// free queue indexes are retired).
     ///
     /// # Examples
     ///
@@ -616,7 +617,7 @@ where
             };
             let queue = self
                 .queue_of(parts)
-                .unwrap_or_else(|| QueueId::stale(parts.queue_slot()));
+                .unwrap_or_else(|| QueueId::stale(parts.queue_index()));
             if let Some(task) = self.slots.release(index, queue, now) {
                 hand_back(task);
                 count += 1;
@@ -999,13 +1000,14 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn scheduled_task(&self, id: TaskId) -> Option<ScheduledTask<'_, S, P>> {
-        let slot = self.slots.get(self.slots.find(id)?)?;
+        let index = self.slots.find(id)?;
+        let slot = self.slots.get(index)?;
         let task = slot.task()?;
         Some(ScheduledTask {
             id,
             queue: self.queue_of(task)?,
             deadline: self.heap.key(slot.heap_pos)?.0,
-            attempt: task.attempt,
+            attempt: self.slots.attempt(index),
             subject: &task.subject,
             payload: &task.payload,
         })
@@ -1108,7 +1110,7 @@ where
             id: slots::task_id(index, slot.generation()),
             queue: self.queue_of(task)?,
             deadline: key.0,
-            attempt: task.attempt,
+            attempt: self.slots.attempt(index),
             subject: &task.subject,
             payload: &task.payload,
         })
@@ -1508,7 +1510,7 @@ where
     /// The id of the queue of a scheduled task.
     #[inline]
     fn queue_of(&self, task: &Parts<S, P>) -> Option<QueueId> {
-        self.queues.id_at(usize::from(task.queue_slot()))
+        self.queues.id_at(usize::from(task.queue_index()))
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {

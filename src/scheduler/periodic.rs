@@ -3,11 +3,14 @@
 //!
 //! A periodic task lives in one slot, like any task, from
 //! [`schedule_periodic`](SchedulerInner::schedule_periodic) until it is
-//! cancelled or handed back; its handle stays valid all that time. The
-//! slot's parts carry a [`PeriodState`] (the period, the policy and the
-//! index of the next period); its heap key holds the next deadline, as for
-//! any task, so `reschedule`, `cancel`, `cancel_by_subject`,
-//! `remove_queue` and `clear` need nothing of their own.
+//! cancelled or handed back; its handle stays valid all that time. Its
+//! [`PeriodState`] (the period, the policy and the index of the next
+//! period) is in its storage's [`PeriodTable`], found from the slot in
+//! O(1): in the slot itself in fixed storage, in a table of periodic
+//! tasks only in growing storage (so one-shot tasks pay nothing for it
+//! there). Its heap key holds the next deadline, as for any task, so
+//! `reschedule`, `cancel`, `cancel_by_subject`, `remove_queue` and `clear`
+//! need nothing of their own (releasing the slot ends its table entry).
 //!
 //! When the next deadline is reached the task goes through the ordinary
 //! delivery path (`deliver`, or the `Waiting` line of a full queue, then
@@ -35,8 +38,8 @@ use core::num::NonZeroU64;
 
 use super::heap::Heap;
 use super::queue_lists::Lines;
-use super::slots::Slots;
-use super::storage::Storage;
+use super::slots::{Parts, Slots};
+use super::storage::{sealed, Storage};
 use super::{next_now_id, SchedulerInner};
 use crate::clock::{Clock, Ticks};
 use crate::error::ScheduleError;
@@ -119,15 +122,15 @@ fn long_div(n: u64, d: u64) -> u64 {
 pub(super) type EnterFn<S, P, St> =
     for<'a> fn(Entry<'a, S, P, St>, <St as Storage>::Index, Ticks) -> bool;
 
-/// The period of a periodic task, kept in its slot's parts; a period of 0
-/// marks a one-shot task ([`PeriodState::NONE`]).
+/// The period of a periodic task, kept in its storage's [`PeriodTable`];
+/// a period of 0 marks no periodic task ([`PeriodState::NONE`]).
 ///
-/// It is what a slot needs for a periodic task and no more, 16 bytes: the
-/// period (64 bits) and the index of the next period (62 bits) with the
-/// policy (2 bits). The numbers are stored as 32-bit halves so that a slot
+/// It is what a periodic task needs and no more, 16 bytes: the period (64
+/// bits) and the index of the next period (62 bits) with the policy (2
+/// bits). The numbers are stored as 32-bit halves so that a table of them
 /// keeps the 4-byte alignment of 4-byte user data.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct PeriodState {
+pub struct PeriodState {
     /// The period in ticks; 0 for a one-shot task.
     period: [u32; 2],
     /// The index of the next period to be delivered, shifted left by 2,
@@ -164,7 +167,9 @@ impl PeriodState {
         state
     }
 
-    /// `true` for a periodic task.
+    /// `true` for a periodic task (a vacant entry of a growing table has
+    /// [`Self::NONE`]).
+    #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn is_periodic(&self) -> bool {
         self.period != [0; 2]
@@ -195,6 +200,246 @@ impl PeriodState {
             MissedTickBehavior::Skip => 2,
         };
         self.next = split(next.min(MAX_INDEX) << 2 | code);
+    }
+}
+
+/// Where a slot keeps the period of a periodic task, beside its links:
+/// the [`PeriodState`] itself with `u16` slot numbers (fixed storage),
+/// nothing with `u32` (growing storage, which keeps a table of periodic
+/// tasks only).
+pub trait PeriodPlace: Copy + core::fmt::Debug + sealed::Sealed {
+    /// The place of a vacant slot.
+    const NONE: Self;
+}
+
+impl sealed::Sealed for PeriodState {}
+
+impl PeriodPlace for PeriodState {
+    const NONE: Self = PeriodState::NONE;
+}
+
+impl sealed::Sealed for () {}
+
+impl PeriodPlace for () {
+    const NONE: Self = ();
+}
+
+/// Where a storage keeps the [`PeriodState`]s of its periodic tasks, found
+/// in O(1) from the task's slot: its [`PeriodPlace`], and its attempt
+/// field (`key`), which a table may take over for a periodic task (the
+/// slot's queue reference then carries a flag, see
+/// [`Parts::is_periodic`](super::slots::Parts::is_periodic)).
+///
+/// - Fixed storage ([`InSlot`]): the state is in the slot (16 bytes in
+///   every slot: a table of `N` states would cost as much, and one-shot
+///   tasks could not give its bytes back); the slot keeps its attempt
+///   count. Nothing is allocated.
+/// - Growing storage (`GrowingPeriods`): one entry per periodic task, with
+///   its own free list, in segments allocated on demand; a periodic task's
+///   attempt count moves into its entry and the slot's attempt field holds
+///   the entry's number. One-shot tasks cost nothing here.
+pub trait PeriodTable: sealed::Sealed {
+    /// What each slot keeps.
+    type Place: PeriodPlace;
+    /// An empty table (const, so a fixed scheduler can be a `static`).
+    const EMPTY: Self;
+    /// `true` when [`attach`](Self::attach) will find room (allocating now
+    /// what it needs in growing storage).
+    fn reserve(&mut self) -> bool;
+    /// Gives the task whose slot has `place` and whose attempt count is in
+    /// `*key` the period `state`; `*key` then holds what finds it again.
+    /// `false` (nothing changed) when there is no room.
+    fn attach(&mut self, place: &mut Self::Place, key: &mut u32, state: PeriodState) -> bool;
+    /// The state of the periodic task with `place` and attempt field `key`.
+    fn state<'a>(&'a self, place: &'a Self::Place, key: u32) -> Option<&'a PeriodState>;
+    /// The same, mutably.
+    fn state_mut<'a>(
+        &'a mut self,
+        place: &'a mut Self::Place,
+        key: u32,
+    ) -> Option<&'a mut PeriodState>;
+    /// The attempt count of the periodic task with attempt field `key`.
+    fn attempt(&self, key: u32) -> u32;
+    /// Ends that periodic task's state; returns its attempt count.
+    fn detach(&mut self, key: u32) -> u32;
+}
+
+/// The period states of a fixed storage: in the slots themselves.
+#[derive(Debug)]
+pub struct InSlot;
+
+impl sealed::Sealed for InSlot {}
+
+impl PeriodTable for InSlot {
+    type Place = PeriodState;
+    const EMPTY: Self = Self;
+    #[inline]
+    fn reserve(&mut self) -> bool {
+        true
+    }
+    #[inline]
+    fn attach(&mut self, place: &mut PeriodState, _key: &mut u32, state: PeriodState) -> bool {
+        *place = state;
+        true
+    }
+    #[inline]
+    fn state<'a>(&'a self, place: &'a PeriodState, _key: u32) -> Option<&'a PeriodState> {
+        Some(place)
+    }
+    #[inline]
+    fn state_mut<'a>(
+        &'a mut self,
+        place: &'a mut PeriodState,
+        _key: u32,
+    ) -> Option<&'a mut PeriodState> {
+        Some(place)
+    }
+    #[inline]
+    fn attempt(&self, key: u32) -> u32 {
+        key
+    }
+    #[inline]
+    fn detach(&mut self, key: u32) -> u32 {
+        // The state stays until the slot's next periodic task overwrites
+        // it: only a periodic task's state is ever read.
+        key
+    }
+}
+
+#[cfg(feature = "alloc")]
+pub use self::growing::GrowingPeriods;
+
+#[cfg(feature = "alloc")]
+mod growing {
+    use super::{PeriodState, PeriodTable};
+    use crate::scheduler::storage::{sealed, AllocStorage, Array, Index, Storage};
+
+    /// One periodic task's entry: its period, and its attempt count (the
+    /// next vacant entry's number while vacant, whose state is
+    /// [`PeriodState::NONE`]).
+    #[derive(Debug)]
+    pub struct PeriodEntry {
+        state: PeriodState,
+        attempt: u32,
+    }
+
+    /// The period states of a growing storage: an entry per periodic task
+    /// (20 bytes), with a free list, in segments allocated when periodic
+    /// tasks are scheduled; a periodic task's slot holds its entry's number
+    /// in its attempt field.
+    #[derive(Debug)]
+    pub struct GrowingPeriods {
+        entries: <AllocStorage as Storage>::Array<PeriodEntry>,
+        /// Head of the free list (`NIL`: none).
+        free: u32,
+        /// Entries in use.
+        used: usize,
+    }
+
+    impl sealed::Sealed for GrowingPeriods {}
+
+    impl PeriodTable for GrowingPeriods {
+        type Place = ();
+        const EMPTY: Self = Self {
+            entries: <<AllocStorage as Storage>::Array<PeriodEntry> as Array<_>>::EMPTY,
+            free: u32::NIL,
+            used: 0,
+        };
+        fn reserve(&mut self) -> bool {
+            self.free != u32::NIL
+                || (u32::from_usize(self.entries.len()).is_some()
+                    && self.entries.reserve(self.entries.len() + 1))
+        }
+        fn attach(&mut self, _place: &mut (), key: &mut u32, state: PeriodState) -> bool {
+            let entry = PeriodEntry {
+                state,
+                attempt: *key,
+            };
+            let number = if self.free == u32::NIL {
+                let Some(number) = u32::from_usize(self.entries.len()) else {
+                    return false;
+                };
+                if self.entries.push(entry).is_err() {
+                    return false;
+                }
+                number
+            } else {
+                let number = self.free;
+                let Some(vacant) = self.entries.get_mut(number.to_usize()) else {
+                    return false;
+                };
+                self.free = core::mem::replace(vacant, entry).attempt;
+                number
+            };
+            *key = number;
+            self.used += 1;
+            true
+        }
+        #[inline]
+        fn state<'a>(&'a self, _place: &'a (), key: u32) -> Option<&'a PeriodState> {
+            self.entries.get(key.to_usize()).map(|e| &e.state)
+        }
+        #[inline]
+        fn state_mut<'a>(
+            &'a mut self,
+            _place: &'a mut (),
+            key: u32,
+        ) -> Option<&'a mut PeriodState> {
+            self.entries.get_mut(key.to_usize()).map(|e| &mut e.state)
+        }
+        #[inline]
+        fn attempt(&self, key: u32) -> u32 {
+            self.entries.get(key.to_usize()).map_or(0, |e| e.attempt)
+        }
+        fn detach(&mut self, key: u32) -> u32 {
+            let free = self.free;
+            let Some(entry) = self.entries.get_mut(key.to_usize()) else {
+                return 0;
+            };
+            let vacant = PeriodEntry {
+                state: PeriodState::NONE,
+                attempt: free,
+            };
+            self.free = key;
+            self.used -= 1;
+            core::mem::replace(entry, vacant).attempt
+        }
+    }
+
+    impl GrowingPeriods {
+        /// Drops the trailing vacant entries and the segments they leave
+        /// empty, then rebuilds the free list (O(entries)).
+        pub(crate) fn shrink_to_fit(&mut self) {
+            while self
+                .entries
+                .get(self.entries.len().wrapping_sub(1))
+                .is_some_and(|e| !e.state.is_periodic())
+            {
+                if self.entries.pop().is_none() {
+                    break;
+                }
+            }
+            self.entries.shrink_to(0);
+            self.free = u32::NIL;
+            for i in (0..self.entries.len()).rev() {
+                let free = self.free;
+                if let Some(entry) = self.entries.get_mut(i).filter(|e| !e.state.is_periodic()) {
+                    entry.attempt = free;
+                    self.free = u32::from_usize(i).unwrap_or(u32::NIL);
+                }
+            }
+        }
+
+        /// Bytes allocated for entries.
+        pub(crate) fn allocated_bytes(&self) -> usize {
+            self.entries.allocated_bytes()
+        }
+
+        /// Entries in use, and entries in all (tests).
+        #[cfg(test)]
+        pub(crate) fn used(&self) -> (usize, usize) {
+            (self.used, self.entries.len())
+        }
     }
 }
 
@@ -272,7 +517,9 @@ where
     /// [`ScheduleError::ZeroPeriod`] when `period` is 0,
     /// [`ScheduleError::UnknownQueue`], or [`ScheduleError::Capacity`] as
     /// for [`schedule`](Self::schedule) (never
-    /// [`ScheduleError::QueueFull`]).
+    /// [`ScheduleError::QueueFull`]); in growing storage also
+    /// [`ScheduleError::Capacity`] when the table of periodic tasks cannot
+    /// allocate its next segment.
     ///
     /// # Examples
     ///
@@ -319,15 +566,17 @@ where
             When::Now => When::At(self.clock.now()),
             other => other,
         };
+        // Room in the period table first, so that the task is scheduled
+        // only when it can be periodic.
+        if !self.slots.periods.reserve() {
+            return Err(ScheduleError::Capacity(task));
+        }
         let (id, _) = self.schedule_with_deadline(task, first)?;
         self.periodic = Some(enter::<S, P, St>);
-        if let Some(parts) = self
-            .slots
-            .find(id)
-            .and_then(|index| self.slots.get_mut(index))
-            .and_then(|slot| slot.task.as_mut())
-        {
-            parts.period = PeriodState::new(period, missed);
+        if let Some(index) = self.slots.find(id) {
+            // The table has room (reserved above).
+            self.slots
+                .make_periodic(index, PeriodState::new(period, missed));
         }
         Ok(id)
     }
@@ -347,7 +596,7 @@ where
             .slots
             .get(index)
             .and_then(|s| s.task())
-            .is_some_and(|t| t.period.is_periodic());
+            .is_some_and(Parts::is_periodic);
         if !periodic {
             return None;
         }
@@ -375,20 +624,16 @@ fn enter<S: Clone, P: Clone, St: Storage>(
     deadline: Ticks,
 ) -> bool {
     let now = e.clock.now();
-    let Some(parts) = e.slots.get(index).and_then(|s| s.task()) else {
+    let Some((parts, attempt, state)) = e.slots.periodic_mut(index) else {
         return false;
     };
-    let mut state = parts.period;
-    if !state.is_periodic() {
-        return false;
-    }
     let behavior = state.behavior();
     let (missed, next_deadline) = plan(behavior, state.period(), deadline, now);
     let this = state.next();
     let mut task = Task::new(e.queue_id, parts.subject.clone(), parts.payload.clone());
     task.id = Some(next_now_id::<St::Index>(e.now_ids));
     task.deadline = deadline;
-    task.attempt = parts.attempt;
+    task.attempt = attempt;
     task.set_period(this, missed);
     if e.queue.push(task).is_err() {
         // The queue said it had room and then refused: the clone goes,
@@ -396,9 +641,6 @@ fn enter<S: Clone, P: Clone, St: Storage>(
         return false;
     }
     state.set(this.saturating_add(missed).saturating_add(1), behavior);
-    if let Some(parts) = e.slots.get_mut(index).and_then(|s| s.task.as_mut()) {
-        parts.period = state;
-    }
     *e.order = e.order.wrapping_add(1);
     e.lines.pending.push_back(&mut e.slots.array, index);
     // The slot has just left the heap (or its parked key), so the arrays
@@ -418,10 +660,8 @@ where
     S: Subject,
 {
     pub(crate) fn period_state(&self, id: TaskId) -> Option<(u64, MissedTickBehavior, u64)> {
-        let state = self.slots.get(self.slots.find(id)?)?.task()?.period;
-        state
-            .is_periodic()
-            .then(|| (state.period(), state.behavior(), state.next()))
+        let (_, _, state) = self.slots.periodic(self.slots.find(id)?)?;
+        Some((state.period(), state.behavior(), state.next()))
     }
 }
 
@@ -452,6 +692,97 @@ mod tests {
             while s.get_task(q).is_ok() {}
             s.cancel(id).unwrap();
         }
+    }
+
+    /// A periodic task keeps its attempt count and its period in the
+    /// storage's period table; one-shot tasks take no entry, and a
+    /// released entry is taken again.
+    fn the_period_table_holds_periodic_tasks_only<St: crate::Storage>(
+        mut s: crate::SchedulerInner<&ManualClock, HeaplessQueue<Task<u8, u32>, 4>, u8, u32, St, 2>,
+    ) {
+        let q = s.add_queue("q", 0).unwrap();
+        s.schedule(Task::new(q, 1, 0), When::Now).unwrap();
+        let retry = s.get_task(q).unwrap(); // attempt 1
+        let one_shot = s.schedule(Task::new(q, 1, 0), When::At(1000)).unwrap();
+        assert_eq!(s.slots.periodic_count(), 0);
+        let a = s.schedule_periodic(retry, When::At(5), 5, Skip).unwrap();
+        let b = s
+            .schedule_periodic(Task::new(q, 3, 9), When::At(7), 5, Burst)
+            .unwrap();
+        assert_eq!(s.slots.periodic_count(), 2);
+        assert_eq!(s.scheduled_task(a).map(|t| t.attempt()), Some(2));
+        assert_eq!(s.scheduled_task(b).map(|t| t.attempt()), Some(1));
+        assert_eq!(s.scheduled_task(one_shot).map(|t| t.attempt()), Some(1));
+        s.clock.set(5);
+        assert_eq!(s.run_pending(), 1);
+        let o = s.get_task(q).unwrap();
+        assert_eq!((o.attempt(), o.period().map(|p| p.index)), (2, Some(0)));
+        assert_eq!(s.period_state(a), Some((5, Skip, 1)));
+        let back = s.cancel(a).unwrap();
+        assert_eq!((back.attempt(), back.period()), (2, None));
+        assert_eq!(s.slots.periodic_count(), 1);
+        assert_eq!(s.period_state(b), Some((5, Burst, 0)));
+        let c = s
+            .schedule_periodic(Task::new(q, 4, 1), When::At(20), 3, Delay)
+            .unwrap();
+        assert_eq!(s.slots.periodic_count(), 2);
+        assert_eq!(s.period_state(c), Some((3, Delay, 0)));
+        assert_eq!(s.period_state(one_shot), None);
+        s.check_invariants();
+        let mut back = std::vec::Vec::new();
+        s.clear(|t| back.push((*t.subject(), t.attempt())));
+        back.sort_unstable();
+        assert_eq!(back, [(1, 1), (3, 1), (4, 1)]);
+        assert_eq!(s.slots.periodic_count(), 0);
+    }
+
+    #[test]
+    fn the_period_table_holds_periodic_tasks_only_fixed() {
+        let clock = ManualClock::new(0);
+        the_period_table_holds_periodic_tasks_only(Scheduler::<_, _, _, _, 8, 2>::new(&clock));
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn the_period_table_holds_periodic_tasks_only_growing() {
+        let clock = ManualClock::new(0);
+        the_period_table_holds_periodic_tasks_only(crate::AllocScheduler::new(&clock));
+        let mut s: crate::AllocScheduler<_, HeaplessQueue<Task<u8, u32>, 4>, u8, u32, 2> =
+            crate::AllocScheduler::new(&clock);
+        let q = s.add_queue("q", 0).unwrap();
+        s.schedule(Task::new(q, 0, 0), When::At(1)).unwrap();
+        // One-shot tasks allocate nothing for periods.
+        assert_eq!(s.slots.periods.allocated_bytes(), 0);
+        let before = s.allocated_bytes();
+        let id = s
+            .schedule_periodic(Task::new(q, 1, 0), When::At(1), 1, Burst)
+            .unwrap();
+        assert!(s.slots.periods.allocated_bytes() > 0);
+        assert_eq!(s.slots.periods.used(), (1, 1));
+        assert_eq!(
+            s.allocated_bytes(),
+            before + s.slots.periods.allocated_bytes()
+        );
+        // A released entry is taken again.
+        let other = s
+            .schedule_periodic(Task::new(q, 2, 0), When::At(1), 1, Skip)
+            .unwrap();
+        assert_eq!(s.slots.periods.used(), (2, 2));
+        s.cancel(id).unwrap();
+        assert_eq!(s.slots.periods.used(), (1, 2));
+        let id = s
+            .schedule_periodic(Task::new(q, 3, 0), When::At(1), 1, Delay)
+            .unwrap();
+        assert_eq!(s.slots.periods.used(), (2, 2));
+        s.check_invariants();
+        s.cancel(other).unwrap();
+        s.shrink_to_fit();
+        assert_eq!(s.slots.periods.used(), (1, 1)); // the vacant last entry goes
+        assert_eq!(s.period_state(id), Some((1, Delay, 0)));
+        s.cancel(id).unwrap();
+        s.shrink_to_fit();
+        assert_eq!(s.slots.periods.used(), (0, 0));
+        assert_eq!(s.slots.periods.allocated_bytes(), 0);
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! Queue slots: the queues, their names, and their generations.
+//! Queue indexes: the queues, their names, and their generations.
 //!
-//! A [`QueueId`] is a queue slot number and the slot's generation (48
-//! bits), which grows each time the slot's queue is removed, so a removed
-//! queue's handle never names the queue added in its place. A queue slot
-//! whose generation is spent (after 2^48 - 2 removals: 8.9 years of
-//! nothing but removals at one a microsecond) is retired: never used
-//! again, so a stale handle never matches. Names map to queue
-//! slots through a [`heapless::FnvIndexMap`].
+//! A [`QueueId`] is a queue index (`0..QN`) and the index's generation
+//! (48 bits), which grows each time the queue at that index is removed, so
+//! a removed queue's handle never names the queue added in its place. A
+//! queue index whose generation is spent (after 2^48 - 2 removals: 8.9
+//! years of nothing but removals at one a microsecond) is retired: never
+//! used again, so a stale handle never matches. Names map to queue
+//! indexes through a [`heapless::FnvIndexMap`].
 
 use core::num::NonZeroU32;
 
@@ -29,22 +29,23 @@ pub(crate) struct QueueEntry<Q, I> {
     pub(crate) done: u64,
 }
 
-/// A queue slot: its generation, and the queue when one is there.
+/// What a queue index holds: its generation, and the queue when one is
+/// there.
 #[derive(Debug)]
-pub(crate) struct QueueSlot<Q, I> {
+pub(crate) struct QueueIndex<Q, I> {
     generation_high: u16,
     generation: NonZeroU32,
     pub(crate) entry: Option<QueueEntry<Q, I>>,
 }
 
-impl<Q, I> QueueSlot<Q, I> {
+impl<Q, I> QueueIndex<Q, I> {
     const EMPTY: Self = Self {
         generation_high: 0,
         generation: NonZeroU32::MIN,
         entry: None,
     };
 
-    /// `true` when the slot's generation is spent.
+    /// `true` when the index's generation is spent.
     fn retired(&self) -> bool {
         self.generation_high == u16::MAX && self.generation == NonZeroU32::MAX
     }
@@ -57,7 +58,7 @@ impl<Q, I> QueueSlot<Q, I> {
             self.generation_high += 1;
             self.generation = NonZeroU32::MIN;
         }
-        // At the end the slot stays on its last generation, retired.
+        // At the end the index stays on its last generation, retired.
     }
 
     fn id(&self, index: u16) -> QueueId {
@@ -69,76 +70,76 @@ impl<Q, I> QueueSlot<Q, I> {
     }
 }
 
-/// The queue slots and the name map.
+/// The queue indexes and the name map.
 #[derive(Debug)]
 pub(crate) struct Registry<Q, I, const QN: usize> {
-    pub(crate) slots: [QueueSlot<Q, I>; QN],
+    pub(crate) indexes: [QueueIndex<Q, I>; QN],
     pub(crate) names: FnvIndexMap<Name, u16, QN>,
 }
 
 impl<Q, I, const QN: usize> Registry<Q, I, QN> {
     pub(crate) const EMPTY: Self = Self {
-        slots: [const { QueueSlot::EMPTY }; QN],
+        indexes: [const { QueueIndex::EMPTY }; QN],
         names: FnvIndexMap::new(),
     };
 
     #[inline]
     pub(crate) fn entry(&self, q: QueueId) -> Option<&QueueEntry<Q, I>> {
-        let slot = self.slots.get(usize::from(q.index))?;
-        if slot.generation != q.generation || slot.generation_high != q.generation_high {
+        let at = self.indexes.get(usize::from(q.index))?;
+        if at.generation != q.generation || at.generation_high != q.generation_high {
             return None;
         }
-        slot.entry.as_ref()
+        at.entry.as_ref()
     }
 
     #[inline]
     pub(crate) fn entry_mut(&mut self, q: QueueId) -> Option<&mut QueueEntry<Q, I>> {
-        let slot = self.slots.get_mut(usize::from(q.index))?;
-        if slot.generation != q.generation || slot.generation_high != q.generation_high {
+        let at = self.indexes.get_mut(usize::from(q.index))?;
+        if at.generation != q.generation || at.generation_high != q.generation_high {
             return None;
         }
-        slot.entry.as_mut()
+        at.entry.as_mut()
     }
 
-    /// The handle of the queue in slot `index`, if any.
+    /// The handle of the queue at queue index `index`, if any.
     pub(crate) fn id_at(&self, index: usize) -> Option<QueueId> {
-        let slot = self.slots.get(index)?;
-        slot.entry.as_ref()?;
-        Some(slot.id(u16::try_from(index).ok()?))
+        let at = self.indexes.get(index)?;
+        at.entry.as_ref()?;
+        Some(at.id(u16::try_from(index).ok()?))
     }
 
-    /// A queue slot with no queue and generations left.
+    /// A queue index with no queue and generations left.
     pub(crate) fn vacant(&self) -> Option<u16> {
         let index = self
-            .slots
+            .indexes
             .iter()
             .position(|q| q.entry.is_none() && !q.retired())?;
         u16::try_from(index).ok()
     }
 
-    /// Puts `entry` in the vacant slot `index`; its handle.
+    /// Puts `entry` at the vacant queue index `index`; its handle.
     pub(crate) fn occupy(&mut self, index: u16, entry: QueueEntry<Q, I>) -> Option<QueueId> {
-        let slot = self.slots.get_mut(usize::from(index))?;
-        slot.entry = Some(entry);
-        Some(slot.id(index))
+        let at = self.indexes.get_mut(usize::from(index))?;
+        at.entry = Some(entry);
+        Some(at.id(index))
     }
 
-    /// Takes the queue out of `q`'s slot and ends the generation.
+    /// Takes the queue out of `q`'s index and ends the generation.
     pub(crate) fn vacate(&mut self, q: QueueId) -> Option<QueueEntry<Q, I>> {
         self.entry(q)?;
-        let slot = self.slots.get_mut(usize::from(q.index))?;
-        let entry = slot.entry.take()?;
+        let at = self.indexes.get_mut(usize::from(q.index))?;
+        let entry = at.entry.take()?;
         self.names.swap_remove(&entry.name);
-        slot.bump();
+        at.bump();
         Some(entry)
     }
 
-    /// Sets the generation of queue slot `index` (tests: to reach the end
+    /// Sets the generation of queue index `index` (tests: to reach the end
     /// without 2^48 removals).
     #[cfg(test)]
     pub(crate) fn set_generation(&mut self, index: usize, high: u16, low: NonZeroU32) {
-        if let Some(slot) = self.slots.get_mut(index) {
-            (slot.generation_high, slot.generation) = (high, low);
+        if let Some(at) = self.indexes.get_mut(index) {
+            (at.generation_high, at.generation) = (high, low);
         }
     }
 }

@@ -7,7 +7,9 @@
 //! the [`Task`] is rebuilt when the task leaves the slot (delivered,
 //! cancelled, handed back). Beside the parts the slot
 //! carries its generation and the links of every index that holds it: its
-//! heap position, its queue line, its subject chain. A vacant slot on the
+//! heap position, its queue line, its subject chain; with the feature
+//! `periodic`, in fixed storage, the period of a periodic task too
+//! ([`PeriodTable`](super::periodic::PeriodTable)). A vacant slot on the
 //! free list links to the next free slot through `line_next`.
 //!
 //! Each slot's generation grows by one every time the slot is taken again;
@@ -21,7 +23,7 @@
 use core::num::{NonZeroU16, NonZeroU64};
 
 #[cfg(feature = "periodic")]
-use super::periodic::PeriodState;
+use super::periodic::{PeriodPlace, PeriodState, PeriodTable};
 use super::storage::{Array, Generation, Index, Storage};
 use crate::clock::Ticks;
 use crate::task::{QueueId, Task, TaskId};
@@ -29,34 +31,52 @@ use crate::task::{QueueId, Task, TaskId};
 /// What a slot keeps of a scheduled task.
 #[derive(Debug)]
 pub(crate) struct Parts<S, P> {
-    /// The queue slot number of the task's queue, plus one (so that a
-    /// vacant slot's `None` costs no tag). The queue exists as long as the
-    /// task is scheduled (removing a queue hands its tasks back), so its
-    /// [`QueueId`] is the one its queue slot gives now: the slot needs no
-    /// copy of the queue's generation (6 bytes).
+    /// The queue index of the task's queue in the low 8 bits, with
+    /// [`QUEUE_SET`] (so that a vacant slot's `None` costs no tag) and
+    /// [`PERIODIC`]. The queue exists as long as the task is scheduled
+    /// (removing a queue hands its tasks back), so its [`QueueId`] is the
+    /// one its queue index gives now: the slot needs no copy of the
+    /// queue's generation (6 bytes).
     queue: NonZeroU16,
+    /// The attempt count; for a periodic task in growing storage, the
+    /// number of its entry in the period table, which keeps the count (see
+    /// [`PeriodTable`](super::periodic::PeriodTable)). Read it through
+    /// [`Slots::attempt`].
     pub(crate) attempt: u32,
     pub(crate) subject: S,
     pub(crate) payload: P,
-    /// The period of a periodic task, [`PeriodState::NONE`] for a one-shot
-    /// task (see [`periodic`](super::periodic)).
-    #[cfg(feature = "periodic")]
-    pub(crate) period: PeriodState,
 }
 
+/// Set in every queue reference: queue indexes are below 256 (8 bits),
+/// and a reference is never 0.
+const QUEUE_SET: u16 = 1 << 8;
+/// Set in the queue reference of a periodic task.
+#[cfg(feature = "periodic")]
+const PERIODIC: u16 = 1 << 9;
+
 impl<S, P> Parts<S, P> {
-    /// The queue slot number of the task's queue.
+    /// The queue index of the task's queue.
     #[inline]
-    pub(crate) fn queue_slot(&self) -> u16 {
-        self.queue.get() - 1
+    pub(crate) fn queue_index(&self) -> u16 {
+        // The low 8 bits: the index itself.
+        #[allow(clippy::cast_possible_truncation)]
+        u16::from(self.queue.get() as u8)
+    }
+
+    /// `true` for a periodic task, whose period is in the storage's
+    /// [`PeriodTable`].
+    #[cfg(feature = "periodic")]
+    #[inline]
+    pub(crate) fn is_periodic(&self) -> bool {
+        self.queue.get() & PERIODIC != 0
     }
 }
 
-/// How a slot names the queue `q`: its slot number plus one (at most
-/// 256, the most queue slots).
+/// How a slot names the queue `q`: its queue index (below 256, the most
+/// queues) with [`QUEUE_SET`].
 #[inline]
 fn queue_ref(q: QueueId) -> NonZeroU16 {
-    NonZeroU16::new(q.index.saturating_add(1)).unwrap_or(NonZeroU16::MAX)
+    NonZeroU16::new((q.index & 0xFF) | QUEUE_SET).unwrap_or(NonZeroU16::MAX)
 }
 
 /// One task slot: the task's parts (none when vacant), the slot's
@@ -78,6 +98,11 @@ pub(crate) struct Slot<S, P, I: Index> {
     /// Links of the subject chain the task is in.
     pub(crate) subject_prev: I,
     pub(crate) subject_next: I,
+    /// The slot's part of a periodic task's period (see
+    /// [`PeriodTable`]): its state in fixed storage, nothing in growing
+    /// storage.
+    #[cfg(feature = "periodic")]
+    period: I::Period,
 }
 
 impl<S, P, I: Index> Slot<S, P, I> {
@@ -90,6 +115,8 @@ impl<S, P, I: Index> Slot<S, P, I> {
             line_next: next_free,
             subject_prev: I::NIL,
             subject_next: I::NIL,
+            #[cfg(feature = "periodic")]
+            period: I::Period::NONE,
         }
     }
 
@@ -123,6 +150,9 @@ pub(crate) struct Slots<S, P, St: Storage> {
     /// The most slots the array may have (a run-time limit, allocated
     /// storage only; `MAX_SLOTS` otherwise).
     pub(crate) limit: usize,
+    /// The period states of the periodic tasks.
+    #[cfg(feature = "periodic")]
+    pub(crate) periods: St::Periods,
 }
 
 /// The largest generation of a slot with `I` slot numbers.
@@ -147,6 +177,8 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         retired: 0,
         generation_floor: 1,
         limit: St::MAX_SLOTS,
+        #[cfg(feature = "periodic")]
+        periods: <St::Periods as PeriodTable>::EMPTY,
     };
 
     #[inline]
@@ -228,8 +260,6 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt,
             subject: task.subject,
             payload: task.payload,
-            #[cfg(feature = "periodic")]
-            period: PeriodState::NONE,
         });
         slot.generation = Generation::new(generation);
         slot.line_next = St::Index::NIL;
@@ -249,8 +279,16 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         deadline: Ticks,
     ) -> Option<Task<S, P>> {
         let free = self.free;
-        let slot = self.get_mut(index)?;
+        let slot = self.array.get_mut(index.to_usize())?;
         let parts = slot.task.take()?;
+        #[cfg(feature = "periodic")]
+        let attempt = if parts.is_periodic() {
+            self.periods.detach(parts.attempt)
+        } else {
+            parts.attempt
+        };
+        #[cfg(not(feature = "periodic"))]
+        let attempt = parts.attempt;
         let generation = slot.generation();
         let retire = generation >= generation_max(St::Index::BITS);
         (slot.heap_pos, slot.line_prev) = (St::Index::NIL, St::Index::NIL);
@@ -266,7 +304,7 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             id: Some(task_id(index, generation)),
             queue,
             deadline,
-            attempt: parts.attempt,
+            attempt,
             subject: parts.subject,
             payload: parts.payload,
             #[cfg(feature = "periodic")]
@@ -293,8 +331,6 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             attempt: task.attempt,
             subject: task.subject,
             payload: task.payload,
-            #[cfg(feature = "periodic")]
-            period: PeriodState::NONE,
         });
         slot.line_next = St::Index::NIL;
         if free == index {
@@ -303,6 +339,74 @@ impl<S, P, St: Storage> Slots<S, P, St> {
             self.retired -= 1; // it was retired on release
         }
         self.used += 1;
+    }
+
+    /// The attempt count of the task in slot `index` (0 when vacant).
+    #[inline]
+    pub(crate) fn attempt(&self, index: St::Index) -> u32 {
+        let Some(parts) = self.get(index).and_then(Slot::task) else {
+            return 0;
+        };
+        #[cfg(feature = "periodic")]
+        if parts.is_periodic() {
+            return self.periods.attempt(parts.attempt);
+        }
+        parts.attempt
+    }
+
+    /// The parts, the attempt count and the period of the periodic task in
+    /// slot `index` (tests).
+    #[cfg(all(test, feature = "periodic"))]
+    pub(crate) fn periodic(&self, index: St::Index) -> Option<(&Parts<S, P>, u32, PeriodState)> {
+        let slot = self.get(index)?;
+        let parts = slot.task().filter(|p| p.is_periodic())?;
+        let state = *self.periods.state(&slot.period, parts.attempt)?;
+        Some((parts, self.periods.attempt(parts.attempt), state))
+    }
+
+    /// The parts, the attempt count and the period (mutably) of the
+    /// periodic task in slot `index`.
+    #[cfg(feature = "periodic")]
+    #[inline]
+    pub(crate) fn periodic_mut(
+        &mut self,
+        index: St::Index,
+    ) -> Option<(&Parts<S, P>, u32, &mut PeriodState)> {
+        let slot = self.array.get_mut(index.to_usize())?;
+        let parts = slot.task.as_ref().filter(|p| p.is_periodic())?;
+        let attempt = self.periods.attempt(parts.attempt);
+        let state = self.periods.state_mut(&mut slot.period, parts.attempt)?;
+        Some((parts, attempt, state))
+    }
+
+    /// Periodic tasks held (tests).
+    #[cfg(all(test, feature = "periodic"))]
+    pub(crate) fn periodic_count(&self) -> usize {
+        (0..self.array.len())
+            .filter_map(|i| self.array.get(i)?.task())
+            .filter(|p| p.is_periodic())
+            .count()
+    }
+
+    /// Makes the one-shot task just scheduled in slot `index` periodic
+    /// with `state`; `false` (nothing changed) when the slot is vacant or
+    /// the period table has no room (see [`PeriodTable::reserve`]).
+    #[cfg(feature = "periodic")]
+    pub(crate) fn make_periodic(&mut self, index: St::Index, state: PeriodState) -> bool {
+        let Some(slot) = self.array.get_mut(index.to_usize()) else {
+            return false;
+        };
+        let Some(parts) = slot.task.as_mut() else {
+            return false;
+        };
+        if !self
+            .periods
+            .attach(&mut slot.period, &mut parts.attempt, state)
+        {
+            return false;
+        }
+        parts.queue |= PERIODIC;
+        true
     }
 
     /// Slots retired because their generation is spent.
@@ -331,6 +435,7 @@ impl<S, P> Slots<S, P, super::storage::AllocStorage> {
     /// Drops trailing vacant slots and the segments they leave empty, then
     /// rebuilds the free list (O(slots)); ids of the dropped slots stay
     /// stale because slots pushed later start above their generations.
+    /// The table of periodic tasks shrinks the same way (O(entries)).
     pub(crate) fn shrink_to_fit(&mut self) {
         while let Some(slot) = self
             .array
@@ -360,10 +465,22 @@ impl<S, P> Slots<S, P, super::storage::AllocStorage> {
                 }
             }
         }
+        #[cfg(feature = "periodic")]
+        self.periods.shrink_to_fit();
     }
 
     pub(crate) fn allocated_bytes(&self) -> usize {
-        self.array.allocated_bytes()
+        let periods = {
+            #[cfg(feature = "periodic")]
+            {
+                self.periods.allocated_bytes()
+            }
+            #[cfg(not(feature = "periodic"))]
+            {
+                0
+            }
+        };
+        self.array.allocated_bytes() + periods
     }
 
     pub(crate) fn reserve_total(&mut self, n: usize) -> bool {

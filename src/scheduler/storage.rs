@@ -32,6 +32,10 @@ pub trait Index: Copy + Eq + Ord + Debug + sealed::Sealed {
     const BITS: u32;
     /// A slot's generation, stored in the `64 - BITS` bits it needs.
     type Generation: Generation;
+    /// What a slot keeps of a periodic task's period (feature `periodic`):
+    /// the state itself in fixed storage, nothing in growing storage.
+    #[cfg(feature = "periodic")]
+    type Period: PeriodPlace;
     /// The slot number as a `usize`.
     fn to_usize(self) -> usize;
     /// `i` as a slot number, `None` when it does not fit below `NIL`.
@@ -83,6 +87,8 @@ impl Index for u16 {
     const NIL: Self = u16::MAX;
     const BITS: u32 = 16;
     type Generation = [u16; 3];
+    #[cfg(feature = "periodic")]
+    type Period = PeriodState;
     #[inline]
     fn to_usize(self) -> usize {
         usize::from(self)
@@ -105,6 +111,8 @@ impl Index for u32 {
     const NIL: Self = u32::MAX;
     const BITS: u32 = 32;
     type Generation = u32;
+    #[cfg(feature = "periodic")]
+    type Period = ();
     #[inline]
     fn to_usize(self) -> usize {
         // usize is at least 32 bits on every target that has `alloc` here.
@@ -251,7 +259,13 @@ pub trait Storage: sealed::Sealed + Sized {
     const GROWS: bool;
     /// The most task slots the storage can ever have.
     const MAX_SLOTS: usize;
+    /// Where periodic tasks keep their period (feature `periodic`).
+    #[cfg(feature = "periodic")]
+    type Periods: PeriodTable<Place = <Self::Index as Index>::Period>;
 }
+
+#[cfg(feature = "periodic")]
+use super::periodic::{PeriodPlace, PeriodState, PeriodTable};
 
 /// Fixed-capacity storage: arrays of `N` entries inside the scheduler.
 #[derive(Debug)]
@@ -344,6 +358,8 @@ impl<const N: usize> Storage for FixedStorage<N> {
     const FIXED_BUCKETS: usize = N;
     const GROWS: bool = false;
     const MAX_SLOTS: usize = N;
+    #[cfg(feature = "periodic")]
+    type Periods = super::periodic::InSlot;
 }
 
 /// Entries per segment of the allocated storage (a multiple of 4, so a
@@ -383,6 +399,8 @@ mod segmented {
         } else {
             usize::MAX
         };
+        #[cfg(feature = "periodic")]
+        type Periods = crate::scheduler::periodic::GrowingPeriods;
     }
 
     impl SubjectHashing for foldhash::fast::FixedState {

@@ -82,10 +82,10 @@ where
                     assert!(id.get() >> bits >= 1, "generation 0");
                     assert_eq!(self.slots.find(id).map(Index::to_usize), Some(i));
                     assert!(
-                        self.queues.id_at(usize::from(task.queue_slot())).is_some(),
+                        self.queues.id_at(usize::from(task.queue_index())).is_some(),
                         "task of a removed queue"
                     );
-                    assert!(task.attempt >= 1);
+                    assert!(self.slots.attempt(St::Index::from_usize(i).unwrap()) >= 1);
                 }
                 None => {
                     assert_eq!(slot.heap_pos, St::Index::NIL, "vacant slot in the heap");
@@ -176,7 +176,7 @@ where
                     let slot = self.slots.array.get(i).unwrap();
                     let task = slot.task().expect("vacant slot in a line");
                     assert_eq!(
-                        task.queue_slot(),
+                        task.queue_index(),
                         qid.index,
                         "task listed under another queue"
                     );
@@ -260,15 +260,16 @@ fn slot_sizes() {
     let wide = size_of::<slots::Slot<u64, usize, u16>>();
     std::println!("size_of Slot<u32, u32>   = {narrow}");
     std::println!("size_of Slot<u64, usize> = {wide}");
-    // Vacancy costs no tag: `None` is a niche of the queue slot number.
+    // Vacancy costs no tag: `None` is a niche of the queue reference.
     assert_eq!(
         size_of::<Option<slots::Parts<u32, u32>>>(),
         size_of::<slots::Parts<u32, u32>>()
     );
     // With 4-byte user data the slot stays 4-byte aligned: parts 16
     // (queue 2, attempt 4, subject 4, payload 4, padding 2), generation 6,
-    // five links 10; with periodic tasks the parts carry a 16-byte period
-    // state.
+    // five links 10; with periodic tasks the slot carries a 16-byte period
+    // state in fixed storage (growing storage keeps it in a table of
+    // periodic tasks only).
     assert_eq!(core::mem::align_of::<slots::Slot<u32, u32, u16>>(), 4);
     let period = if cfg!(feature = "periodic") { 16 } else { 0 };
     #[cfg(feature = "periodic")]
@@ -335,10 +336,10 @@ fn stale_ids_never_match_alloc() {
     stale_ids_never_match(AllocScheduler::<_, _, _, _, 4>::new(&clock));
 }
 
-/// After a queue slot's last generation, the stale handle of the removed
-/// queue names nothing, and the slot is not used again.
+/// After a queue index's last generation, the stale handle of the removed
+/// queue names nothing, and the index is not used again.
 #[test]
-fn queue_generation_end_retires_the_queue_slot() {
+fn queue_generation_end_retires_the_queue_index() {
     let clock = ManualClock::new(0);
     let mut s: Sched = Scheduler::new(&clock);
     let a = s.add_queue("tenant-a", 0).unwrap();
@@ -352,7 +353,7 @@ fn queue_generation_end_retires_the_queue_slot() {
     s.schedule(Task::new(last, 1, 0), When::At(9)).unwrap();
     s.remove_queue(last, |_| {}).unwrap();
     let b = s.add_queue("tenant-b", 0).unwrap();
-    assert_ne!(b.index, 0, "the spent queue slot is retired");
+    assert_ne!(b.index, 0, "the spent queue index is retired");
     for stale in [a, last] {
         assert!(matches!(
             s.schedule(Task::new(stale, 1, 0), When::Now),

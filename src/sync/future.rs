@@ -83,8 +83,8 @@ where
     /// the queue or removes it. The future never delivers due tasks itself:
     /// run [`drive`](Self::drive) (or call `run_pending`) somewhere.
     ///
-    /// One waker slot per queue: await one such future per queue at a
-    /// time. A second one waiting on the same queue takes the slot and
+    /// One waker per queue: await one such future per queue at a
+    /// time. A second one waiting on the same queue takes its place and
     /// wakes the first, so neither hangs, but while both wait they keep
     /// waking each other (embassy-sync's single-waiter types behave the
     /// same).
@@ -146,7 +146,7 @@ where
     /// deadline. So a task scheduled earlier than every other is delivered
     /// at its own deadline, not at the old one.
     ///
-    /// Run one driver per scheduler (one waker slot). The clock the
+    /// Run one driver per scheduler (one waker). The clock the
     /// scheduler reads and the one `sleep_until` sleeps on must count the
     /// same ticks. No allocation; every step is a critical section of
     /// O(log N + QN) at most.

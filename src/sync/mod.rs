@@ -39,7 +39,7 @@
 //! # Cores without compare-and-swap
 //!
 //! `CsScheduler` needs no atomics of its own, except with the feature
-//! `async` (its waker slots). The spin lock and those slots need
+//! `async` (its wakers). The spin lock and those wakers need
 //! compare-and-swap, which thumbv6m (Cortex-M0/M0+) lacks: there, turn on
 //! tardy's `portable-atomic` feature and give portable-atomic a fallback,
 //! either tardy's `portable-atomic-critical-section` feature together with
@@ -149,7 +149,7 @@ where
 #[cfg_attr(docsrs, doc(cfg(feature = "critical-section")))]
 pub struct CsScheduler<C, Q, S, P, const N: usize, const QN: usize> {
     inner: critical_section::Mutex<RefCell<Scheduler<C, Q, S, P, N, QN>>>,
-    /// The waker slots of the futures (feature `async`; empty without it).
+    /// The wakers of the futures (feature `async`; empty without it).
     wakers: Wakers<QN>,
 }
 

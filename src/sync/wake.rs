@@ -1,11 +1,11 @@
-//! The waker slots of [`CsScheduler`](super::CsScheduler) (feature
+//! The wakers of [`CsScheduler`](super::CsScheduler) (feature
 //! `async`), and what an operation must wake once its critical section is
 //! over.
 //!
 //! Ground rules:
 //!
-//! - One slot per queue (indexed by the queue's slot in the scheduler) and
-//!   one for the driver, each an [`AtomicWaker`] from the `atomic-waker`
+//! - One waker per queue (at the queue's index in the scheduler) and one
+//!   for the driver, each an [`AtomicWaker`] from the `atomic-waker`
 //!   crate: `const` constructible, no allocation, registration and wake-up
 //!   safe from any context. The crate is used rather than a waker cell of
 //!   tardy's own because getting that hand-off right is subtle (a
@@ -46,7 +46,7 @@ pub(super) fn is_earlier(after: Option<Ticks>, before: Option<Ticks>) -> bool {
     }
 }
 
-/// The waker slots: one per queue slot and one for the driver.
+/// The wakers: one per queue index and one for the driver.
 pub(super) struct Wakers<const QN: usize> {
     #[cfg(feature = "async")]
     deadline: AtomicWaker,
@@ -72,9 +72,9 @@ impl<const QN: usize> Wakers<QN> {
             if wake.deadline {
                 self.deadline.wake();
             }
-            for (slot, &due) in self.queues.iter().zip(wake.queues.iter()) {
+            for (waker, &due) in self.queues.iter().zip(wake.queues.iter()) {
                 if due {
-                    slot.wake();
+                    waker.wake();
                 }
             }
         }
@@ -89,27 +89,27 @@ impl<const QN: usize> Wakers<QN> {
     }
 
     /// Registers the waker of a future waiting for `queue`. A queue of
-    /// another scheduler (its slot out of range) registers nothing: taking
+    /// another scheduler (its queue index out of range) registers nothing: taking
     /// from it answers `UnknownQueue` at once.
     #[cfg(feature = "async")]
     pub(super) fn register_queue(&self, queue: QueueId, waker: &Waker) {
-        if let Some(slot) = self.queues.get(usize::from(queue.index)) {
-            register(slot, waker);
+        if let Some(cell) = self.queues.get(usize::from(queue.index)) {
+            register(cell, waker);
         }
     }
 }
 
-/// Registers `waker` in `slot`. A different waker already there is woken,
+/// Registers `waker` in `cell`. A different waker already there is woken,
 /// so a waiter displaced by another never hangs (embassy-sync's
 /// `WakerRegistration` does the same).
 #[cfg(feature = "async")]
-fn register(slot: &AtomicWaker, waker: &Waker) {
-    if let Some(old) = slot.take() {
+fn register(cell: &AtomicWaker, waker: &Waker) {
+    if let Some(old) = cell.take() {
         if !old.will_wake(waker) {
             old.wake();
         }
     }
-    slot.register(waker);
+    cell.register(waker);
 }
 
 /// The earliest deadline before an operation, to tell after it whether it
@@ -186,8 +186,9 @@ impl<const QN: usize> Wake<QN> {
         let _ = queue;
     }
 
-    /// The futures of every queue that holds tasks, and of every slot
-    /// without a queue (removed: its future answers `UnknownQueue`). O(QN).
+    /// The futures of every queue that holds tasks, and of every queue
+    /// index without a queue (removed: its future answers `UnknownQueue`).
+    /// O(QN).
     #[inline]
     pub(super) fn held<C, Q, S, P, const N: usize>(&mut self, s: &Scheduler<C, Q, S, P, N, QN>)
     where
