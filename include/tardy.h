@@ -180,7 +180,7 @@ typedef struct {
     // For an occurrence (`periodic` 1): the number of its period, 0 for
     // the first deadline, k for the k-th period after it (the count goes
     // on after a `TARDY_MISSED_TICK_BEHAVIOR_DELAY` shift or a
-    // `tardy_reschedule_at`). 0 otherwise.
+    // `tardy_reschedule_at`; it saturates at 2^62 - 1). 0 otherwise.
     uint64_t period_index;
     // For an occurrence: how many later periods passed without a delivery
     // of their own and are coalesced into this one (always 0 under
