@@ -4,10 +4,13 @@
  *   1. delivers due tasks with tardy_run_pending,
  *   2. drains its queues with tardy_get_task(..., 0, ...),
  *   3. "sleeps" until tardy_next_deadline (here: moves the tick counter).
- * A periodic sensor task reschedules itself; network jobs arrive with
- * pseudo-random delays, some are cancelled; the "uart" queue holds 2 tasks,
- * so due tasks wait for room. Checks that nothing is early, nothing is lost,
- * and that tasks come out in deadline order.
+ * A periodic sensor task samples every SENSOR_PERIOD ticks (one
+ * tardy_schedule_periodic_after, cancelled at END_TICK); network jobs
+ * arrive with pseudo-random delays, some are cancelled; the "uart" queue
+ * holds 2 tasks, so due tasks wait for room. Checks that nothing is early,
+ * nothing is lost, that tasks come out in deadline order, and that the
+ * sensor's samples are on the grid SENSOR_PERIOD * (k + 1) with no period
+ * missed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +53,7 @@ typedef struct {
 } job;
 
 static job jobs[NET_JOBS];
+static int sensor; /* the sensor's user_data: shared by every sample */
 
 int main(void) {
     tardy_scheduler *s = NULL;
@@ -64,7 +68,9 @@ int main(void) {
     OK(tardy_add_queue(s, "net", 0));
     OK(tardy_add_queue(s, "uart", 2));
 
-    OK(tardy_schedule_after(s, "sensor", 0, NULL, SENSOR_PERIOD, NULL));
+    tardy_task_id sampler = 0;
+    OK(tardy_schedule_periodic_after(s, "sensor", 0, &sensor, SENSOR_PERIOD, SENSOR_PERIOD,
+                                     TARDY_MISSED_TICK_BEHAVIOR_SKIP, &sampler));
     tardy_task_id ids[NET_JOBS];
     for (unsigned i = 0; i < NET_JOBS; i++) {
         uint64_t delay = next_random() % (END_TICK / 2);
@@ -93,9 +99,15 @@ int main(void) {
         while ((st = tardy_get_task(s, "sensor", 0, &task)) == TARDY_OK) {
             CHECK(task.deadline <= ticks); /* never early */
             CHECK(task.deadline == ticks); /* simulated time: never late either */
+            CHECK(task.periodic && task.user_data == &sensor && task.id != sampler);
+            CHECK(task.period_index == sensor_runs && task.missed == 0);
+            CHECK(task.deadline == SENSOR_PERIOD * (task.period_index + 1)); /* no drift */
             sensor_runs++;
-            if (ticks + SENSOR_PERIOD <= END_TICK) {
-                OK(tardy_schedule_after(s, "sensor", 0, NULL, SENSOR_PERIOD, NULL));
+            if (ticks + SENSOR_PERIOD > END_TICK) {
+                void *back = NULL;
+                OK(tardy_cancel(s, sampler, &back)); /* handed back once */
+                CHECK(back == &sensor);
+                CHECK(tardy_cancel(s, sampler, &back) == TARDY_ERR_NOT_SCHEDULED);
             }
             OK(tardy_task_done(s, "sensor"));
         }

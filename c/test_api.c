@@ -154,6 +154,12 @@ static void test_null_scheduler(void) {
     EXPECT(tardy_schedule_after(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
     EXPECT(tardy_schedule_at(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
     EXPECT(tardy_schedule_at_unix_ns(NULL, "q", 1, NULL, 5, &id), TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_periodic_after(NULL, "q", 1, NULL, 0, 5, TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+                                         &id),
+           TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_periodic_at(NULL, "q", 1, NULL, 0, 5, TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+                                      &id),
+           TARDY_ERR_NULL);
     EXPECT(tardy_reschedule_at(NULL, 1, 5), TARDY_ERR_NULL);
     EXPECT(tardy_cancel(NULL, 1, NULL), TARDY_ERR_NULL);
     EXPECT(tardy_cancel_subject(NULL, 1, NULL, NULL, &n), TARDY_ERR_NULL);
@@ -712,6 +718,213 @@ static void test_wall_clock(void) {
     tardy_free(s);
 }
 
+/* Takes every occurrence waiting in `queue`; checks each belongs to the
+ * periodic task `id` (subject 9, user_data `data`) and writes (deadline,
+ * period_index, missed) of each to `out`; returns how many. */
+static size_t take_occurrences(tardy_scheduler *s, const char *queue, tardy_task_id id,
+                               void *data, uint64_t out[][3], size_t max) {
+    tardy_task task;
+    size_t n = 0;
+    while (tardy_get_task(s, queue, 0, &task) == TARDY_OK) {
+        CHECK(task.periodic == 1 && task.subject == 9 && task.user_data == data);
+        CHECK(task.id != 0 && task.id != id);
+        /* An occurrence's own id names no scheduled task. */
+        EXPECT(tardy_cancel(s, task.id, NULL), TARDY_ERR_NOT_SCHEDULED);
+        EXPECT(tardy_task_done(s, queue), TARDY_OK);
+        CHECK(n < max);
+        out[n][0] = task.deadline;
+        out[n][1] = task.period_index;
+        out[n][2] = task.missed;
+        n++;
+    }
+    return n;
+}
+
+/* Each policy against the timeline of tardy_missed_tick_behavior: period 10,
+ * first deadline 0, on time at 0 and 10, then no tardy_run_pending until
+ * 35. Each row: the time, then up to two occurrences (deadline, index,
+ * missed); a deadline of UINT64_MAX marks an unused entry. */
+static void test_periodic_policies(void) {
+    static const struct {
+        tardy_missed_tick_behavior missed;
+        uint64_t steps[5][1 + 2 * 3];
+        uint64_t next_after_35;
+    } cases[] = {
+        {TARDY_MISSED_TICK_BEHAVIOR_BURST,
+         {{0, 0, 0, 0, UINT64_MAX, 0, 0},
+          {10, 10, 1, 0, UINT64_MAX, 0, 0},
+          {35, 20, 2, 0, 30, 3, 0},
+          {40, 40, 4, 0, UINT64_MAX, 0, 0},
+          {50, 50, 5, 0, UINT64_MAX, 0, 0}},
+         40},
+        {TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+         {{0, 0, 0, 0, UINT64_MAX, 0, 0},
+          {10, 10, 1, 0, UINT64_MAX, 0, 0},
+          {35, 20, 2, 1, UINT64_MAX, 0, 0},
+          {40, 40, 4, 0, UINT64_MAX, 0, 0},
+          {50, 50, 5, 0, UINT64_MAX, 0, 0}},
+         40},
+        {TARDY_MISSED_TICK_BEHAVIOR_DELAY,
+         {{0, 0, 0, 0, UINT64_MAX, 0, 0},
+          {10, 10, 1, 0, UINT64_MAX, 0, 0},
+          {35, 20, 2, 1, UINT64_MAX, 0, 0},
+          {45, 45, 4, 0, UINT64_MAX, 0, 0},
+          {55, 55, 5, 0, UINT64_MAX, 0, 0}},
+         45},
+    };
+    int shared = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sim_clock clock = {0, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
+        tardy_scheduler *s = NULL;
+        tardy_task_id id = 0;
+        size_t moved = 0;
+        uint64_t next = 0;
+        EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+        EXPECT(tardy_add_queue(s, "q", 0), TARDY_OK);
+        EXPECT(tardy_schedule_periodic_after(s, "q", 9, &shared, 0, 10, cases[c].missed, &id),
+               TARDY_OK);
+        CHECK(id != 0);
+        for (size_t i = 0; i < 5; i++) {
+            const uint64_t *step = cases[c].steps[i];
+            size_t want = step[4] == UINT64_MAX ? 1 : 2;
+            uint64_t got[4][3];
+            clock.ticks = step[0];
+            EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+            CHECK(moved == want);
+            CHECK(take_occurrences(s, "q", id, &shared, got, 4) == want);
+            for (size_t k = 0; k < want; k++) {
+                CHECK(got[k][0] == step[1 + 3 * k] && got[k][1] == step[2 + 3 * k] &&
+                      got[k][2] == step[3 + 3 * k]);
+            }
+            EXPECT(tardy_next_deadline(s, &next), TARDY_OK);
+            CHECK(next > step[0]);
+            if (step[0] == 35) {
+                CHECK(next == cases[c].next_after_35);
+            }
+        }
+        /* Handed back once, as itself, by tardy_cancel. */
+        void *back = NULL;
+        EXPECT(tardy_cancel(s, id, &back), TARDY_OK);
+        CHECK(back == &shared);
+        EXPECT(tardy_cancel(s, id, &back), TARDY_ERR_NOT_SCHEDULED);
+        EXPECT(tardy_next_deadline(s, &next), TARDY_ERR_EMPTY);
+        tardy_free(s);
+    }
+}
+
+/* Bad periodic arguments get their named error; user_data of a periodic
+ * task comes back once through every hand-back path, in a record with
+ * periodic 0; queued occurrences handed over with it have periodic 1. */
+static void test_periodic_hand_back_and_errors(void) {
+    sim_clock clock = {0, NULL, TARDY_OK, TARDY_OK, TARDY_OK, 0};
+    tardy_scheduler *s = NULL;
+    tardy_task_id id = 77, a = 0, b = 0, c = 0;
+    size_t count = 0, moved = 0;
+    uint64_t next = 0;
+    int x[3];
+    EXPECT(tardy_new(sim_now, &clock, &s), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "a", 0), TARDY_OK);
+    EXPECT(tardy_add_queue(s, "b", 0), TARDY_OK);
+
+    /* Any int may come as the policy: only the three values are taken. */
+    const int bad[] = {3, -1, 1000, -2147483647 - 1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tardy_missed_tick_behavior policy = (tardy_missed_tick_behavior)bad[i];
+        EXPECT(tardy_schedule_periodic_after(s, "a", 1, &x[0], 0, 10, policy, &id),
+               TARDY_ERR_INVALID_ARG);
+        EXPECT(tardy_schedule_periodic_at(s, "a", 1, &x[0], 0, 10, policy, &id),
+               TARDY_ERR_INVALID_ARG);
+    }
+    EXPECT(tardy_schedule_periodic_after(s, "a", 1, &x[0], 0, 0, TARDY_MISSED_TICK_BEHAVIOR_BURST,
+                                         &id),
+           TARDY_ERR_INVALID_ARG); /* period 0 */
+    EXPECT(tardy_schedule_periodic_at(s, "a", 1, &x[0], 5, 0, TARDY_MISSED_TICK_BEHAVIOR_SKIP, &id),
+           TARDY_ERR_INVALID_ARG);
+    EXPECT(tardy_schedule_periodic_at(s, "nope", 1, &x[0], 5, 1, TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+                                      &id),
+           TARDY_ERR_NO_QUEUE);
+    EXPECT(tardy_schedule_periodic_at(s, NULL, 1, &x[0], 5, 1, TARDY_MISSED_TICK_BEHAVIOR_SKIP, &id),
+           TARDY_ERR_NULL);
+    EXPECT(tardy_schedule_periodic_at(s, "", 1, &x[0], 5, 1, TARDY_MISSED_TICK_BEHAVIOR_SKIP, &id),
+           TARDY_ERR_INVALID_ARG);
+    CHECK(id == 77);
+    EXPECT(tardy_next_deadline(s, &next), TARDY_ERR_EMPTY);
+
+    EXPECT(tardy_schedule_periodic_after(s, "a", 1, &x[0], 0, 5, TARDY_MISSED_TICK_BEHAVIOR_BURST,
+                                         &a),
+           TARDY_OK);
+    EXPECT(tardy_schedule_periodic_after(s, "b", 2, &x[1], 0, 5, TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+                                         &b),
+           TARDY_OK);
+    EXPECT(tardy_schedule_periodic_at(s, "b", 3, &x[2], 100, 5, TARDY_MISSED_TICK_BEHAVIOR_DELAY,
+                                      &c),
+           TARDY_OK);
+    clock.ticks = 5;
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 3); /* a: #0 and #1 (BURST); b: #0+1 (SKIP) */
+
+    /* By subject: the periodic task itself, once; its occurrences stay. */
+    collector got;
+    memset(&got, 0, sizeof got);
+    EXPECT(tardy_cancel_subject(s, 1, collect, &got, &count), TARDY_OK);
+    CHECK(count == 1 && got.count == 1);
+    CHECK(got.tasks[0].id == a && got.tasks[0].user_data == &x[0] && got.tasks[0].periodic == 0);
+    CHECK(got.tasks[0].deadline == 10);
+    EXPECT(tardy_cancel_subject(s, 1, collect, &got, &count), TARDY_OK);
+    CHECK(count == 0 && got.count == 1);
+    EXPECT(tardy_cancel(s, a, NULL), TARDY_ERR_NOT_SCHEDULED);
+    tardy_task task;
+    for (uint64_t k = 0; k < 2; k++) {
+        EXPECT(tardy_get_task(s, "a", 0, &task), TARDY_OK);
+        CHECK(task.periodic == 1 && task.period_index == k && task.user_data == &x[0]);
+    }
+    EXPECT(tardy_get_task(s, "a", 0, &task), TARDY_ERR_EMPTY);
+
+    /* With its queue: each periodic task once (periodic 0), and the
+     * occurrence waiting there (periodic 1). */
+    memset(&got, 0, sizeof got);
+    EXPECT(tardy_remove_queue(s, "b", collect, &got), TARDY_OK);
+    CHECK(got.count == 3);
+    int originals = 0, occurrences = 0;
+    for (size_t i = 0; i < got.count; i++) {
+        if (got.tasks[i].periodic == 0) {
+            originals++;
+            CHECK((got.tasks[i].id == b && got.tasks[i].user_data == &x[1]) ||
+                  (got.tasks[i].id == c && got.tasks[i].user_data == &x[2]));
+        } else {
+            occurrences++;
+            CHECK(got.tasks[i].user_data == &x[1] && got.tasks[i].period_index == 0 &&
+                  got.tasks[i].missed == 1);
+        }
+    }
+    CHECK(originals == 2 && occurrences == 1);
+    EXPECT(tardy_cancel(s, b, NULL), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_cancel(s, c, NULL), TARDY_ERR_NOT_SCHEDULED);
+    EXPECT(tardy_next_deadline(s, &next), TARDY_ERR_EMPTY);
+
+    /* tardy_stop sets it aside; tardy_drain hands it back once. */
+    EXPECT(tardy_schedule_periodic_at(s, "a", 4, &x[0], 0, 7, TARDY_MISSED_TICK_BEHAVIOR_SKIP, &a),
+           TARDY_OK);
+    EXPECT(tardy_run_pending(s, &moved), TARDY_OK);
+    CHECK(moved == 1);
+    EXPECT(tardy_stop(s), TARDY_OK);
+    memset(&got, 0, sizeof got);
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_OK);
+    CHECK(count == 2 && got.count == 2);
+    originals = 0;
+    for (size_t i = 0; i < got.count; i++) {
+        CHECK(got.tasks[i].user_data == &x[0]);
+        if (got.tasks[i].periodic == 0) {
+            originals++;
+            CHECK(got.tasks[i].id == a && got.tasks[i].deadline == 7);
+        }
+    }
+    CHECK(originals == 1);
+    EXPECT(tardy_drain(s, collect, &got, &count), TARDY_OK);
+    CHECK(count == 0);
+    tardy_free(s);
+}
+
 int main(void) {
     test_status_and_version();
     test_new_free();
@@ -725,6 +938,8 @@ int main(void) {
     test_stop_drain();
     test_start_stop();
     test_small_stack();
+    test_periodic_policies();
+    test_periodic_hand_back_and_errors();
     printf("test_api: ok (%d checks)\n", checks);
     return 0;
 }

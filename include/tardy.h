@@ -97,6 +97,30 @@ typedef enum {
     TARDY_ERR_SYSTEM = -11,
 } tardy_status;
 
+// What a periodic task does about periods that pass while it cannot be
+// delivered (no `tardy_run_pending` call in time, a slow worker, a clock
+// that jumped forward, or a full queue): tokio's `MissedTickBehavior`,
+// with the same names and meanings. The timelines are for period 10,
+// first deadline 0, nothing delivered from 10 to 35 (`#k`: the occurrence
+// of period k, `+m`: its `missed`, in parentheses its deadline).
+//
+// C passes it as an `int`; a value that is none of these is
+// `TARDY_ERR_INVALID_ARG`.
+typedef enum {
+    // Catch up: every period gets an occurrence of its own, as fast as the
+    // queue takes them; deadlines stay on the grid first + k * period.
+    // Delivered at 0: #0, 10: #1, 35: #2 (20) and #3 (30), 40: #4, 50: #5.
+    TARDY_MISSED_TICK_BEHAVIOR_BURST = 0,
+    // Shift the schedule: one occurrence for the missed periods, and the
+    // next deadline is one period after that delivery.
+    // Delivered at 0: #0, 10: #1, 35: #2+1 (20), 45: #4, 55: #5.
+    TARDY_MISSED_TICK_BEHAVIOR_DELAY = 1,
+    // Skip: one occurrence for the missed periods, and the next deadline
+    // is the next one on the grid first + k * period.
+    // Delivered at 0: #0, 10: #1, 35: #2+1 (20), 40: #4, 50: #5.
+    TARDY_MISSED_TICK_BEHAVIOR_SKIP = 2,
+} tardy_missed_tick_behavior;
+
 // A scheduler, opaque to C: created by `tardy_new`, destroyed by
 // `tardy_free`.
 typedef struct tardy_scheduler tardy_scheduler;
@@ -131,16 +155,42 @@ typedef uint64_t tardy_task_id;
 // The record is a copy; `user_data` is the pointer given when the task was
 // scheduled, returned as is. tardy never reads, writes nor frees what it
 // points to: what it points to belongs to the host.
+//
+// A task scheduled with `tardy_schedule_periodic_at` / `_after` delivers
+// one record per period (an occurrence): `periodic` is 1, `period_index`
+// and `missed` say which periods it stands for, `id` is the occurrence's
+// own (it names no scheduled task: cancel the periodic task with the id
+// the scheduling call wrote, or by subject), and `user_data` is the same
+// pointer in every occurrence. When the periodic task itself is handed
+// back (`tardy_cancel`, `tardy_cancel_subject`, `tardy_remove_queue`,
+// `tardy_drain`), its record has the id the scheduling call wrote, the
+// next deadline, and `periodic` 0.
 typedef struct {
-    // The id returned when the task was scheduled (never 0).
+    // The id returned when the task was scheduled (never 0); for an
+    // occurrence of a periodic task, an id of its own.
     tardy_task_id id;
     // The subject given when the task was scheduled.
     uint64_t subject;
     // The host's pointer given when the task was scheduled.
     void *user_data;
     // The deadline in clock ticks; for a task scheduled with
-    // `tardy_schedule_now`, the clock's reading when it was scheduled.
+    // `tardy_schedule_now`, the clock's reading when it was scheduled; for
+    // an occurrence, the deadline of the period it belongs to.
     uint64_t deadline;
+    // For an occurrence (`periodic` 1): the number of its period, 0 for
+    // the first deadline, k for the k-th period after it (the count goes
+    // on after a `TARDY_MISSED_TICK_BEHAVIOR_DELAY` shift or a
+    // `tardy_reschedule_at`; it saturates at 2^62 - 1). 0 otherwise.
+    uint64_t period_index;
+    // For an occurrence: how many later periods passed without a delivery
+    // of their own and are coalesced into this one (always 0 under
+    // `TARDY_MISSED_TICK_BEHAVIOR_BURST`; at most `UINT32_MAX`). The next
+    // occurrence's `period_index` is `period_index + missed + 1`. 0
+    // otherwise.
+    uint64_t missed;
+    // 1 for an occurrence of a periodic task, 0 for any other task
+    // (a one-shot task, or a periodic task handed back).
+    uint8_t periodic;
 } tardy_task;
 
 // A callback receiving a task that is handed back (cancelled by subject,
@@ -365,6 +415,77 @@ tardy_status tardy_schedule_at(tardy_scheduler *s,
                                uint64_t deadline,
                                tardy_task_id *out_id);
 
+// Schedules a new periodic task for the queue `queue`: its first deadline
+// is `delay` ticks after the clock's reading now (saturating; 0: due now,
+// delivered like any due task, never refused as `TARDY_ERR_QUEUE_FULL`),
+// and at each deadline `period` ticks apart one occurrence of it enters
+// the queue, until it is cancelled or handed back. `missed` says what
+// happens to the periods that pass while it cannot be delivered (see
+// `tardy_missed_tick_behavior`). Writes its id to `*out_id` unless
+// `out_id` is NULL.
+//
+// The id names the periodic task for as long as it repeats:
+// `tardy_cancel(id)` stops it and hands its `user_data` back,
+// `tardy_reschedule_at(id, t)` moves its next deadline (the periods after
+// it follow from `t`). It counts as one scheduled task (one task slot).
+//
+// Each occurrence is a `tardy_task` with `periodic` 1, its
+// `period_index` and `missed`, the deadline of its period and an id of its
+// own. A worker that takes one may schedule a retry of it as an ordinary
+// task (`tardy_schedule_after` with its subject and `user_data`) without
+// touching the periodic task.
+//
+// `user_data` is stored once and is the same pointer in every occurrence:
+// what it points to is shared by all of them and stays the host's while
+// the task repeats. It is handed back once, in a record with `periodic` 0,
+// by whichever ends the periodic task: `tardy_cancel`,
+// `tardy_cancel_subject`, `tardy_remove_queue`, or `tardy_stop` then
+// `tardy_drain`. Occurrences still in the queue that `tardy_remove_queue`
+// or `tardy_drain` hand over too have `periodic` 1: they are deliveries,
+// not the hand-back. The host may free what `user_data` points to after
+// the hand-back, once its workers are done with the occurrences they took.
+//
+// # Errors
+//
+// As for `tardy_schedule_after` (nothing is scheduled; the host keeps its
+// `user_data`), and `TARDY_ERR_INVALID_ARG` when `period` is 0 or
+// `missed` is no `tardy_missed_tick_behavior`.
+//
+// # Safety
+//
+// As for `tardy_schedule_now`.
+tardy_status tardy_schedule_periodic_after(tardy_scheduler *s,
+                                           const char *queue,
+                                           uint64_t subject,
+                                           void *user_data,
+                                           uint64_t delay,
+                                           uint64_t period,
+                                           tardy_missed_tick_behavior missed,
+                                           tardy_task_id *out_id);
+
+// As `tardy_schedule_periodic_after`, with the first deadline when the
+// clock reads `deadline` (a deadline in the past is due at once; the
+// periods after it follow from it: `deadline + k * period`, so a host can
+// keep a periodic task on a grid of its own, such as multiples of
+// `period`). Under `TARDY_MISSED_TICK_BEHAVIOR_BURST` every period from
+// `deadline` on is delivered, also those already past.
+//
+// # Errors
+//
+// As for `tardy_schedule_periodic_after`.
+//
+// # Safety
+//
+// As for `tardy_schedule_now`.
+tardy_status tardy_schedule_periodic_at(tardy_scheduler *s,
+                                        const char *queue,
+                                        uint64_t subject,
+                                        void *user_data,
+                                        uint64_t deadline,
+                                        uint64_t period,
+                                        tardy_missed_tick_behavior missed,
+                                        tardy_task_id *out_id);
+
 // Moves the scheduled task `id` to `deadline`; it keeps its id and goes
 // behind the tasks already scheduled for that deadline.
 //
@@ -464,7 +585,9 @@ tardy_status tardy_task_done(tardy_scheduler *s, const char *queue);
 // entered their queues to `*out_moved` unless that is NULL. Due tasks for
 // a full queue wait, in order, for room. For hosts that drive time
 // themselves (bare metal: from the main loop or a timer interrupt); with
-// `tardy_start` the background thread does this.
+// `tardy_start` the background thread does this. A periodic task delivers
+// one occurrence for each due period, or fewer as its
+// `tardy_missed_tick_behavior` says, and stays scheduled.
 //
 // # Errors
 //
@@ -480,7 +603,8 @@ tardy_status tardy_run_pending(tardy_scheduler *s, size_t *out_moved);
 // order, and writes how many entered their queues to `*out_moved` unless
 // that is NULL. Tasks for a full queue wait, in order, for room. Threads:
 // it moves the tasks in batches of at most 64, releasing the lock in
-// between.
+// between. A periodic task delivers its next occurrence and stays
+// scheduled.
 //
 // # Errors
 //

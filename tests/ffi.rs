@@ -160,12 +160,7 @@ fn every_status_has_a_distinct_text_and_unknown_values_are_safe() {
 
 #[test]
 fn null_pointers_are_refused() {
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     let mut n = 0usize;
     let mut u = 0u64;
     let s = ptr::null_mut();
@@ -302,6 +297,9 @@ fn out_parameters_are_written_only_on_success() {
         subject: 99,
         user_data: ptr::null_mut(),
         deadline: 99,
+        period_index: 99,
+        missed: 99,
+        periodic: 99,
     };
     let before = task;
     // SAFETY: a live scheduler, valid out-pointers.
@@ -354,12 +352,7 @@ fn tasks_come_in_deadline_order_and_never_early() {
     );
     let mut ids = [0u64; 4];
     let mut moved = 0usize;
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     // SAFETY: a live scheduler, valid out-pointers.
     unsafe {
         assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
@@ -831,12 +824,7 @@ fn c_delivered_after_the_clock_steps_back(max_sleep_ms: u64) {
         .name("worker".into())
         .spawn(move || {
             let s = shared;
-            let mut task = tardy_task {
-                id: 0,
-                subject: 0,
-                user_data: ptr::null_mut(),
-                deadline: 0,
-            };
+            let mut task = tardy_task::default();
             // SAFETY: live until joined below.
             let status = unsafe { tardy_get_task(s.0, c!("q"), 60_000, &mut task) };
             (status, task.subject)
@@ -888,12 +876,7 @@ fn a_c_host_clock_gets_the_default_max_sleep() {
 #[cfg(feature = "capi")]
 fn start_and_stop() {
     let mut s = ptr::null_mut();
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     // SAFETY: valid pointers.
     unsafe {
         assert_eq!(
@@ -957,12 +940,7 @@ fn stop_sets_every_task_aside_and_drain_hands_each_back_once() {
     let base = items.as_mut_ptr();
     let p = |i: usize| base.wrapping_add(i).cast::<c_void>();
     let mut count = 77usize;
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     let d = Box::into_raw(Box::new(Drained {
         sched: s.0,
         tasks: Vec::new(),
@@ -1137,12 +1115,7 @@ fn background_thread_delivers_to_waiting_workers() {
     let worker = std::thread::spawn(move || {
         let s = shared.get();
         let mut seen = Vec::new();
-        let mut task = tardy_task {
-            id: 0,
-            subject: 0,
-            user_data: ptr::null_mut(),
-            deadline: 0,
-        };
+        let mut task = tardy_task::default();
         while (seen.len() as u64) < tasks {
             // SAFETY: the scheduler outlives this thread (joined before free).
             let st = unsafe { tardy_get_task(s, c!("q"), u64::MAX, &mut task) };
@@ -1183,12 +1156,7 @@ fn removing_a_queue_wakes_its_waiting_worker() {
     }
     let shared = SendPtr(s);
     let worker = std::thread::spawn(move || {
-        let mut task = tardy_task {
-            id: 0,
-            subject: 0,
-            user_data: ptr::null_mut(),
-            deadline: 0,
-        };
+        let mut task = tardy_task::default();
         // Waits for ever unless the queue goes away (before or during the
         // wait: either way the answer is the same).
         // SAFETY: the scheduler outlives this thread (joined before free).
@@ -1221,12 +1189,7 @@ fn stop_wakes_waiting_workers_and_keeps_the_tasks_they_did_not_get() {
     }
     let shared = SendPtr(s);
     let worker = std::thread::spawn(move || {
-        let mut task = tardy_task {
-            id: 0,
-            subject: 0,
-            user_data: ptr::null_mut(),
-            deadline: 0,
-        };
+        let mut task = tardy_task::default();
         // Waits for ever unless the scheduler stops (before or during the
         // wait: either way the answer is the same).
         // SAFETY: the scheduler outlives this thread (joined before free).
@@ -1286,12 +1249,7 @@ fn max_size_zero_means_as_large_as_the_store() {
 fn numbers_from_c_get_their_documented_answer() {
     let clock = AtomicU64::new(0);
     let s = Sched::new(&clock);
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     let mut moved = 0;
     let long_name = [[b'n'; TARDY_MAX_NAME_LEN + 1].as_slice(), b"\0"].concat();
     // SAFETY: a live scheduler, NUL-terminated names, valid out-pointers.
@@ -1417,12 +1375,7 @@ fn wall_clock_deadlines_map_to_the_built_in_clock() {
     let mut s = ptr::null_mut();
     let (mut id, mut later, mut never) = (0, 0, 0);
     let (mut now, mut deadline, mut moved) = (0u64, 0u64, 0usize);
-    let mut task = tardy_task {
-        id: 0,
-        subject: 0,
-        user_data: ptr::null_mut(),
-        deadline: 0,
-    };
+    let mut task = tardy_task::default();
     // SAFETY: valid out-pointers, NUL-terminated names, a live scheduler
     // until `tardy_free`.
     unsafe {
@@ -1668,5 +1621,533 @@ fn a_ring_closing_on_a_middle_scheduler_is_refused() {
     for l in links {
         // SAFETY: from Box::into_raw above, freed once.
         drop(unsafe { Box::from_raw(l) });
+    }
+}
+
+/// Pushes every handed-back task into the `Vec<tardy_task>` at `user`.
+unsafe extern "C" fn gather(user: *mut c_void, task: *const tardy_task) {
+    // SAFETY: the tests pass a live Vec; `task` is valid for the call.
+    unsafe { (*user.cast::<Vec<tardy_task>>()).push(*task) };
+}
+
+/// `TARDY_MISSED_TICK_BEHAVIOR_*` as the `int` C passes.
+fn policy(p: tardy_missed_tick_behavior) -> tardy_missed_tick_behavior_value {
+    p as tardy_missed_tick_behavior_value
+}
+
+/// Takes every task in `queue`: (deadline, period_index, missed) of each,
+/// checking that each is an occurrence of the periodic task `periodic_id`
+/// (its own id, the subject and the shared `user_data`).
+///
+/// # Safety
+///
+/// `s` is a live scheduler.
+unsafe fn take_occurrences(
+    s: *mut tardy_scheduler,
+    queue: *const c_char,
+    periodic_id: tardy_task_id,
+    user_data: *mut c_void,
+) -> Vec<(u64, u64, u64)> {
+    let mut got = Vec::new();
+    let mut task = tardy_task::default();
+    // SAFETY: live scheduler (caller's promise), valid out-pointer.
+    while unsafe { tardy_get_task(s, queue, 0, &mut task) } == TARDY_OK {
+        assert_eq!(task.periodic, 1);
+        assert_eq!((task.subject, task.user_data), (9, user_data));
+        assert!(task.id != 0 && task.id != periodic_id);
+        // SAFETY: as above.
+        assert_eq!(unsafe { tardy_task_done(s, queue) }, TARDY_OK);
+        // An occurrence's own id names no scheduled task.
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { tardy_cancel(s, task.id, ptr::null_mut()) },
+            TARDY_ERR_NOT_SCHEDULED
+        );
+        got.push((task.deadline, task.period_index, task.missed));
+    }
+    got
+}
+
+/// Each policy against the timeline of `tardy_missed_tick_behavior`'s doc:
+/// period 10, first deadline 0, delivered on time at 0 and 10, then the
+/// host does not call `tardy_run_pending` until 35.
+#[test]
+fn periodic_tasks_follow_the_timeline_of_their_policy() {
+    use tardy_missed_tick_behavior::*;
+    // (policy, [(time, occurrences delivered then as (deadline, index,
+    // missed))], the next deadline after 35).
+    type Step = (u64, &'static [(u64, u64, u64)]);
+    let cases: [(tardy_missed_tick_behavior, [Step; 5], u64); 3] = [
+        (
+            TARDY_MISSED_TICK_BEHAVIOR_BURST,
+            [
+                (0, &[(0, 0, 0)]),
+                (10, &[(10, 1, 0)]),
+                (35, &[(20, 2, 0), (30, 3, 0)]),
+                (40, &[(40, 4, 0)]),
+                (50, &[(50, 5, 0)]),
+            ],
+            40,
+        ),
+        (
+            TARDY_MISSED_TICK_BEHAVIOR_SKIP,
+            [
+                (0, &[(0, 0, 0)]),
+                (10, &[(10, 1, 0)]),
+                (35, &[(20, 2, 1)]),
+                (40, &[(40, 4, 0)]),
+                (50, &[(50, 5, 0)]),
+            ],
+            40,
+        ),
+        (
+            TARDY_MISSED_TICK_BEHAVIOR_DELAY,
+            [
+                (0, &[(0, 0, 0)]),
+                (10, &[(10, 1, 0)]),
+                (35, &[(20, 2, 1)]),
+                (45, &[(45, 4, 0)]),
+                (55, &[(55, 5, 0)]),
+            ],
+            45,
+        ),
+    ];
+    let mut shared = 0u8;
+    let user_data = (&raw mut shared).cast::<c_void>();
+    for (missed, steps, next_after_35) in cases {
+        let clock = AtomicU64::new(0);
+        let s = Sched::new(&clock);
+        let mut id = 0;
+        let mut moved = 0usize;
+        let mut next = 0u64;
+        // SAFETY: a live scheduler, valid names and out-pointers.
+        unsafe {
+            assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+            assert_eq!(
+                tardy_schedule_periodic_after(
+                    s.0,
+                    c!("q"),
+                    9,
+                    user_data,
+                    0,
+                    10,
+                    policy(missed),
+                    &mut id
+                ),
+                TARDY_OK
+            );
+            assert_ne!(id, 0);
+            for (time, want) in steps {
+                clock.store(time, Ordering::SeqCst);
+                assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+                assert_eq!(moved, want.len(), "{missed:?} at {time}");
+                assert_eq!(
+                    take_occurrences(s.0, c!("q"), id, user_data),
+                    want,
+                    "{missed:?} at {time}"
+                );
+                // Nothing more is due: the next deadline lies ahead.
+                assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+                assert!(next > time, "{missed:?} at {time}: next {next}");
+                if time == 35 {
+                    assert_eq!(next, next_after_35, "{missed:?}");
+                }
+            }
+            // The periodic task stays scheduled until cancelled, and is
+            // handed back once, as itself.
+            let mut back = ptr::null_mut();
+            assert_eq!(tardy_cancel(s.0, id, &mut back), TARDY_OK);
+            assert_eq!(back, user_data);
+            assert_eq!(tardy_cancel(s.0, id, &mut back), TARDY_ERR_NOT_SCHEDULED);
+            assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_ERR_EMPTY);
+            clock.store(1_000, Ordering::SeqCst);
+            assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+            assert_eq!(moved, 0);
+        }
+    }
+}
+
+/// A full queue holds the next occurrence back; the periods that pass
+/// meanwhile are counted when it enters (here under SKIP, with a grid set
+/// by `tardy_schedule_periodic_at`).
+#[test]
+fn a_full_queue_coalesces_periods_under_skip_and_reschedule_moves_the_grid() {
+    let clock = AtomicU64::new(5);
+    let s = Sched::new(&clock);
+    let mut shared = 0u8;
+    let user_data = (&raw mut shared).cast::<c_void>();
+    let (mut id, mut moved, mut next) = (0, 0usize, 0u64);
+    let skip = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP);
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("one"), 1), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("one"), 9, user_data, 10, 10, skip, &mut id),
+            TARDY_OK
+        );
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 10);
+        clock.store(10, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1); // #0 fills the queue
+        for t in [20, 30] {
+            clock.store(t, Ordering::SeqCst);
+            assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+            assert_eq!(moved, 0); // #1 waits for room
+        }
+        clock.store(35, Ordering::SeqCst);
+        // Taking #0 makes room: #1 enters, standing for period 2 as well.
+        let mut task = tardy_task::default();
+        assert_eq!(tardy_get_task(s.0, c!("one"), 0, &mut task), TARDY_OK);
+        assert_eq!((task.deadline, task.period_index, task.missed), (10, 0, 0));
+        assert_eq!(tardy_task_done(s.0, c!("one")), TARDY_OK);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(
+            take_occurrences(s.0, c!("one"), id, user_data),
+            [(20, 1, 1)]
+        );
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 40); // on the grid 10 + k * 10
+                              // Moving the next deadline (period 3) moves the periods after it.
+        assert_eq!(tardy_reschedule_at(s.0, id, 43), TARDY_OK);
+        for (t, want) in [(40, None), (43, Some((43, 3, 0))), (53, Some((53, 4, 0)))] {
+            clock.store(t, Ordering::SeqCst);
+            assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+            assert_eq!(
+                take_occurrences(s.0, c!("one"), id, user_data),
+                Vec::from_iter(want)
+            );
+        }
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 63);
+    }
+}
+
+/// `user_data` of a periodic task comes back once, in a record with
+/// `periodic` 0 and the periodic task's id, through every hand-back path;
+/// queued occurrences handed over with it have `periodic` 1.
+#[test]
+fn a_periodic_task_is_handed_back_once_by_cancel_subject_and_remove_queue() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let mut items = [0u8; 2];
+    let (p0, p1) = (
+        items.as_mut_ptr().cast::<c_void>(),
+        items.as_mut_ptr().wrapping_add(1).cast::<c_void>(),
+    );
+    let burst = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_BURST);
+    let (mut a, mut b, mut count, mut moved) = (0, 0, 0usize, 0usize);
+    let mut got: Vec<tardy_task> = Vec::new();
+    let user = (&raw mut got).cast::<c_void>();
+    // SAFETY: a live scheduler, valid names, out-pointers and callback.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("a"), 0), TARDY_OK);
+        assert_eq!(tardy_add_queue(s.0, c!("b"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("a"), 1, p0, 0, 5, burst, &mut a),
+            TARDY_OK
+        );
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("b"), 2, p1, 0, 5, burst, &mut b),
+            TARDY_OK
+        );
+        clock.store(5, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 4); // #0 and #1 of each, left in their queues
+
+        // By subject: the periodic task itself, once; its occurrences stay
+        // in the queue.
+        assert_eq!(
+            tardy_cancel_subject(s.0, 1, Some(gather), user, &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].id, got[0].user_data), (a, p0));
+        assert_eq!((got[0].periodic, got[0].deadline), (0, 10));
+        assert_eq!(
+            tardy_cancel_subject(s.0, 1, Some(gather), user, &mut count),
+            TARDY_OK
+        );
+        assert_eq!(count, 0);
+        assert_eq!(
+            tardy_cancel(s.0, a, ptr::null_mut()),
+            TARDY_ERR_NOT_SCHEDULED
+        );
+        assert_eq!(take_occurrences_of(s.0, c!("a")), [(p0, 0), (p0, 1)]);
+
+        // With its queue: the periodic task once (periodic 0), and the
+        // occurrences waiting there (periodic 1).
+        got.clear();
+        assert_eq!(
+            tardy_remove_queue(s.0, c!("b"), Some(gather), user),
+            TARDY_OK
+        );
+        let originals: Vec<_> = got.iter().filter(|t| t.periodic == 0).collect();
+        assert_eq!(originals.len(), 1);
+        assert_eq!((originals[0].id, originals[0].user_data), (b, p1));
+        let mut occurrences: Vec<_> = got
+            .iter()
+            .filter(|t| t.periodic == 1)
+            .map(|t| (t.user_data, t.period_index))
+            .collect();
+        occurrences.sort_unstable();
+        assert_eq!(occurrences, [(p1, 0), (p1, 1)]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            tardy_cancel(s.0, b, ptr::null_mut()),
+            TARDY_ERR_NOT_SCHEDULED
+        );
+        assert_eq!(tardy_next_deadline(s.0, &mut 0), TARDY_ERR_EMPTY);
+    }
+}
+
+/// Takes every task of `queue`: (user_data, period_index) of each.
+///
+/// # Safety
+///
+/// `s` is a live scheduler.
+unsafe fn take_occurrences_of(
+    s: *mut tardy_scheduler,
+    queue: *const c_char,
+) -> Vec<(*mut c_void, u64)> {
+    let mut got = Vec::new();
+    let mut task = tardy_task::default();
+    // SAFETY: live scheduler (caller's promise), valid out-pointer.
+    while unsafe { tardy_get_task(s, queue, 0, &mut task) } == TARDY_OK {
+        assert_eq!(task.periodic, 1);
+        got.push((task.user_data, task.period_index));
+    }
+    got
+}
+
+#[test]
+#[cfg(feature = "capi")]
+fn stop_and_drain_hand_a_periodic_task_back_once() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let mut item = 0u8;
+    let p = (&raw mut item).cast::<c_void>();
+    let skip = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP);
+    let (mut id, mut count, mut moved) = (0, 0usize, 0usize);
+    let mut got: Vec<tardy_task> = Vec::new();
+    let user = (&raw mut got).cast::<c_void>();
+    // SAFETY: a live scheduler, valid names, out-pointers and callback.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("q"), 3, p, 0, 7, skip, &mut id),
+            TARDY_OK
+        );
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_stop(s.0), TARDY_OK);
+        assert_eq!(tardy_drain(s.0, Some(gather), user, &mut count), TARDY_OK);
+        assert_eq!(count, 2);
+        let mut records: Vec<_> = got
+            .iter()
+            .map(|t| (t.periodic, t.id == id, t.user_data, t.deadline))
+            .collect();
+        records.sort_unstable();
+        // The queued occurrence #0, then the periodic task (next deadline 7).
+        assert_eq!(records, [(0, true, p, 7), (1, false, p, 0)]);
+        assert_eq!(tardy_drain(s.0, Some(gather), user, &mut count), TARDY_OK);
+        assert_eq!(count, 0);
+    }
+}
+
+/// A policy C passes may be any `int`, a period any `uint64_t`: values out
+/// of range are `TARDY_ERR_INVALID_ARG`, nothing is scheduled, `out_id` is
+/// left alone; NULL pointers are `TARDY_ERR_NULL`.
+#[test]
+fn bad_periodic_arguments_get_their_named_error() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let skip = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP);
+    let mut id: tardy_task_id = 77;
+    let mut next = 0u64;
+    // SAFETY: live or NULL schedulers, valid or NULL names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        for bad in [3, -1, i32::MIN, i32::MAX] {
+            assert_eq!(
+                tardy_schedule_periodic_after(
+                    s.0,
+                    c!("q"),
+                    1,
+                    ptr::null_mut(),
+                    0,
+                    10,
+                    bad,
+                    &mut id
+                ),
+                TARDY_ERR_INVALID_ARG
+            );
+            assert_eq!(
+                tardy_schedule_periodic_at(s.0, c!("q"), 1, ptr::null_mut(), 0, 10, bad, &mut id),
+                TARDY_ERR_INVALID_ARG
+            );
+        }
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("q"), 1, ptr::null_mut(), 0, 0, skip, &mut id),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("q"), 1, ptr::null_mut(), 5, 0, skip, &mut id),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("none"), 1, ptr::null_mut(), 5, 1, skip, &mut id),
+            TARDY_ERR_NO_QUEUE
+        );
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, ptr::null(), 1, ptr::null_mut(), 5, 1, skip, &mut id),
+            TARDY_ERR_NULL
+        );
+        assert_eq!(
+            tardy_schedule_periodic_after(
+                ptr::null_mut(),
+                c!("q"),
+                1,
+                ptr::null_mut(),
+                5,
+                1,
+                skip,
+                &mut id
+            ),
+            TARDY_ERR_NULL
+        );
+        let mut buf = [0u64; 2];
+        let odd = buf.as_mut_ptr().cast::<u8>().wrapping_add(1).cast::<u64>();
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("q"), 1, ptr::null_mut(), 5, 1, skip, odd),
+            TARDY_ERR_INVALID_ARG
+        );
+        assert_eq!(buf, [0, 0]);
+        assert_eq!(id, 77);
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_ERR_EMPTY);
+        // A period of UINT64_MAX: one occurrence, then never again.
+        assert_eq!(
+            tardy_schedule_periodic_after(
+                s.0,
+                c!("q"),
+                1,
+                ptr::null_mut(),
+                0,
+                u64::MAX,
+                skip,
+                ptr::null_mut()
+            ),
+            TARDY_OK
+        );
+        let mut moved = 0usize;
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, u64::MAX);
+    }
+}
+
+/// At the end of time the deadlines of a periodic task saturate at
+/// `UINT64_MAX`: each call delivers one occurrence and returns (no call
+/// loops for ever on a task that stays due).
+#[test]
+fn a_periodic_task_at_the_end_of_time_delivers_one_occurrence_per_call() {
+    let clock = AtomicU64::new(u64::MAX - 5);
+    let s = Sched::new(&clock);
+    let skip = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP);
+    let (mut moved, mut id) = (0usize, 0);
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_after(s.0, c!("q"), 9, ptr::null_mut(), 0, 2, skip, &mut id),
+            TARDY_OK
+        );
+        clock.store(u64::MAX, Ordering::SeqCst);
+        for want in [(u64::MAX - 5, 0, 2), (u64::MAX, 3, 0), (u64::MAX, 4, 0)] {
+            assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+            assert_eq!(moved, 1);
+            assert_eq!(take_occurrences(s.0, c!("q"), id, ptr::null_mut()), [want]);
+        }
+        assert_eq!(tardy_run_all(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 1);
+        assert_eq!(tardy_cancel(s.0, id, ptr::null_mut()), TARDY_OK);
+    }
+}
+
+/// Tasks due at `UINT64_MAX` when the clock reads it are all delivered by
+/// one `tardy_run_pending`, however many (one-shot tasks as before periodic
+/// tasks came, which a "`UINT64_MAX` is never" guard must not hold back).
+#[test]
+#[cfg_attr(
+    feature = "capi",
+    ignore = "the threaded run_pending moves one step of tasks at Ticks::MAX per call"
+)]
+fn every_task_due_at_the_end_of_time_is_delivered_by_one_call() {
+    let clock = AtomicU64::new(u64::MAX);
+    let s = Sched::new(&clock);
+    let (mut moved, mut next) = (0usize, 0u64);
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        for subject in 0..12 {
+            assert_eq!(
+                tardy_schedule_at(
+                    s.0,
+                    c!("q"),
+                    subject,
+                    ptr::null_mut(),
+                    u64::MAX,
+                    ptr::null_mut()
+                ),
+                TARDY_OK
+            );
+        }
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 12);
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_ERR_EMPTY);
+    }
+}
+
+/// `tardy_run_all` delivers every task scheduled when it is called,
+/// whatever its deadline, and one occurrence of each periodic task, which
+/// stays scheduled at its deadline.
+#[test]
+fn run_all_delivers_every_one_shot_task_and_one_occurrence_of_a_periodic_task() {
+    let clock = AtomicU64::new(0);
+    let s = Sched::new(&clock);
+    let burst = policy(tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_BURST);
+    let (mut moved, mut next, mut id) = (0usize, 0u64, 0);
+    let mut task = tardy_task::default();
+    // SAFETY: a live scheduler, valid names and out-pointers.
+    unsafe {
+        assert_eq!(tardy_add_queue(s.0, c!("q"), 0), TARDY_OK);
+        assert_eq!(
+            tardy_schedule_periodic_at(s.0, c!("q"), 9, ptr::null_mut(), 10, 10, burst, &mut id),
+            TARDY_OK
+        );
+        for (subject, at) in [(1, 15), (2, 25), (3, u64::MAX)] {
+            assert_eq!(
+                tardy_schedule_at(s.0, c!("q"), subject, ptr::null_mut(), at, ptr::null_mut()),
+                TARDY_OK
+            );
+        }
+        assert_eq!(tardy_run_all(s.0, &mut moved), TARDY_OK);
+        assert_eq!(moved, 4);
+        let mut got = Vec::new();
+        while tardy_get_task(s.0, c!("q"), 0, &mut task) == TARDY_OK {
+            got.push((task.subject, task.deadline, task.periodic));
+        }
+        assert_eq!(got, [(9, 10, 1), (1, 15, 0), (2, 25, 0), (3, u64::MAX, 0)]);
+        // The periodic task goes on from its next deadline.
+        assert_eq!(tardy_next_deadline(s.0, &mut next), TARDY_OK);
+        assert_eq!(next, 20);
+        clock.store(20, Ordering::SeqCst);
+        assert_eq!(tardy_run_pending(s.0, &mut moved), TARDY_OK);
+        assert_eq!(
+            take_occurrences(s.0, c!("q"), id, ptr::null_mut()),
+            [(20, 1, 0)]
+        );
     }
 }

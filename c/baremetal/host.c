@@ -244,6 +244,55 @@ static void check_caller_storage(void)
     tardy_free(s);
 }
 
+/* A sensor sampled by a periodic task, on caller storage. */
+static void check_periodic(void)
+{
+    tardy_scheduler *s = NULL;
+    tardy_task task;
+    tardy_task_id sampler = 0, id = 77;
+    uint64_t local = 0, next = 0;
+    size_t moved = 0, count = 0;
+    void *user_data = NULL;
+    struct tally tally = {0, 0};
+    static int sensor;
+
+    CHECK(tardy_init(storage, sizeof storage, read_clock, &local, &s) == TARDY_OK);
+    CHECK(tardy_add_queue(s, "sample", 2) == TARDY_OK);
+    CHECK(tardy_schedule_periodic_at(s, "sample", 5, &sensor, 10, 0,
+                                     TARDY_MISSED_TICK_BEHAVIOR_SKIP, &id) == TARDY_ERR_INVALID_ARG);
+    CHECK(tardy_schedule_periodic_at(s, "sample", 5, &sensor, 10, 10,
+                                     (tardy_missed_tick_behavior)3, &id) == TARDY_ERR_INVALID_ARG);
+    CHECK(tardy_schedule_periodic_after(s, "nope", 5, &sensor, 10, 10,
+                                        TARDY_MISSED_TICK_BEHAVIOR_SKIP, &id) == TARDY_ERR_NO_QUEUE);
+    CHECK(id == 77);
+    CHECK(tardy_schedule_periodic_at(s, "sample", 5, &sensor, 10, 10,
+                                     TARDY_MISSED_TICK_BEHAVIOR_SKIP, &sampler) == TARDY_OK);
+
+    /* On time at 10: period 0. */
+    local = 10;
+    CHECK(tardy_run_pending(s, &moved) == TARDY_OK && moved == 1);
+    CHECK(tardy_get_task(s, "sample", 0, &task) == TARDY_OK && task.periodic == 1 &&
+          task.user_data == &sensor && task.subject == 5 && task.deadline == 10 &&
+          task.period_index == 0 && task.missed == 0 && task.id != sampler);
+    /* The main loop was busy until 45: one sample for periods 1 to 3. */
+    local = 45;
+    CHECK(tardy_run_pending(s, &moved) == TARDY_OK && moved == 1);
+    CHECK(tardy_get_task(s, "sample", 0, &task) == TARDY_OK && task.deadline == 20 &&
+          task.period_index == 1 && task.missed == 2);
+    CHECK(tardy_get_task(s, "sample", 0, &task) == TARDY_ERR_EMPTY);
+    CHECK(tardy_next_deadline(s, &next) == TARDY_OK && next == 50); /* on the grid */
+
+    /* Handed back once, as itself. */
+    CHECK(tardy_cancel(s, sampler, &user_data) == TARDY_OK && user_data == &sensor);
+    CHECK(tardy_cancel(s, sampler, &user_data) == TARDY_ERR_NOT_SCHEDULED);
+    CHECK(tardy_schedule_periodic_after(s, "sample", 6, &sensor, 0, 10,
+                                        TARDY_MISSED_TICK_BEHAVIOR_BURST, &sampler) == TARDY_OK);
+    CHECK(tardy_cancel_subject(s, 6, on_task, &tally, &count) == TARDY_OK && count == 1 &&
+          tally.count == 1 && tally.subject_sum == 6);
+    CHECK(tardy_next_deadline(s, &next) == TARDY_ERR_EMPTY);
+    tardy_free(s);
+}
+
 static void check_misc(void)
 {
     const char *v = tardy_version();
@@ -257,6 +306,7 @@ int main(void)
     check_misc();
     check_static_scheduler();
     check_caller_storage();
+    check_periodic();
     CHECK(critical_entries > 0);
     CHECK(critical_depth == 0);
 

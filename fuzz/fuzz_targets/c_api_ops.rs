@@ -8,10 +8,26 @@
 //! handed back by cancel, cancel-by-subject or queue removal), that nothing
 //! is delivered before `tardy_run_pending` saw its deadline pass (or
 //! `tardy_run_all` forced it), and that `tardy_next_deadline` agrees. At the
-//! end everything is taken out, by `tardy_run_all` and `tardy_get_task` or
-//! (when op 15 came an odd number of times, threaded library only) by
-//! `tardy_stop` and `tardy_drain`, and every number is accounted for
-//! exactly once.
+//! end everything is taken out, by `tardy_run_all`, `tardy_get_task` and
+//! `tardy_cancel_subject` or (when op 15 came an odd number of times,
+//! threaded library only) by `tardy_stop` and `tardy_drain`, and every
+//! number is accounted for exactly once.
+//!
+//! Periodic tasks (`tardy_schedule_periodic_after` / `_at`, with any period
+//! and any `int` as the policy) have a number too, shared by every
+//! occurrence. The model checks that the number comes back exactly once
+//! with `periodic` 0 (by cancel, cancel-by-subject, queue removal or drain)
+//! and never from `tardy_get_task`; that the occurrences of each periodic
+//! task, wherever they come out, account for every period once (the next
+//! `period_index` is `period_index + missed + 1`, up to its saturation at
+//! 2^62 - 1), with `missed` 0 under
+//! BURST, deadlines on the grid `first + k * period` under BURST and SKIP
+//! (until a reschedule), and none before a `tardy_run_pending` saw its
+//! deadline pass (or `tardy_run_all` forced it). BURST with a period short
+//! enough to catch up for ever is only scheduled for bounded queues (a
+//! clock jump of 2^64 ticks would otherwise be 2^64 occurrences). With a
+//! periodic task scheduled, `tardy_next_deadline` is checked to be no later
+//! than the earliest one-shot deadline.
 //!
 //! It drives either C library: `--features capi` (threaded) or
 //! `--no-default-features --features capi-baremetal` (bare metal, built for
@@ -107,12 +123,52 @@ mod ops {
         unsafe { (*user.cast::<Vec<tardy_task>>()).push(*task) };
     }
 
+    /// What the model knows of a periodic task.
+    #[derive(Clone, Copy, Debug)]
+    struct Periodic {
+        queue: usize,
+        first: u64,
+        period: u64,
+        policy: tardy_missed_tick_behavior_value,
+        /// The `period_index` its next occurrence must have.
+        next_index: u64,
+        /// The previous occurrence's `missed` was saturated: the next index
+        /// may be larger.
+        saturated: bool,
+        /// Deadlines are on the grid `first + k * period` (BURST and SKIP,
+        /// never rescheduled).
+        on_grid: bool,
+        /// `tardy_run_all` may have delivered an occurrence before its
+        /// deadline.
+        forced: bool,
+    }
+
+    const BURST: tardy_missed_tick_behavior_value =
+        tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_BURST as _;
+    const DELAY: tardy_missed_tick_behavior_value =
+        tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_DELAY as _;
+    const SKIP: tardy_missed_tick_behavior_value =
+        tardy_missed_tick_behavior::TARDY_MISSED_TICK_BEHAVIOR_SKIP as _;
+
+    /// Where `period_index` saturates.
+    const INDEX_MAX: u64 = (1 << 62) - 1;
+
+    /// The shortest BURST period scheduled for an unbounded queue: a clock
+    /// jump of 2^64 ticks is then at most 2^10 occurrences.
+    const LONG_BURST: u64 = 1 << 54;
+
     struct Model {
         clock: Box<AtomicU64>,
         s: *mut tardy_scheduler,
         /// Number `n` (user_data `n + 1`) and its id.
         numbers: Vec<(State, u64, u64)>, // (state, id, subject)
+        /// `Some` for the numbers of periodic tasks.
+        periodic: Vec<Option<Periodic>>,
+        /// The latest clock reading a `tardy_run_pending` saw.
+        latest_run: Option<u64>,
         live: [bool; 7],
+        /// The queue holds a bounded number of tasks.
+        bounded: [bool; 7],
         taken: [u64; 7],
         done: [u64; 7],
         ids: Vec<u64>,
@@ -135,7 +191,10 @@ mod ops {
                 clock,
                 s,
                 numbers: Vec::new(),
+                periodic: Vec::new(),
+                latest_run: None,
                 live: [false; 7],
+                bounded: [false; 7],
                 taken: [0; 7],
                 done: [0; 7],
                 ids: Vec::new(),
@@ -148,9 +207,15 @@ mod ops {
         }
 
         /// A task left the scheduler: it must have been in, and the first time.
+        /// An occurrence of a periodic task is checked by `occurrences`
+        /// instead.
         fn out(&mut self, task: &tardy_task, must_be_released: bool) -> usize {
             let n = number_of(task);
+            assert_eq!(task.periodic, 0, "an occurrence given to out()");
             let (state, id, subject) = self.numbers[n];
+            if self.periodic[n].is_some() {
+                assert!(!must_be_released, "periodic task {n} delivered as itself");
+            }
             let State::In {
                 queue,
                 deadline,
@@ -164,12 +229,170 @@ mod ops {
             }
             assert_ne!(task.id, 0);
             assert_eq!(task.subject, subject);
-            assert_eq!(task.deadline, deadline);
+            if self.periodic[n].is_none() {
+                assert_eq!(task.deadline, deadline);
+            }
+            assert_eq!((task.period_index, task.missed), (0, 0));
             if must_be_released {
                 assert!(released, "task {n} delivered early");
             }
             self.numbers[n].0 = State::Out;
             queue
+        }
+
+        /// Occurrences of periodic tasks came out (from one queue, in
+        /// order, or handed over in any order): each is checked against its
+        /// periodic task, in the order of their periods. Returns their
+        /// queues.
+        fn occurrences(&mut self, tasks: &[tardy_task]) -> Vec<usize> {
+            let mut sorted: Vec<&tardy_task> = tasks.iter().collect();
+            sorted.sort_by_key(|t| (number_of(t), t.period_index));
+            let mut queues = Vec::new();
+            for t in sorted {
+                assert_eq!(t.periodic, 1);
+                let n = number_of(t);
+                let (_, id, subject) = self.numbers[n];
+                let latest_run = self.latest_run;
+                let p = self.periodic[n]
+                    .as_mut()
+                    .unwrap_or_else(|| panic!("occurrence of one-shot task {n}"));
+                assert_eq!(t.subject, subject);
+                assert!(
+                    t.id != 0 && t.id != id,
+                    "an occurrence has an id of its own"
+                );
+                if p.saturated {
+                    assert!(
+                        t.period_index >= p.next_index,
+                        "period {} again",
+                        t.period_index
+                    );
+                } else {
+                    assert_eq!(t.period_index, p.next_index, "a period lost or repeated");
+                }
+                p.next_index = t
+                    .period_index
+                    .saturating_add(t.missed)
+                    .saturating_add(1)
+                    .min(INDEX_MAX);
+                p.saturated = t.missed >= u64::from(u32::MAX);
+                if p.policy == BURST {
+                    assert_eq!(t.missed, 0, "BURST coalesced periods");
+                }
+                if p.on_grid && t.period_index < INDEX_MAX {
+                    let on_grid = p
+                        .first
+                        .saturating_add(t.period_index.saturating_mul(p.period));
+                    assert_eq!(t.deadline, on_grid, "off the grid");
+                }
+                if !p.forced {
+                    assert!(
+                        latest_run.is_some_and(|r| t.deadline <= r),
+                        "occurrence of {n} delivered early"
+                    );
+                }
+                queues.push(p.queue);
+            }
+            queues
+        }
+
+        fn schedule_periodic(&mut self, input: &mut Input<'_>, at: bool) -> Option<()> {
+            let q = usize::from(input.byte()?) % 8;
+            let subject = u64::from(input.byte()? % 4);
+            let now = self.now();
+            let n = self.numbers.len();
+            let user = (n + 1) as *mut c_void;
+            let mut id = 0u64;
+            let out_id = if input.byte()? & 1 == 0 {
+                ptr::from_mut(&mut id)
+            } else {
+                ptr::null_mut()
+            };
+            let first = if at { input.time(now)? } else { input.time(0)? };
+            let b = input.byte()?;
+            let mut period = match b & 3 {
+                0 => 0,
+                1 => 1 + u64::from(b >> 2),
+                2 => u64::from(b >> 2) << 56 | 1 << 54,
+                _ => u64::MAX,
+            };
+            // -1 to 3: the three policies and two values that are none.
+            let policy = tardy_missed_tick_behavior_value::from(input.byte()? % 5) - 1;
+            let bounded = q < 7 && self.bounded[q];
+            if policy == BURST && period != 0 && period < LONG_BURST && !bounded {
+                period = LONG_BURST;
+            }
+            // SAFETY: live scheduler, name NULL or NUL-terminated, out valid.
+            let st = unsafe {
+                if at {
+                    tardy_schedule_periodic_at(
+                        self.s,
+                        name_ptr(q),
+                        subject,
+                        user,
+                        first,
+                        period,
+                        policy,
+                        out_id,
+                    )
+                } else {
+                    tardy_schedule_periodic_after(
+                        self.s,
+                        name_ptr(q),
+                        subject,
+                        user,
+                        first,
+                        period,
+                        policy,
+                        out_id,
+                    )
+                }
+            };
+            let first = if at { first } else { now.saturating_add(first) };
+            let bad_policy = !matches!(policy, BURST | DELAY | SKIP);
+            match st {
+                TARDY_OK => {
+                    assert!(q < 7 && self.live[q] && period != 0 && !bad_policy);
+                    if out_id.is_null() {
+                        id = 0;
+                    } else {
+                        assert_ne!(id, 0, "0 never names a task");
+                        self.ids.push(id);
+                    }
+                    self.numbers.push((
+                        State::In {
+                            queue: q,
+                            deadline: first,
+                            released: false,
+                        },
+                        id,
+                        subject,
+                    ));
+                    self.periodic.push(Some(Periodic {
+                        queue: q,
+                        first,
+                        period,
+                        policy,
+                        next_index: 0,
+                        saturated: false,
+                        on_grid: policy != DELAY,
+                        forced: false,
+                    }));
+                }
+                TARDY_ERR_NULL => assert_eq!(q, 7),
+                TARDY_ERR_INVALID_ARG => {
+                    assert!(q < 7 && (!VALID[q] || bad_policy || (period == 0 && self.live[q])))
+                }
+                TARDY_ERR_NO_QUEUE => {
+                    assert!(q < 7 && VALID[q] && !self.live[q] && !bad_policy)
+                }
+                TARDY_ERR_CAPACITY => assert!(!bad_policy && self.live[q]),
+                other => panic!("schedule_periodic: {other:?}"),
+            }
+            if st != TARDY_OK {
+                assert_eq!(id, 0, "out_id written on failure");
+            }
+            Some(())
         }
 
         fn schedule(&mut self, input: &mut Input<'_>, kind: u8) -> Option<()> {
@@ -228,6 +451,7 @@ mod ops {
                         id,
                         subject,
                     ));
+                    self.periodic.push(None);
                 }
                 TARDY_ERR_NULL => assert_eq!(q, 7),
                 TARDY_ERR_INVALID_ARG => assert!(q < 7 && !VALID[q]),
@@ -257,6 +481,8 @@ mod ops {
                                 q < 7 && VALID[q] && !self.live[q] && max <= TARDY_MAX_QUEUE_SIZE
                             );
                             self.live[q] = true;
+                            // Bare metal: 0 is the largest bound.
+                            self.bounded[q] = max != 0 || cfg!(not(feature = "capi"));
                             self.taken[q] = 0;
                             self.done[q] = 0;
                         }
@@ -285,8 +511,13 @@ mod ops {
                             assert!(q < 7 && self.live[q]);
                             self.live[q] = false;
                             if with_cb {
-                                for t in &back {
+                                let (occurrences, tasks): (Vec<_>, Vec<_>) =
+                                    back.iter().partition(|t| t.periodic == 1);
+                                for t in &tasks {
                                     assert_eq!(self.out(t, false), q);
+                                }
+                                for queue in self.occurrences(&occurrences) {
+                                    assert_eq!(queue, q);
                                 }
                             }
                             // Every task of the queue is gone (handed back, or
@@ -305,8 +536,12 @@ mod ops {
                     }
                 }
                 2..=4 => {
-                    let kind = input.byte()? % 3;
-                    self.schedule(input, kind)?;
+                    let kind = input.byte()? % 5;
+                    if kind < 3 {
+                        self.schedule(input, kind)?;
+                    } else {
+                        self.schedule_periodic(input, kind == 4)?;
+                    }
                 }
                 5 | 6 => {
                     let b = input.byte()?;
@@ -341,6 +576,11 @@ mod ops {
                         let st = unsafe { tardy_reschedule_at(self.s, id, at) };
                         match (st, owner) {
                             (TARDY_OK, Some(n)) => {
+                                if let Some(p) = &mut self.periodic[n] {
+                                    // Its next deadline moved; the periods
+                                    // after it follow from there.
+                                    p.on_grid = false;
+                                }
                                 if let State::In { queue, .. } = self.numbers[n].0 {
                                     self.numbers[n].0 = State::In {
                                         queue,
@@ -396,6 +636,7 @@ mod ops {
                     assert_eq!(count, back.len());
                     for t in &back {
                         assert_eq!(t.subject, subject);
+                        assert_eq!(t.periodic, 0, "cancel_subject handed back an occurrence");
                         self.out(t, false);
                     }
                     let left = self.numbers.iter().any(|&(st, _, sub)| {
@@ -412,17 +653,17 @@ mod ops {
                 }
                 8 | 9 => {
                     let q = usize::from(input.byte()?) % 8;
-                    let mut task = tardy_task {
-                        id: 0,
-                        subject: 0,
-                        user_data: ptr::null_mut(),
-                        deadline: 0,
-                    };
+                    let mut task = tardy_task::default();
                     // SAFETY: live scheduler, valid out; timeout 0 never waits.
                     let st = unsafe { tardy_get_task(self.s, name_ptr(q), 0, &mut task) };
                     match st {
                         TARDY_OK => {
-                            assert_eq!(self.out(&task, true), q);
+                            let from = if task.periodic == 1 {
+                                self.occurrences(&[task])[0]
+                            } else {
+                                self.out(&task, true)
+                            };
+                            assert_eq!(from, q);
                             self.taken[q] += 1;
                         }
                         TARDY_ERR_EMPTY => {
@@ -474,6 +715,7 @@ mod ops {
                     // SAFETY: live scheduler, valid out.
                     assert_eq!(unsafe { tardy_run_pending(self.s, &mut moved) }, TARDY_OK);
                     assert_ne!(moved, usize::MAX);
+                    self.latest_run = Some(self.latest_run.map_or(now, |r| r.max(now)));
                     self.release(|d| d <= now);
                 }
                 13 => {
@@ -504,8 +746,19 @@ mod ops {
             Some(())
         }
 
+        /// One-shot tasks whose deadline `due` accepts may now be in their
+        /// queues; after `tardy_run_all` (every deadline due) periodic tasks
+        /// may have delivered an occurrence early.
         fn release(&mut self, due: impl Fn(u64) -> bool) {
-            for (state, _, _) in &mut self.numbers {
+            if due(u64::MAX) {
+                for p in self.periodic.iter_mut().flatten() {
+                    p.forced = true;
+                }
+            }
+            for ((state, _, _), periodic) in self.numbers.iter_mut().zip(&self.periodic) {
+                if periodic.is_some() {
+                    continue;
+                }
                 if let State::In {
                     queue,
                     deadline,
@@ -524,24 +777,40 @@ mod ops {
         }
 
         fn check(&self) {
+            // The earliest deadline of the one-shot tasks.
             let earliest = self
                 .numbers
                 .iter()
-                .filter_map(|&(st, _, _)| match st {
+                .zip(&self.periodic)
+                .filter_map(|(&(st, _, _), p)| match st {
                     State::In {
                         deadline,
                         released: false,
                         ..
-                    } => Some(deadline),
+                    } if p.is_none() => Some(deadline),
                     _ => None,
                 })
                 .min();
             let mut next = 0u64;
             // SAFETY: live scheduler, valid out.
             let st = unsafe { tardy_next_deadline(self.s, &mut next) };
-            match earliest {
-                Some(d) => assert_eq!((st, next), (TARDY_OK, d), "next_deadline differs"),
-                None => assert_eq!(st, TARDY_ERR_EMPTY),
+            let periodic = self
+                .numbers
+                .iter()
+                .zip(&self.periodic)
+                .any(|(&(st, _, _), p)| p.is_some() && st != State::Out);
+            match (earliest, periodic) {
+                (Some(d), false) => {
+                    assert_eq!((st, next), (TARDY_OK, d), "next_deadline differs")
+                }
+                (None, false) => assert_eq!(st, TARDY_ERR_EMPTY),
+                // A periodic task's next deadline depends on its policy and
+                // its queue's room: no later than the one-shot tasks'.
+                (Some(d), true) => {
+                    assert_eq!(st, TARDY_OK);
+                    assert!(next <= d, "next_deadline later than a scheduled task");
+                }
+                (None, true) => assert!(matches!(st, TARDY_OK | TARDY_ERR_EMPTY)),
             }
         }
 
@@ -559,20 +828,40 @@ mod ops {
                     continue;
                 }
                 loop {
-                    let mut task = tardy_task {
-                        id: 0,
-                        subject: 0,
-                        user_data: ptr::null_mut(),
-                        deadline: 0,
-                    };
+                    let mut task = tardy_task::default();
                     // SAFETY: live scheduler, valid out.
                     match unsafe { tardy_get_task(self.s, name_ptr(q), 0, &mut task) } {
+                        TARDY_OK if task.periodic == 1 => {
+                            assert_eq!(self.occurrences(&[task]), [q]);
+                        }
                         TARDY_OK => {
                             assert_eq!(self.out(&task, true), q);
                         }
                         TARDY_ERR_EMPTY => break,
                         other => panic!("drain: {other:?}"),
                     }
+                }
+            }
+            // Periodic tasks stay scheduled until handed back: by subject.
+            for subject in 0..4 {
+                let mut back: Vec<tardy_task> = Vec::new();
+                // SAFETY: live scheduler; `collect` gets a live Vec.
+                let st = unsafe {
+                    tardy_cancel_subject(
+                        self.s,
+                        subject,
+                        Some(collect),
+                        ptr::from_mut(&mut back).cast(),
+                        ptr::null_mut(),
+                    )
+                };
+                assert_eq!(st, TARDY_OK);
+                for t in &back {
+                    assert!(
+                        self.periodic[number_of(t)].is_some(),
+                        "a one-shot task left"
+                    );
+                    self.out(t, false);
                 }
             }
             for (n, &(st, _, _)) in self.numbers.iter().enumerate() {
@@ -595,12 +884,7 @@ mod ops {
             let mut got: Vec<tardy_task> = Vec::new();
             let user = ptr::from_mut(&mut got).cast::<c_void>();
             let mut count = usize::MAX;
-            let mut task = tardy_task {
-                id: 0,
-                subject: 0,
-                user_data: ptr::null_mut(),
-                deadline: 0,
-            };
+            let mut task = tardy_task::default();
             // SAFETY: live scheduler, valid out-pointers, `user` is `got`.
             unsafe {
                 assert_eq!(
@@ -625,10 +909,14 @@ mod ops {
                     TARDY_OK
                 );
             }
-            assert_eq!((count, got.len()), (left, left));
-            for t in &got {
+            let (occurrences, tasks): (Vec<_>, Vec<_>) = got.iter().partition(|t| t.periodic == 1);
+            assert_eq!((count, tasks.len()), (got.len(), left));
+            for t in &tasks {
                 let q = self.out(t, false);
                 assert!(self.live[q], "task {} of a removed queue", number_of(t));
+            }
+            for q in self.occurrences(&occurrences) {
+                assert!(self.live[q], "an occurrence of a removed queue");
             }
             for (n, &(st, _, _)) in self.numbers.iter().enumerate() {
                 assert_eq!(st, State::Out, "task {n} lost");
@@ -645,7 +933,6 @@ mod ops {
                     TARDY_OK
                 );
             }
-            assert_eq!(got.len(), left);
         }
     }
 

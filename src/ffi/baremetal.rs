@@ -183,8 +183,16 @@ impl tardy_scheduler {
         Ok(tasks)
     }
 
+    /// Schedules a task, one-shot or periodic, for the queue `name`,
+    /// resolving the name in the same critical section as the scheduling.
     pub(crate) fn schedule(&self, name: &str, new: NewTask) -> Result<u64, tardy_status> {
-        let id = self.with(|c| Ok(c.schedule(new.into_task(c.queue_id(name)?), new.when)?))?;
+        let id = self.with(|c| {
+            let task = new.into_task(c.queue_id(name)?);
+            Ok(match new.every {
+                None => c.schedule(task, new.when)?,
+                Some(every) => c.schedule_periodic(task, new.when, every.period, every.missed)?,
+            })
+        })?;
         Ok(id.get())
     }
 
@@ -225,12 +233,65 @@ impl tardy_scheduler {
         self.with(|c| Ok(c.task_done(c.queue_id(name)?)?))
     }
 
+    /// Delivers every task due at the clock's first reading, in one
+    /// critical section per pass of the core: a pass delivers at most one
+    /// occurrence of each periodic task, so passes go on while a task is
+    /// due at that reading (a periodic task catching up). A deadline of
+    /// `Ticks::MAX` ends the passes: every task due there was delivered by
+    /// the pass that found it, and a periodic task whose deadlines
+    /// saturated there would be due again after every pass.
     pub(crate) fn run_pending(&self) -> Result<usize, tardy_status> {
-        self.with(|c| Ok(c.run_pending()))
+        let mut until = None;
+        let mut moved = 0;
+        loop {
+            let (n, more) = self.with(|c| {
+                let until = *until.get_or_insert_with(|| c.now());
+                let n = c.run_pending();
+                let more = c
+                    .next_deadline()
+                    .is_some_and(|d| d <= until && d < Ticks::MAX);
+                Ok((n, more))
+            })?;
+            moved += n;
+            if !more {
+                return Ok(moved);
+            }
+        }
     }
 
+    /// Delivers every task scheduled when called, whatever its deadline,
+    /// and the next occurrence of each periodic task, as the threaded
+    /// library does: a pass of the core stops at the first key newer than
+    /// the call (a re-armed periodic task), so such keys are lifted to
+    /// `Ticks::MAX`, behind every older key, and put back at their
+    /// deadlines once the older keys are delivered. All in one critical
+    /// section.
     pub(crate) fn run_all(&self) -> Result<usize, tardy_status> {
-        self.with(|c| Ok(c.run_all()))
+        self.with(|c| {
+            let mark = c.last_order();
+            // At most CAP tasks are scheduled: every lift fits.
+            let mut lifted: heapless::Vec<(TaskId, Ticks), CAP> = heapless::Vec::new();
+            let mut moved = 0;
+            loop {
+                moved += c.run_all_older_max(mark, usize::MAX);
+                match c.first_key() {
+                    Some((id, deadline, order)) if order > mark && deadline < Ticks::MAX => {
+                        if c.reschedule(id, When::At(Ticks::MAX)).is_err()
+                            || lifted.push((id, deadline)).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    // Nothing left, or only newer keys at `Ticks::MAX`,
+                    // which come after every older key.
+                    _ => break,
+                }
+            }
+            for (id, deadline) in lifted {
+                let _ = c.reschedule(id, When::At(deadline));
+            }
+            Ok(moved)
+        })
     }
 
     pub(crate) fn next_deadline(&self) -> Result<Ticks, tardy_status> {

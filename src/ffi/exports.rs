@@ -17,7 +17,10 @@ use super::boundary::{
     self, check_opt_out, check_out, ffi_panic_boundary, hand_back, sched, write_out,
 };
 use super::status::tardy_status;
-use super::types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, NewTask, UserData};
+use super::types::{
+    missed_tick_behavior, tardy_clock_fn, tardy_missed_tick_behavior_value, tardy_task,
+    tardy_task_fn, tardy_task_id, Every, NewTask, UserData,
+};
 
 /// Creates a scheduler with no queue and writes it to `*out`.
 ///
@@ -172,7 +175,9 @@ pub unsafe extern "C" fn tardy_remove_queue(
 
 /// The body of the `tardy_schedule_*` functions. `when` turns the caller's
 /// time into the task's [`When`] once the pointers are checked; it may
-/// refuse it (nothing is scheduled).
+/// refuse it (nothing is scheduled). `every` makes the task periodic: a
+/// period in ticks and the raw `tardy_missed_tick_behavior` from C,
+/// checked here.
 ///
 /// # Safety
 ///
@@ -183,6 +188,7 @@ pub(super) unsafe fn schedule(
     subject: u64,
     user_data: *mut c_void,
     when: impl FnOnce(&tardy_scheduler) -> Result<When, tardy_status>,
+    every: Option<(u64, tardy_missed_tick_behavior_value)>,
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     ffi_panic_boundary! {
@@ -191,10 +197,18 @@ pub(super) unsafe fn schedule(
         // SAFETY: `queue` is NULL or a string (caller's promise).
         let name = unsafe { boundary::name(queue) }?;
         check_opt_out(out_id)?;
+        let every = match every {
+            Some((period, missed)) => Some(Every {
+                period,
+                missed: missed_tick_behavior(missed)?,
+            }),
+            None => None,
+        };
         let new = NewTask {
             subject,
             user_data: UserData(user_data),
             when: when(s)?,
+            every,
         };
         let id = s.schedule(name, new)?;
         // SAFETY: checked above; writable by the caller's promise.
@@ -229,7 +243,17 @@ pub unsafe extern "C" fn tardy_schedule_now(
     out_id: *mut tardy_task_id,
 ) -> tardy_status {
     // SAFETY: the same obligations, passed on.
-    unsafe { schedule(s, queue, subject, user_data, |_| Ok(When::Now), out_id) }
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |_| Ok(When::Now),
+            None,
+            out_id,
+        )
+    }
 }
 
 /// Schedules a new task for the queue `queue`, due `delay` ticks after the
@@ -267,6 +291,7 @@ pub unsafe extern "C" fn tardy_schedule_after(
             subject,
             user_data,
             |_| Ok(When::After(delay)),
+            None,
             out_id,
         )
     }
@@ -301,6 +326,116 @@ pub unsafe extern "C" fn tardy_schedule_at(
             subject,
             user_data,
             |_| Ok(When::At(deadline)),
+            None,
+            out_id,
+        )
+    }
+}
+
+/// Schedules a new periodic task for the queue `queue`: its first deadline
+/// is `delay` ticks after the clock's reading now (saturating; 0: due now,
+/// delivered like any due task, never refused as `TARDY_ERR_QUEUE_FULL`),
+/// and at each deadline `period` ticks apart one occurrence of it enters
+/// the queue, until it is cancelled or handed back. `missed` says what
+/// happens to the periods that pass while it cannot be delivered (see
+/// `tardy_missed_tick_behavior`). Writes its id to `*out_id` unless
+/// `out_id` is NULL.
+///
+/// The id names the periodic task for as long as it repeats:
+/// `tardy_cancel(id)` stops it and hands its `user_data` back,
+/// `tardy_reschedule_at(id, t)` moves its next deadline (the periods after
+/// it follow from `t`). It counts as one scheduled task (one task slot).
+///
+/// Each occurrence is a `tardy_task` with `periodic` 1, its
+/// `period_index` and `missed`, the deadline of its period and an id of its
+/// own. A worker that takes one may schedule a retry of it as an ordinary
+/// task (`tardy_schedule_after` with its subject and `user_data`) without
+/// touching the periodic task.
+///
+/// `user_data` is stored once and is the same pointer in every occurrence:
+/// what it points to is shared by all of them and stays the host's while
+/// the task repeats. It is handed back once, in a record with `periodic` 0,
+/// by whichever ends the periodic task: `tardy_cancel`,
+/// `tardy_cancel_subject`, `tardy_remove_queue`, or `tardy_stop` then
+/// `tardy_drain`. Occurrences still in the queue that `tardy_remove_queue`
+/// or `tardy_drain` hand over too have `periodic` 1: they are deliveries,
+/// not the hand-back. The host may free what `user_data` points to after
+/// the hand-back, once its workers are done with the occurrences they took.
+///
+/// # Errors
+///
+/// As for `tardy_schedule_after` (nothing is scheduled; the host keeps its
+/// `user_data`), and `TARDY_ERR_INVALID_ARG` when `period` is 0 or
+/// `missed` is no `tardy_missed_tick_behavior`.
+///
+/// # Safety
+///
+/// As for `tardy_schedule_now`.
+// The arguments of `tardy_schedule_after` / `_at`, in their order, and the
+// period and its policy: a struct would be a second way to schedule.
+#[allow(clippy::too_many_arguments)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_schedule_periodic_after(
+    s: *mut tardy_scheduler,
+    queue: *const c_char,
+    subject: u64,
+    user_data: *mut c_void,
+    delay: u64,
+    period: u64,
+    missed: tardy_missed_tick_behavior_value,
+    out_id: *mut tardy_task_id,
+) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |_| Ok(When::After(delay)),
+            Some((period, missed)),
+            out_id,
+        )
+    }
+}
+
+/// As `tardy_schedule_periodic_after`, with the first deadline when the
+/// clock reads `deadline` (a deadline in the past is due at once; the
+/// periods after it follow from it: `deadline + k * period`, so a host can
+/// keep a periodic task on a grid of its own, such as multiples of
+/// `period`). Under `TARDY_MISSED_TICK_BEHAVIOR_BURST` every period from
+/// `deadline` on is delivered, also those already past.
+///
+/// # Errors
+///
+/// As for `tardy_schedule_periodic_after`.
+///
+/// # Safety
+///
+/// As for `tardy_schedule_now`.
+// The arguments of `tardy_schedule_after` / `_at`, in their order, and the
+// period and its policy: a struct would be a second way to schedule.
+#[allow(clippy::too_many_arguments)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tardy_schedule_periodic_at(
+    s: *mut tardy_scheduler,
+    queue: *const c_char,
+    subject: u64,
+    user_data: *mut c_void,
+    deadline: u64,
+    period: u64,
+    missed: tardy_missed_tick_behavior_value,
+    out_id: *mut tardy_task_id,
+) -> tardy_status {
+    // SAFETY: the same obligations, passed on.
+    unsafe {
+        schedule(
+            s,
+            queue,
+            subject,
+            user_data,
+            |_| Ok(When::At(deadline)),
+            Some((period, missed)),
             out_id,
         )
     }
@@ -498,7 +633,9 @@ pub unsafe extern "C" fn tardy_task_done(
 /// entered their queues to `*out_moved` unless that is NULL. Due tasks for
 /// a full queue wait, in order, for room. For hosts that drive time
 /// themselves (bare metal: from the main loop or a timer interrupt); with
-/// `tardy_start` the background thread does this.
+/// `tardy_start` the background thread does this. A periodic task delivers
+/// one occurrence for each due period, or fewer as its
+/// `tardy_missed_tick_behavior` says, and stays scheduled.
 ///
 /// # Errors
 ///
@@ -521,7 +658,8 @@ pub unsafe extern "C" fn tardy_run_pending(
 /// order, and writes how many entered their queues to `*out_moved` unless
 /// that is NULL. Tasks for a full queue wait, in order, for room. Threads:
 /// it moves the tasks in batches of at most 64, releasing the lock in
-/// between.
+/// between. A periodic task delivers its next occurrence and stays
+/// scheduled.
 ///
 /// # Errors
 ///

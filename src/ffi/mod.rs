@@ -48,4 +48,7 @@ use threaded as backend;
 pub use backend::*;
 pub use exports::*;
 pub use status::{tardy_status, tardy_status_str, tardy_status_value};
-pub use types::{tardy_clock_fn, tardy_task, tardy_task_fn, tardy_task_id, TARDY_MAX_NAME_LEN};
+pub use types::{
+    tardy_clock_fn, tardy_missed_tick_behavior, tardy_missed_tick_behavior_value, tardy_task,
+    tardy_task_fn, tardy_task_id, TARDY_MAX_NAME_LEN,
+};

@@ -380,13 +380,22 @@ impl tardy_scheduler {
         Ok(c_tasks(&tasks))
     }
 
-    /// Schedules a task for the queue `name`, resolving the name under the
-    /// same lock hold as the scheduling.
+    /// Schedules a task, one-shot or periodic, for the queue `name`,
+    /// resolving the name under the same lock hold as the scheduling.
     pub(crate) fn schedule(&self, name: &str, new: NewTask) -> Result<u64, tardy_status> {
-        let scheduled = self.enter()?.schedule_made::<tardy_status>(
-            |core| Ok(new.into_task(core.queue_id(name)?)),
-            new.when,
-        );
+        let inner = self.enter()?;
+        let scheduled = match new.every {
+            None => inner.schedule_made::<tardy_status>(
+                |core| Ok(new.into_task(core.queue_id(name)?)),
+                new.when,
+            ),
+            Some(every) => inner.schedule_periodic_made::<tardy_status>(
+                |core| Ok(new.into_task(core.queue_id(name)?)),
+                new.when,
+                every.period,
+                every.missed,
+            ),
+        };
         Ok(scheduled?.get())
     }
 
@@ -637,6 +646,7 @@ pub unsafe extern "C" fn tardy_schedule_at_unix_ns(
             subject,
             user_data,
             |s| s.when_at_unix_ns(unix_ns),
+            None,
             out_id,
         )
     }

@@ -1286,14 +1286,14 @@ where
 
     /// The tie order of the latest key made: keys made later (tasks
     /// scheduled or rescheduled, periodic tasks re-armed) are newer.
-    #[cfg(all(feature = "std", feature = "periodic"))]
+    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
     pub(crate) fn last_order(&self) -> u64 {
         self.order
     }
 
     /// The first key of the schedule: the handle of its task, its deadline
     /// and its tie order.
-    #[cfg(all(feature = "std", feature = "periodic"))]
+    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
     pub(crate) fn first_key(&self) -> Option<(TaskId, Ticks, u64)> {
         let (index, (deadline, order)) = self.heap.first()?;
         let generation = self.slots.get(index)?.generation();
@@ -1311,7 +1311,7 @@ where
     /// As [`run_all_max`](Self::run_all_max), stopping at the first key
     /// newer than `start` (see [`last_order`](Self::last_order)) instead of
     /// at the first key made during the call.
-    #[cfg(all(feature = "std", feature = "periodic"))]
+    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
     pub(crate) fn run_all_older_max(&mut self, start: u64, max: usize) -> usize {
         self.run_until_from(Ticks::MAX, max, start)
     }
