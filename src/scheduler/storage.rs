@@ -223,7 +223,7 @@ pub trait SubjectHashing: sealed::Sealed {
 pub struct SeededFnv(pub(crate) u64);
 
 impl SubjectHashing for SeededFnv {
-    #[inline]
+    #[inline(always)]
     fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64 {
         let mut hasher = FnvHasher::default();
         if self.0 != 0 {
