@@ -337,7 +337,7 @@ struct Sifter<E, K, L> {
 
 impl<E, K, L> Sifter<E, K, L> {
     /// Puts slot `index`, whose key is `key`, at heap position `pos`.
-    #[inline]
+    #[inline(always)]
     fn set<T: Positioned>(&mut self, pos: usize, index: T::Index, key: Key)
     where
         E: View<T::Index>,

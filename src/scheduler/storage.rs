@@ -411,6 +411,7 @@ mod segmented {
 
         /// Allocates segments until `n` entries fit; `false` when an
         /// allocation fails (what was allocated stays).
+        #[inline(never)]
         pub(crate) fn reserve_total(&mut self, n: usize) -> bool {
             while self.capacity() < n {
                 if self.segments.try_reserve(1).is_err() {
@@ -526,8 +527,10 @@ mod segmented {
                 .get_mut(i >> SEGMENT_BITS)?
                 .get_mut(i & (SEGMENT - 1))
         }
+        #[inline(always)]
         fn push(&mut self, value: T) -> Result<(), T> {
-            if !self.reserve(self.len + 1) {
+            // Allocating a segment is the rare path: kept out of line.
+            if self.len >= self.capacity() && !self.reserve_total(self.len + 1) {
                 return Err(value);
             }
             match self.segments.get_mut(self.len >> SEGMENT_BITS) {
