@@ -114,6 +114,9 @@ impl<St: Storage> SubjectIndex<St> {
 
     /// Links occupied slot `index` at the tail of its subject's chain, then
     /// splits one bucket if the tasks outnumber the buckets.
+    ///
+    /// Always inlined, as [`Self::unlink`]: on the hot paths (`schedule`,
+    /// delivery) a call cost about as much as the work itself.
     #[inline(always)]
     pub(crate) fn link<S: Subject, P>(
         &mut self,
