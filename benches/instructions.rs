@@ -5,7 +5,11 @@
 //! - `hold STEPS`: 10 000 live tasks on 16 384 slots, each with its own
 //!   subject; each step moves the clock to the earliest deadline, runs what
 //!   is due, takes the task and schedules a new one;
-//! - `std_hold STEPS`: the same on `std::collections::BinaryHeap`;
+//! - `std_hold STEPS [LIVE]`: the same on `std::collections::BinaryHeap`
+//!   (with LIVE live tasks, 10 000 unless given);
+//! - `alloc_hold LIVE STEPS`: `hold` on the growing storage
+//!   (`AllocScheduler`) with LIVE live tasks, for counting cache misses at
+//!   millions of tasks (`valgrind --tool=cachegrind --cache-sim=yes`);
 //! - `cancel_by_subject K ROUNDS`: each round schedules 10 000 tasks, K per
 //!   subject, in random order, then cancels every subject in random order.
 //!
@@ -76,10 +80,37 @@ fn hold(steps: u64, rng: &mut Rng) {
     println!("hold: {steps} steps on {LIVE} live tasks");
 }
 
-fn std_hold(steps: u64, rng: &mut Rng) {
-    let mut h = BinaryHeap::with_capacity(CAP);
+#[cfg(feature = "alloc")]
+fn alloc_hold(live: u32, steps: u64, rng: &mut Rng) {
+    use tardy::{AllocScheduler, VecDequeQueue};
+    let mut s: AllocScheduler<ManualClock, VecDequeQueue<T>, u32, u32> =
+        AllocScheduler::new(ManualClock::new(0));
+    let q = s.add_queue("q", 0).expect("queue");
+    let mut now = 0;
+    for token in 0..live {
+        let at = When::At(tick(now + rng.delay(), token));
+        s.schedule(Task::new(q, token, token), at)
+            .expect("schedule");
+    }
+    for _ in 0..steps {
+        let d = s.next_deadline().expect("a live task");
+        s.clock().set(d);
+        now = d >> TOKEN_BITS;
+        s.run_pending();
+        let token = *s.get_task(q).expect("the earliest task").payload();
+        let at = When::At(tick(now + rng.delay(), token));
+        black_box(
+            s.schedule(Task::new(q, token, token), at)
+                .expect("schedule"),
+        );
+    }
+    println!("alloc_hold: {steps} steps on {live} live tasks");
+}
+
+fn std_hold(steps: u64, live: u32, rng: &mut Rng) {
+    let mut h = BinaryHeap::with_capacity(CAP.max(live as usize));
     let (mut now, mut seq) = (0, 0u64);
-    for token in 0..LIVE {
+    for token in 0..live {
         seq += 1;
         h.push(Reverse((now + rng.delay(), seq, token, token)));
     }
@@ -133,12 +164,22 @@ fn main() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     match args.first().map(String::as_str) {
         Some("hold") => hold(num(1, 100_000), &mut rng),
-        Some("std_hold") => std_hold(num(1, 100_000), &mut rng),
+        Some("std_hold") => std_hold(
+            num(1, 100_000),
+            u32::try_from(num(2, LIVE.into())).unwrap_or(LIVE),
+            &mut rng,
+        ),
+        #[cfg(feature = "alloc")]
+        Some("alloc_hold") => alloc_hold(
+            u32::try_from(num(1, 1_000_000)).unwrap_or(1 << 20),
+            num(2, 100_000),
+            &mut rng,
+        ),
         Some("cancel_by_subject") => {
             let k = u32::try_from(num(1, 4)).unwrap_or(4).clamp(1, LIVE);
             cancel_by_subject(k, num(2, 3), &mut rng);
         }
         // `cargo bench` runs every bench target with `--bench`: do nothing.
-        _ => println!("usage: instructions hold|std_hold STEPS | cancel_by_subject K ROUNDS"),
+        _ => println!("usage: instructions hold STEPS | std_hold STEPS [LIVE] | alloc_hold LIVE STEPS | cancel_by_subject K ROUNDS"),
     }
 }

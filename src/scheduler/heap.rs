@@ -156,6 +156,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
 
     /// Adds slot `index` under `key`. Call [`Heap::reserve`] first:
     /// without room nothing is added.
+    #[inline(always)]
     pub(crate) fn push(&mut self, index: St::Index, key: Key) {
         let pos = self.heap.len;
         if pos < self.heap.entries.len() {
@@ -177,7 +178,7 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
 
     /// Appends `index` under `key` at the end of the arrays; `false`
     /// without room.
-    #[inline]
+    #[inline(always)]
     fn append(&mut self, index: St::Index, key: Key) -> bool {
         let pos = self.heap.entries.len();
         if self.heap.entries.push(index).is_err() {
@@ -336,7 +337,7 @@ struct Sifter<E, K, L> {
 
 impl<E, K, L> Sifter<E, K, L> {
     /// Puts slot `index`, whose key is `key`, at heap position `pos`.
-    #[inline]
+    #[inline(always)]
     fn set<T: Positioned>(&mut self, pos: usize, index: T::Index, key: Key)
     where
         E: View<T::Index>,

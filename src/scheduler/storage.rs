@@ -231,7 +231,7 @@ pub trait SubjectHashing: sealed::Sealed {
 pub struct SeededFnv(pub(crate) u64);
 
 impl SubjectHashing for SeededFnv {
-    #[inline]
+    #[inline(always)]
     fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64 {
         let mut hasher = FnvHasher::default();
         if self.0 != 0 {
@@ -429,6 +429,7 @@ mod segmented {
 
         /// Allocates segments until `n` entries fit; `false` when an
         /// allocation fails (what was allocated stays).
+        #[inline(never)]
         pub(crate) fn reserve_total(&mut self, n: usize) -> bool {
             while self.capacity() < n {
                 if self.segments.try_reserve(1).is_err() {
@@ -544,8 +545,10 @@ mod segmented {
                 .get_mut(i >> SEGMENT_BITS)?
                 .get_mut(i & (SEGMENT - 1))
         }
+        #[inline(always)]
         fn push(&mut self, value: T) -> Result<(), T> {
-            if !self.reserve(self.len + 1) {
+            // Allocating a segment is the rare path: kept out of line.
+            if self.len >= self.capacity() && !self.reserve_total(self.len + 1) {
                 return Err(value);
             }
             match self.segments.get_mut(self.len >> SEGMENT_BITS) {

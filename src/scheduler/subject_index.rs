@@ -114,7 +114,10 @@ impl<St: Storage> SubjectIndex<St> {
 
     /// Links occupied slot `index` at the tail of its subject's chain, then
     /// splits one bucket if the tasks outnumber the buckets.
-    #[inline]
+    ///
+    /// Always inlined, as [`Self::unlink`]: on the hot paths (`schedule`,
+    /// delivery) a call cost about as much as the work itself.
+    #[inline(always)]
     pub(crate) fn link<S: Subject, P>(
         &mut self,
         slots: &mut SlotArray<S, P, St>,
@@ -132,7 +135,7 @@ impl<St: Storage> SubjectIndex<St> {
     }
 
     /// Appends slot `index` to the chain of `bucket`.
-    #[inline]
+    #[inline(always)]
     fn append<S, P>(&mut self, slots: &mut SlotArray<S, P, St>, bucket: usize, index: St::Index) {
         let Some(head) = self.buckets.get_mut(bucket) else {
             return;
@@ -160,7 +163,7 @@ impl<St: Storage> SubjectIndex<St> {
     }
 
     /// Takes occupied slot `index` out of its subject's chain.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unlink<S: Subject, P>(
         &mut self,
         slots: &mut SlotArray<S, P, St>,
