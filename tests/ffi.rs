@@ -2080,10 +2080,6 @@ fn a_periodic_task_at_the_end_of_time_delivers_one_occurrence_per_call() {
 /// one `tardy_run_pending`, however many (one-shot tasks as before periodic
 /// tasks came, which a "`UINT64_MAX` is never" guard must not hold back).
 #[test]
-#[cfg_attr(
-    feature = "capi",
-    ignore = "the threaded run_pending moves one step of tasks at Ticks::MAX per call"
-)]
 fn every_task_due_at_the_end_of_time_is_delivered_by_one_call() {
     let clock = AtomicU64::new(u64::MAX);
     let s = Sched::new(&clock);

@@ -489,6 +489,31 @@ fn a_saturated_deadline_does_not_loop() {
 }
 
 #[test]
+fn every_task_due_at_the_end_of_time_is_delivered_by_one_run_pending() {
+    // More tasks at `u64::MAX` than one step of a batch moves, beside a
+    // periodic task saturated there: one call delivers every one-shot
+    // task and one occurrence, and the next call the next occurrence.
+    let (s, clock, q) = sched(&[("q", 0)]);
+    for subject in 10..210 {
+        s.schedule(Task::new(q, subject, payload()), When::At(u64::MAX))
+            .unwrap();
+    }
+    s.schedule_periodic(Task::new(q, 1, payload()), When::At(u64::MAX), 5, Burst)
+        .unwrap();
+    clock.set(u64::MAX);
+    assert_eq!(s.run_pending(), Ok(201));
+    assert_eq!(s.scheduled_len(), Ok(1), "the periodic task stays");
+    assert_eq!(s.run_pending(), Ok(1), "its next occurrence, once");
+    let mut taken = Vec::new();
+    while let Ok(t) = s.get_task(q, Wait::NoWait) {
+        taken.push((*t.subject(), t.period().map(|p| p.index)));
+    }
+    assert_eq!(taken.len(), 202);
+    assert!(taken[..200].iter().all(|&(s, p)| s >= 10 && p.is_none()));
+    assert_eq!(taken[200..], [(1, Some(0)), (1, Some(1))]);
+}
+
+#[test]
 fn errors_hand_the_task_back() {
     let (s, _clock, q) = sched(&[("q", 0)]);
     match s.schedule_periodic(Task::new(q, 9, payload()), When::Now, 0, Skip) {

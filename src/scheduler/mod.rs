@@ -1286,14 +1286,30 @@ where
 
     /// The tie order of the latest key made: keys made later (tasks
     /// scheduled or rescheduled, periodic tasks re-armed) are newer.
-    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
+    #[cfg(all(
+        any(
+            feature = "std",
+            feature = "capi-baremetal",
+            feature = "critical-section",
+            feature = "spin"
+        ),
+        feature = "periodic"
+    ))]
     pub(crate) fn last_order(&self) -> u64 {
         self.order
     }
 
     /// The first key of the schedule: the handle of its task, its deadline
     /// and its tie order.
-    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
+    #[cfg(all(
+        any(
+            feature = "std",
+            feature = "capi-baremetal",
+            feature = "critical-section",
+            feature = "spin"
+        ),
+        feature = "periodic"
+    ))]
     pub(crate) fn first_key(&self) -> Option<(TaskId, Ticks, u64)> {
         let (index, (deadline, order)) = self.heap.first()?;
         let generation = self.slots.get(index)?.generation();

@@ -88,29 +88,37 @@ use crate::task::{QueueId, Task, TaskId, When};
 
 /// One step of the shared schedulers' `run_pending`, under one lock hold:
 /// delivers at most one due task ([`Scheduler::run_pending_max`]`(1)`) and
-/// returns how many entered their queues, whether another is due by
-/// `until`, and `until` (the clock's reading at the first step, when
-/// `None`).
+/// returns how many entered their queues, whether another is due in this
+/// run, and the run's clock reading and tie order (taken at the first
+/// step, when `None`).
 ///
 /// The run ends at the reading it started with: a periodic task whose
 /// period is shorter than a step would otherwise keep it going forever.
-/// [`Ticks::MAX`] means "never" here, as for a deadline: a clock that
-/// reads it does not make every step find a periodic task due again.
+/// A deadline of [`Ticks::MAX`] counts only for the tasks scheduled before
+/// the run began: a clock that reads it gets every task due there in one
+/// run, and a periodic task saturated there one occurrence per run, not an
+/// endless run.
 fn run_pending_step<C, Q, S, P, const N: usize, const QN: usize>(
     s: &mut Scheduler<C, Q, S, P, N, QN>,
-    until: Option<Ticks>,
-) -> (usize, bool, Ticks)
+    run: Option<(Ticks, u64)>,
+) -> (usize, bool, (Ticks, u64))
 where
     C: Clock,
     Q: TaskQueue<Task<S, P>>,
     S: Subject,
 {
-    let until = until.unwrap_or_else(|| s.now());
+    #[cfg(feature = "periodic")]
+    let (until, mark) = run.unwrap_or_else(|| (s.now(), s.last_order()));
+    #[cfg(not(feature = "periodic"))]
+    let (until, mark) = run.unwrap_or_else(|| (s.now(), u64::MAX));
     let n = s.run_pending_max(1);
+    #[cfg(feature = "periodic")]
     let more = s
-        .next_deadline()
-        .is_some_and(|d| d <= until && d < Ticks::MAX);
-    (n, more, until)
+        .first_key()
+        .is_some_and(|(_, d, order)| d <= until && (d < Ticks::MAX || order <= mark));
+    #[cfg(not(feature = "periodic"))]
+    let more = s.next_deadline().is_some_and(|d| d <= until);
+    (n, more, (until, mark))
 }
 
 /// A [`Scheduler`] shared through critical sections: between interrupt
@@ -1179,6 +1187,35 @@ mod tests {
         type Ctx = Task<u8, ()>;
         type Shared = SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 4>, u8, (), 4, 2>;
         static SPIN: Shared = SpinScheduler::new(FnClock(|| 5));
+
+        #[test]
+        fn every_task_due_at_the_end_of_time_is_delivered_by_one_run_pending() {
+            static END: SpinScheduler<
+                FnClock<fn() -> u64>,
+                HeaplessQueue<Task<u8, ()>, 16>,
+                u8,
+                (),
+                16,
+                2,
+            > = SpinScheduler::new(FnClock(|| u64::MAX));
+            let q = END.with(|s| s.add_queue("q", 0)).unwrap();
+            for subject in 0..9 {
+                END.schedule(Task::new(q, subject, ()), When::At(u64::MAX))
+                    .unwrap();
+            }
+            #[cfg(feature = "periodic")]
+            END.schedule_periodic(
+                Task::new(q, 9, ()),
+                When::At(u64::MAX),
+                5,
+                crate::MissedTickBehavior::Burst,
+            )
+            .unwrap();
+            let periodic = usize::from(cfg!(feature = "periodic"));
+            assert_eq!(END.run_pending(), 9 + periodic, "one step each, one run");
+            assert_eq!(END.len(), periodic, "a periodic task stays");
+            assert_eq!(END.run_pending(), periodic, "its next occurrence, once");
+        }
 
         #[test]
         fn spin_scheduler_locks_and_try_with_refuses_nesting() {

@@ -682,12 +682,12 @@ where
     /// ```
     pub fn run_pending(&self) -> Result<usize, Halted> {
         let mut st = self.shared.lock_open()?;
-        let until = st.core.now();
+        let (until, mark) = (st.core.now(), st.all_mark());
         let mut moved = 0;
         loop {
             let mut wake = Wake::NONE;
-            moved += st.move_until(until, &mut wake);
-            let left = st.due_by(until);
+            moved += st.move_until(until, mark, &mut wake);
+            let left = st.due_in_pass(until, mark);
             drop(st);
             self.shared.send(&wake);
             if !left {
@@ -851,7 +851,8 @@ where
             let now = st.core.now();
             let due_by = *due_until.get_or_insert(now);
             if st.phase == Phase::Running && st.due_by(due_by) {
-                st.move_until(due_by, &mut wake);
+                let mark = st.all_mark();
+                st.move_until(due_by, mark, &mut wake);
                 continue;
             }
             let timeout = match (wait, until) {

@@ -170,10 +170,10 @@ pub(super) struct Lifted {
 /// Which tasks [`State::move_batch`] moves.
 #[derive(Clone, Copy)]
 enum Due {
-    /// Those whose deadline is at most this reading of the clock (a
-    /// deadline of `Ticks::MAX` only in the first step: see
-    /// [`State::due_by`]).
-    Until(Ticks),
+    /// Those whose deadline is at most this reading of the clock, in a
+    /// pass that began at this tie order (a deadline of `Ticks::MAX` only
+    /// for keys not newer: see [`State::due_in_pass`]).
+    Until(Ticks, u64),
     /// Every scheduled task whose key is not newer than this mark
     /// (`run_all`, see [`State::all_mark`]).
     All(u64),
@@ -374,16 +374,18 @@ where
     /// under the lock goes through here, [`move_until`](Self::move_until)
     /// or [`move_all`](Self::move_all).
     pub(super) fn move_due(&mut self, wake: &mut Wake<QN>) -> usize {
-        let until = self.core.now();
-        self.move_until(until, wake)
+        let (until, mark) = (self.core.now(), self.all_mark());
+        self.move_until(until, mark, wake)
     }
 
     /// As [`move_due`](Self::move_due), for the tasks due at the clock
     /// reading `until` (taken earlier): a periodic task whose next
     /// occurrence falls due while it moves (a period shorter than a batch)
-    /// does not keep the batch going.
-    pub(super) fn move_until(&mut self, until: Ticks, wake: &mut Wake<QN>) -> usize {
-        self.move_batch(wake, Due::Until(until))
+    /// does not keep the batch going, in a pass that began at the tie
+    /// order `mark` ([`all_mark`](Self::all_mark)): see
+    /// [`due_in_pass`](Self::due_in_pass).
+    pub(super) fn move_until(&mut self, until: Ticks, mark: u64, wake: &mut Wake<QN>) -> usize {
+        self.move_batch(wake, Due::Until(until, mark))
     }
 
     /// As [`move_due`](Self::move_due), whatever the tasks' deadlines, for
@@ -401,12 +403,12 @@ where
         while budget > 0 {
             let step = budget.min(BATCH_STEP);
             moved += match due {
-                Due::Until(_) => self.core.run_pending_max(step),
+                Due::Until(..) => self.core.run_pending_max(step),
                 Due::All(mark) => self.run_all_step(mark, step),
             };
             budget -= step;
             let more = match due {
-                Due::Until(until) => self.due_by(until),
+                Due::Until(until, mark) => self.due_in_pass(until, mark),
                 Due::All(mark) => self.older_left(mark),
             };
             if !more || start.elapsed() >= self.hold_max {
@@ -439,6 +441,25 @@ where
         self.core
             .next_deadline()
             .is_some_and(|d| d <= until && d < Ticks::MAX)
+    }
+
+    /// `true` when a task is due at the clock reading `until` in a pass
+    /// (a `run_pending`, a batch) that began at the tie order `mark`: as
+    /// [`due_by`](Self::due_by), but a deadline of `Ticks::MAX` counts for
+    /// the keys not newer than the mark, so that a pass delivers every task
+    /// due there when it began (a clock at the end of time), while a
+    /// periodic task re-armed there is left for the next pass.
+    pub(super) fn due_in_pass(&self, until: Ticks, mark: u64) -> bool {
+        #[cfg(feature = "periodic")]
+        return self
+            .core
+            .first_key()
+            .is_some_and(|(_, d, order)| d <= until && (d < Ticks::MAX || order <= mark));
+        #[cfg(not(feature = "periodic"))]
+        {
+            let _ = mark;
+            self.core.next_deadline().is_some_and(|d| d <= until)
+        }
     }
 
     /// The mark of a `run_all` called now: the keys it moves are not newer
