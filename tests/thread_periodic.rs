@@ -585,3 +585,41 @@ fn a_future_receives_occurrences() {
         }
     }
 }
+
+/// A periodic task whose occurrence waited for room is re-armed when a
+/// worker takes a task and makes room; the scheduler thread, asleep with
+/// nothing scheduled, must learn of that deadline and deliver the next
+/// occurrence without any worker's help (a future, which never leads,
+/// would otherwise wait for ever).
+#[test]
+fn a_periodic_task_re_armed_by_a_take_wakes_the_scheduler_thread() {
+    use std::time::{Duration, Instant};
+    let s: SchedulerThread<u32, Arc<str>> =
+        SchedulerThread::new(MonotonicClock::new(), &[("q", 1)], Options::new()).unwrap();
+    let q = s.queue_id("q").unwrap();
+    s.start().unwrap();
+    let period = Duration::from_millis(20);
+    s.schedule_periodic_after(Task::new(q, 1, payload()), Duration::ZERO, period, Skip)
+        .unwrap();
+    // #0 fills the queue; #1 falls due and waits for room; nothing else
+    // is scheduled, so the thread sleeps without a deadline.
+    let bound = Instant::now() + Duration::from_secs(10); // a hang's bound
+    while s.stats(q).unwrap().waiting == 0 {
+        assert!(Instant::now() < bound, "#1 never waited for room");
+        std::thread::sleep(period);
+    }
+    let first = s.get_task(q, Wait::NoWait).unwrap(); // #1 enters, re-armed
+    let second = s.get_task(q, Wait::NoWait).unwrap();
+    assert_eq!(first.period().unwrap().index, 0);
+    assert_eq!(second.period().unwrap().index, 1);
+    // The thread alone delivers the next one (stats only reads).
+    while s.stats(q).unwrap().queued == 0 {
+        assert!(
+            Instant::now() < bound,
+            "the re-armed task was never delivered"
+        );
+        std::thread::sleep(period);
+    }
+    assert!(s.get_task(q, Wait::NoWait).unwrap().period().unwrap().index > 1);
+    s.stop().unwrap();
+}

@@ -40,7 +40,7 @@ where
         // Register first, then look: a task entering after the look wakes
         // the waker registered here.
         self.scheduler.wakers.register_queue(self.queue, cx.waker());
-        match self.scheduler.with_quiet(|s| s.get_task(self.queue)) {
+        match self.scheduler.get_task(self.queue) {
             Ok(Ok(task)) => Poll::Ready(Ok(task)),
             Ok(Err(GetTaskError::UnknownQueue)) => Poll::Ready(Err(UnknownQueue)),
             Ok(Err(_)) => Poll::Pending,
@@ -443,6 +443,48 @@ mod tests {
                 .is_pending());
         }
         assert_eq!(sched.cancel(id).unwrap().unwrap().into_payload(), 7);
+    }
+
+    #[cfg(feature = "periodic")]
+    #[test]
+    fn a_periodic_task_re_armed_by_a_take_kicks_the_driver() {
+        let clock = ManualClock::new(0);
+        let sched: Shared<'_> = CsScheduler::new(&clock);
+        let q = sched.with(|s| s.add_queue("q", 1)).unwrap().unwrap();
+        let asked = RefCell::new(Vec::new());
+        let (count_d, waker_d) = counting();
+        let mut driver = pin!(sched.drive(fake_sleep(&clock, &asked)));
+        sched
+            .schedule_periodic(
+                Task::new(q, 1, 7),
+                When::At(0),
+                10,
+                crate::MissedTickBehavior::Skip,
+            )
+            .unwrap()
+            .unwrap();
+        // #0 fills the queue of one; #1 (due at 10) waits for room, and
+        // nothing is scheduled: the driver has no deadline to sleep to.
+        assert_eq!(sched.run_pending(), Ok(1));
+        clock.set(10);
+        assert_eq!(sched.run_pending(), Ok(0));
+        assert!(driver
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker_d))
+            .is_pending());
+        assert_eq!(sched.next_deadline(), Ok(None));
+        let kicks = count_d.get();
+        let t = sched.get_task(q).unwrap().unwrap();
+        assert_eq!(t.period().map(|p| p.index), Some(0));
+        // The take let #1 in and re-armed the task at 20: the driver must
+        // hear of it.
+        assert_eq!(sched.next_deadline(), Ok(Some(20)));
+        assert_eq!(count_d.get(), kicks + 1, "the re-arm kicks the driver");
+        assert!(driver
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker_d))
+            .is_pending());
+        assert_eq!(asked.borrow().last(), Some(&20));
     }
 
     #[test]

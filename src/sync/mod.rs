@@ -467,7 +467,10 @@ where
         self.with_quiet(|s| s.cancel(id))
     }
 
-    /// [`Scheduler::get_task`] in a critical section.
+    /// [`Scheduler::get_task`] in a critical section. With `async`, a
+    /// periodic task re-armed by the room it makes (its occurrence waited
+    /// for room) wakes the `drive` future when its next deadline is
+    /// earlier than the earliest before.
     ///
     /// # Errors
     ///
@@ -487,7 +490,15 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_task(&self, queue: QueueId) -> Result<Result<Task<S, P>, GetTaskError>, Busy> {
-        self.with_quiet(|s| s.get_task(queue))
+        let mut wake = Wake::NONE;
+        let taken = self.with_quiet(|s| {
+            let before = Before::read(s);
+            let taken = s.get_task(queue);
+            wake.earlier(before, s);
+            taken
+        })?;
+        self.wakers.wake(&wake);
+        Ok(taken)
     }
 
     /// Delivers every due task like [`Scheduler::run_pending`], one task
@@ -1190,14 +1201,8 @@ mod tests {
 
         #[test]
         fn every_task_due_at_the_end_of_time_is_delivered_by_one_run_pending() {
-            static END: SpinScheduler<
-                FnClock<fn() -> u64>,
-                HeaplessQueue<Task<u8, ()>, 16>,
-                u8,
-                (),
-                16,
-                2,
-            > = SpinScheduler::new(FnClock(|| u64::MAX));
+            type End = SpinScheduler<FnClock<fn() -> u64>, HeaplessQueue<Ctx, 16>, u8, (), 16, 2>;
+            static END: End = SpinScheduler::new(FnClock(|| u64::MAX));
             let q = END.with(|s| s.add_queue("q", 0)).unwrap();
             for subject in 0..9 {
                 END.schedule(Task::new(q, subject, ()), When::At(u64::MAX))

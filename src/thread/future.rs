@@ -54,7 +54,7 @@ where
             if let Some(halted) = st.halted() {
                 break Some(Err(halted.into()));
             }
-            match st.core.get_task(queue) {
+            match st.take(queue, &mut wake) {
                 Ok(task) => {
                     log_trace!(
                         "tardy: task {} taken by a future, {} ticks after its deadline",
@@ -68,9 +68,6 @@ where
                             list.remove(key);
                         }
                     }
-                    // Room made may have let a waiting task in, and more
-                    // may be queued: tell the next worker or future.
-                    st.ready(queue, &mut wake);
                     break Some(Ok(task));
                 }
                 Err(GetTaskError::Empty) => {}

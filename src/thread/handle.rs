@@ -830,16 +830,13 @@ where
             if let Some(halted) = st.halted() {
                 break Err(halted.into());
             }
-            match st.core.get_task(queue) {
+            match st.take(queue, &mut wake) {
                 Ok(task) => {
                     log_trace!(
                         "tardy: task {} taken, {} ticks after its deadline",
                         task.id().map_or(0, TaskId::get),
                         st.core.now().saturating_sub(task.deadline())
                     );
-                    // Room made may have let a waiting task in: tell the
-                    // next worker.
-                    st.ready(queue, &mut wake);
                     break Ok(task);
                 }
                 Err(GetTaskError::Empty) => {}

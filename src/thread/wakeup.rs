@@ -90,6 +90,7 @@ use super::error::{Halted, QueueError};
 use super::loom::{Condvar, Mutex, MutexGuard};
 use super::waker_list::{Key, WakerList};
 use crate::clock::{Clock, Ticks};
+use crate::error::GetTaskError;
 use crate::scheduler::AllocScheduler;
 use crate::subject::Subject;
 #[cfg(feature = "periodic")]
@@ -307,6 +308,30 @@ where
             ..
         } = self;
         plan_ready(core, *leader, waiters, wakers, q, wake);
+    }
+
+    /// Takes the oldest task of `q` ([`Scheduler::get_task`]) and plans
+    /// the wake-ups the room it makes calls for: the next worker or future
+    /// of `q` (a waiting task may have entered), and, when a periodic
+    /// task whose occurrence entered is re-armed earlier than anything
+    /// scheduled before, whoever waits for the next deadline (the thread
+    /// may be asleep with nothing scheduled).
+    ///
+    /// [`Scheduler::get_task`]: crate::Scheduler::get_task
+    pub(super) fn take(
+        &mut self,
+        q: QueueId,
+        wake: &mut Wake<QN>,
+    ) -> Result<Task<S, P>, GetTaskError> {
+        let before = self.core.next_deadline();
+        let task = self.core.get_task(q)?;
+        self.ready(q, wake);
+        if let Some(after) = self.core.next_deadline() {
+            if before.is_none_or(|b| after < b) {
+                self.deadline_set(after, wake);
+            }
+        }
+        Ok(task)
     }
 
     /// When something is scheduled and no worker leads, plans to wake one
