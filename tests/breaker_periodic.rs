@@ -23,9 +23,6 @@ impl SetClock {
     fn at(now: Ticks) -> Self {
         Self(Arc::new(AtomicU64::new(now)))
     }
-    fn set(&self, now: Ticks) {
-        self.0.store(now, Ordering::SeqCst);
-    }
 }
 
 impl Clock for SetClock {
@@ -93,6 +90,302 @@ fn concurrent_run_all_never_strands_a_periodic_task_at_the_end_of_time() {
                 t.deadline() < Ticks::MAX,
                 "round {round}: an occurrence or task delivered with deadline MAX: {:?}",
                 (t.subject(), t.period())
+            );
+        }
+    }
+}
+
+mod core_stress {
+    //! The core (fixed and growing storage) driven at random with a clock
+    //! that jumps forward, steps back and reaches `Ticks::MAX`, small
+    //! bounded queues, periods of 1 and `u64::MAX`, and every hand-back
+    //! path; checked against the invariants of periodic tasks.
+
+    use std::collections::HashMap;
+
+    use tardy::{
+        AllocScheduler, Clock, HeaplessQueue, ManualClock, MissedTickBehavior, Scheduler,
+        SchedulerInner, Storage, Task, TaskId, Ticks, When,
+    };
+
+    use super::{Burst, Delay, Skip};
+
+    type Q = HeaplessQueue<Task<u32, u32>, 3>;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// What the test knows of a periodic task (keyed by its subject).
+    struct Known {
+        id: TaskId,
+        period: u64,
+        behavior: MissedTickBehavior,
+        /// The grid: (deadline, index) of a known point on it (Burst and
+        /// Skip); `None` after a Delay shift or a reschedule with unknown
+        /// index.
+        grid: Option<(Ticks, u64)>,
+        /// The index the next occurrence must carry, when known.
+        next_index: Option<u64>,
+        live: bool,
+        payload: u32,
+    }
+
+    const SATURATED_MISSED: u64 = u32::MAX as u64;
+
+    fn check_occurrence(known: &mut HashMap<u32, Known>, t: &Task<u32, u32>, latest_now: Ticks) {
+        let Some(p) = t.period() else {
+            return; // a one-shot task
+        };
+        let k = known
+            .get_mut(t.subject())
+            .expect("an occurrence of a known task");
+        assert_eq!(*t.payload(), k.payload, "payload cloned");
+        assert_ne!(Some(k.id), t.id(), "an occurrence has an id of its own");
+        assert!(
+            t.deadline() <= latest_now,
+            "never early: {} > {latest_now}",
+            t.deadline()
+        );
+        if let Some(want) = k.next_index {
+            assert_eq!(
+                p.index, want,
+                "every period accounted once ({:?})",
+                k.behavior
+            );
+        }
+        if k.behavior == Burst {
+            assert_eq!(p.missed, 0, "Burst never coalesces");
+        }
+        if let (Some((d0, i0)), true) = (k.grid, k.behavior != Delay) {
+            let want = d0.saturating_add((p.index - i0).saturating_mul(k.period));
+            if p.index < (u64::MAX >> 2) {
+                assert_eq!(t.deadline(), want, "on the grid ({:?})", k.behavior);
+            }
+        }
+        k.next_index = if p.missed >= SATURATED_MISSED || p.index >= (u64::MAX >> 2) - 1 {
+            None
+        } else {
+            Some(p.index + p.missed + 1)
+        };
+    }
+
+    fn run<St: Storage>(
+        mut s: SchedulerInner<&ManualClock, Q, u32, u32, St, 2>,
+        clock: &ManualClock,
+        seed: u64,
+    ) {
+        let mut rng = Rng(seed);
+        let qs = [s.add_queue("a", 0).unwrap(), s.add_queue("b", 0).unwrap()];
+        let mut known: HashMap<u32, Known> = HashMap::new();
+        let mut one_shots: Vec<TaskId> = Vec::new();
+        let mut next_subject = 0u32;
+        let mut latest_now = 0;
+        let periods = [1, 2, 3, 10, 1000, u64::MAX / 2, u64::MAX];
+        let behaviors = [Burst, Delay, Skip];
+        let handed_back = |known: &mut HashMap<u32, Known>, t: Task<u32, u32>| {
+            if t.period().is_some() {
+                return; // an occurrence (clear_queue does not hand those)
+            }
+            if let Some(k) = known.get_mut(t.subject()) {
+                if Some(k.id) == t.id() {
+                    assert!(k.live, "a periodic task handed back twice");
+                    k.live = false;
+                    assert_eq!(*t.payload(), k.payload);
+                }
+            }
+        };
+        for _step in 0..3_000 {
+            match rng.below(14) {
+                0 | 1 => {
+                    let subject = next_subject;
+                    next_subject += 1;
+                    let period = periods[rng.below(periods.len() as u64) as usize];
+                    let behavior = behaviors[rng.below(3) as usize];
+                    let now = clock.now();
+                    let first = match rng.below(4) {
+                        0 => When::Now,
+                        1 => When::At(u64::MAX),
+                        2 => When::At(now.saturating_sub(rng.below(50))),
+                        _ => When::After(rng.below(50)),
+                    };
+                    let d0 = match first {
+                        When::Now => now,
+                        When::At(t) => t,
+                        When::After(d) => now.saturating_add(d),
+                    };
+                    let q = qs[rng.below(2) as usize];
+                    let payload = rng.next() as u32;
+                    match s.schedule_periodic(
+                        Task::new(q, subject, payload),
+                        first,
+                        period,
+                        behavior,
+                    ) {
+                        Ok(id) => {
+                            known.insert(
+                                subject,
+                                Known {
+                                    id,
+                                    period,
+                                    behavior,
+                                    grid: Some((d0, 0)),
+                                    next_index: Some(0),
+                                    live: true,
+                                    payload,
+                                },
+                            );
+                        }
+                        Err(e) => {
+                            let t = e.into_inner();
+                            assert_eq!((*t.subject(), *t.payload()), (subject, payload));
+                        }
+                    }
+                }
+                2 => {
+                    let q = qs[rng.below(2) as usize];
+                    if let Ok(id) =
+                        s.schedule(Task::new(q, u32::MAX, 0), When::After(rng.below(30)))
+                    {
+                        one_shots.push(id);
+                    }
+                }
+                3 | 4 => {
+                    // The clock: on a little, a jump, a step back, the end.
+                    let now = clock.now();
+                    let t = match rng.below(10) {
+                        0 => now.saturating_sub(rng.below(40)),
+                        1 => now.saturating_add(rng.below(100_000)),
+                        2 if rng.below(20) == 0 => u64::MAX - rng.below(3),
+                        _ => now.saturating_add(rng.below(5)),
+                    };
+                    clock.set(t);
+                    latest_now = latest_now.max(t);
+                }
+                5 | 6 => {
+                    s.run_pending();
+                }
+                // Half the seeds use run_all, which delivers early on
+                // purpose: "never early" is checked by the other half.
+                7 if seed.is_multiple_of(2) => {
+                    s.run_all();
+                    latest_now = Ticks::MAX;
+                }
+                8 | 9 => {
+                    let q = qs[rng.below(2) as usize];
+                    while let Ok(t) = s.get_task(q) {
+                        check_occurrence(&mut known, &t, latest_now);
+                        if rng.below(3) > 0 {
+                            break;
+                        }
+                    }
+                }
+                10 => {
+                    // cancel one periodic task
+                    let live: Vec<u32> = known
+                        .iter()
+                        .filter(|(_, k)| k.live)
+                        .map(|(s, _)| *s)
+                        .collect();
+                    if let Some(&subject) = live.get(rng.below(live.len().max(1) as u64) as usize) {
+                        let id = known[&subject].id;
+                        let t = s.cancel(id).expect("a live periodic task is scheduled");
+                        assert_eq!((t.id(), t.period()), (Some(id), None));
+                        handed_back(&mut known, t);
+                        assert!(!s.is_scheduled(id));
+                        assert!(s.cancel(id).is_err(), "handed back once");
+                    }
+                }
+                11 => {
+                    let live: Vec<u32> = known
+                        .iter()
+                        .filter(|(_, k)| k.live)
+                        .map(|(s, _)| *s)
+                        .collect();
+                    if let Some(&subject) = live.get(rng.below(live.len().max(1) as u64) as usize) {
+                        let k = known.get_mut(&subject).unwrap();
+                        let to = clock.now().saturating_add(rng.below(20));
+                        s.reschedule(k.id, When::At(to)).expect("scheduled");
+                        // The next period is at `to`, its index that of the
+                        // next period not yet entered (occurrences may wait
+                        // in the queue): the grid is not checked any more.
+                        k.grid = None;
+                    }
+                }
+                12 => {
+                    let live: Vec<u32> = known
+                        .iter()
+                        .filter(|(_, k)| k.live)
+                        .map(|(s, _)| *s)
+                        .collect();
+                    if let Some(&subject) = live.get(rng.below(live.len().max(1) as u64) as usize) {
+                        let mut back = Vec::new();
+                        s.cancel_by_subject(&subject, |t| back.push(t));
+                        assert_eq!(back.len(), 1);
+                        for t in back {
+                            handed_back(&mut known, t);
+                        }
+                    }
+                }
+                _ => {
+                    let q = qs[rng.below(2) as usize];
+                    let mut back = Vec::new();
+                    s.clear_queue(q, |t| back.push(t)).unwrap();
+                    for t in back {
+                        handed_back(&mut known, t);
+                    }
+                }
+            }
+            // Counts: every live periodic task is scheduled, once.
+            let live = known.values().filter(|k| k.live).count();
+            for k in known.values() {
+                assert_eq!(s.is_scheduled(k.id), k.live, "is_scheduled");
+            }
+            one_shots.retain(|id| s.is_scheduled(*id));
+            assert_eq!(s.len(), live + one_shots.len(), "len");
+            let scheduled: usize = qs.iter().map(|q| s.stats(*q).unwrap().scheduled).sum();
+            assert_eq!(scheduled, s.len(), "stats().scheduled");
+        }
+        let mut back = Vec::new();
+        s.clear(|t| back.push(t));
+        for t in back {
+            handed_back(&mut known, t);
+        }
+        assert!(
+            known.values().all(|k| !k.live),
+            "every periodic task handed back"
+        );
+    }
+
+    #[test]
+    fn random_operations_keep_the_periodic_invariants_fixed() {
+        for seed in 1..=24u64 {
+            let clock = ManualClock::new(0);
+            run(
+                Scheduler::<_, Q, u32, u32, 16, 2>::new(&clock),
+                &clock,
+                seed * 0x9E37_79B9,
+            );
+        }
+    }
+
+    #[test]
+    fn random_operations_keep_the_periodic_invariants_growing() {
+        for seed in 1..=24u64 {
+            let clock = ManualClock::new(0);
+            run(
+                AllocScheduler::<_, Q, u32, u32, 2>::new(&clock),
+                &clock,
+                seed * 0x85EB_CA6B,
             );
         }
     }
