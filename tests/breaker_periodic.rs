@@ -390,3 +390,215 @@ mod core_stress {
         }
     }
 }
+
+/// A clock that moves on by one tick at every reading.
+#[derive(Clone)]
+struct Ticking(Arc<AtomicU64>);
+
+impl Clock for Ticking {
+    fn now(&self) -> Ticks {
+        self.0.fetch_add(1, Ordering::SeqCst)
+    }
+}
+
+/// The threaded layer under races: the scheduler thread and three
+/// workers take occurrences (retrying some), while a controller cancels,
+/// reschedules, cancels by subject, removes a queue and schedules new
+/// periodic tasks, with periods of 1 to 3 ticks on a clock that moves at
+/// every reading, small bounded queues and a capacity limit; then `stop`.
+/// Every periodic task comes back exactly once, no occurrence is lost in
+/// the middle of a chain (next index = index + missed + 1), Burst never
+/// coalesces, and nothing hangs or panics.
+#[test]
+fn threaded_races_hand_every_periodic_task_back_once_and_lose_no_period() {
+    type T = SchedulerThread<u32, u32, Ticking>;
+    use std::collections::{HashMap, HashSet};
+    use std::sync::Mutex;
+    use tardy::{SubmitError, TaskId};
+
+    for round in 0..4u64 {
+        let clock = Ticking(Arc::new(AtomicU64::new(0)));
+        let s = T::new(
+            clock,
+            &[("main", 4), ("side", 2)],
+            Options::new().capacity(8).max_capacity(48),
+        )
+        .unwrap();
+        let main = s.queue_id("main").unwrap();
+        let side = s.queue_id("side").unwrap();
+        s.start().unwrap();
+        // subject -> (handle, policy); every periodic task has a subject of
+        // its own.
+        let tasks: Arc<Mutex<HashMap<u32, (TaskId, MissedTickBehavior)>>> = Arc::default();
+        let occurrences: Arc<Mutex<Vec<(u32, u64, u64)>>> = Arc::default();
+        let back: Arc<Mutex<Vec<TaskId>>> = Arc::default();
+        let done = Arc::new(AtomicU64::new(0));
+        let record = |occ: &Mutex<Vec<(u32, u64, u64)>>, t: &Task<u32, u32>| {
+            if let Some(p) = t.period() {
+                occ.lock().unwrap().push((*t.subject(), p.index, p.missed));
+            }
+        };
+        let workers: Vec<_> = (0..3)
+            .map(|w| {
+                let h = s.handle();
+                let occ = Arc::clone(&occurrences);
+                let done = Arc::clone(&done);
+                thread::spawn(move || {
+                    let mut n = 0u64;
+                    while done.load(Ordering::SeqCst) == 0 {
+                        let q = if (n + w).is_multiple_of(3) {
+                            side
+                        } else {
+                            main
+                        };
+                        n += 1;
+                        match h.get_task(q, Wait::Timeout(std::time::Duration::from_millis(1))) {
+                            Ok(t) => {
+                                record(&occ, &t);
+                                if n.is_multiple_of(7) {
+                                    // A retry of this period: a one-shot task.
+                                    match h.schedule(t, When::After(2)) {
+                                        Ok(_) | Err(SubmitError::Capacity(_)) => {}
+                                        Err(SubmitError::UnknownQueue(_)) => {}
+                                        Err(SubmitError::Stopped(_)) => return,
+                                        Err(e) => panic!("retry: {e:?}"),
+                                    }
+                                }
+                            }
+                            Err(tardy::TakeError::Stopped) => return,
+                            Err(_) => {}
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut rng = round.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut subject = 0u32;
+        let mut side_queue = Some(side);
+        for step in 0..600 {
+            let live: Vec<u32> = tasks.lock().unwrap().keys().copied().collect();
+            let pick = live
+                .get((next() % live.len().max(1) as u64) as usize)
+                .copied();
+            match next() % 8 {
+                0..=2 => {
+                    let q = match side_queue {
+                        Some(side) if next() % 3 == 0 => side,
+                        _ => main,
+                    };
+                    let b = [Burst, Delay, Skip][(next() % 3) as usize];
+                    let when =
+                        [When::Now, When::After(next() % 5), When::At(0)][(next() % 3) as usize];
+                    match s.schedule_periodic(
+                        Task::new(q, subject, subject),
+                        when,
+                        1 + next() % 3,
+                        b,
+                    ) {
+                        Ok(id) => {
+                            tasks.lock().unwrap().insert(subject, (id, b));
+                        }
+                        Err(SubmitError::Capacity(_) | SubmitError::UnknownQueue(_)) => {}
+                        Err(e) => panic!("schedule_periodic: {e:?}"),
+                    }
+                    subject += 1;
+                }
+                3 => {
+                    if let Some(sub) = pick {
+                        let id = tasks.lock().unwrap()[&sub].0;
+                        if let Ok(t) = s.cancel(id) {
+                            assert_eq!((t.id(), t.period()), (Some(id), None));
+                            back.lock().unwrap().push(id);
+                            tasks.lock().unwrap().remove(&sub);
+                        } else {
+                            panic!("a periodic task not handed back is scheduled");
+                        }
+                    }
+                }
+                4 => {
+                    if let Some(sub) = pick {
+                        let id = tasks.lock().unwrap()[&sub].0;
+                        s.reschedule(id, When::After(next() % 4))
+                            .expect("still scheduled");
+                    }
+                }
+                5 => {
+                    if let Some(sub) = pick {
+                        let got = s.cancel_by_subject(&sub).unwrap();
+                        let (id, _) = tasks.lock().unwrap().remove(&sub).unwrap();
+                        let originals: Vec<_> = got.iter().filter(|t| t.id() == Some(id)).collect();
+                        assert_eq!(originals.len(), 1, "by subject: the periodic task once");
+                        back.lock().unwrap().push(id);
+                    }
+                }
+                6 if step > 300 && side_queue.is_some() => {
+                    let got = s.remove_queue(side).unwrap();
+                    side_queue = None;
+                    let mut tasks = tasks.lock().unwrap();
+                    for t in &got {
+                        record(&occurrences, t);
+                        if let Some(id) = t.id().filter(|_| t.period().is_none()) {
+                            if tasks.remove(t.subject()).is_some_and(|(i, _)| i == id) {
+                                back.lock().unwrap().push(id);
+                            }
+                        }
+                    }
+                }
+                _ => thread::yield_now(),
+            }
+        }
+        let left = s.stop().unwrap();
+        done.store(1, Ordering::SeqCst);
+        for w in workers {
+            w.join().unwrap();
+        }
+        let mut remaining = tasks.lock().unwrap();
+        for t in &left {
+            record(&occurrences, t);
+            if t.period().is_none() {
+                if let Some((id, _)) = remaining.get(t.subject()).copied() {
+                    if t.id() == Some(id) {
+                        remaining.remove(t.subject());
+                        back.lock().unwrap().push(id);
+                    }
+                }
+            }
+        }
+        assert!(
+            remaining.is_empty(),
+            "round {round}: not handed back: {remaining:?}"
+        );
+        let back = back.lock().unwrap();
+        let unique: HashSet<_> = back.iter().collect();
+        assert_eq!(
+            unique.len(),
+            back.len(),
+            "round {round}: a periodic task handed back twice"
+        );
+        // Chains: no period lost or delivered twice.
+        let mut by_subject: HashMap<u32, Vec<(u64, u64)>> = HashMap::new();
+        for (sub, index, missed) in occurrences.lock().unwrap().iter() {
+            by_subject.entry(*sub).or_default().push((*index, *missed));
+        }
+        for (sub, mut chain) in by_subject {
+            chain.sort_unstable();
+            assert_eq!(
+                chain[0].0, 0,
+                "round {round}: subject {sub} starts at period 0"
+            );
+            for w in chain.windows(2) {
+                assert_eq!(
+                    w[1].0,
+                    w[0].0 + w[0].1 + 1,
+                    "round {round}: subject {sub}: a period lost or repeated: {chain:?}"
+                );
+            }
+        }
+    }
+}
