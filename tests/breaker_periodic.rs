@@ -602,3 +602,70 @@ fn threaded_races_hand_every_periodic_task_back_once_and_lose_no_period() {
         }
     }
 }
+
+/// A growing core at its capacity limit: periodic tasks re-arm without a
+/// new slot, a new one or a retry is refused with the task back, and
+/// `shrink_to_fit` between cancellations keeps each periodic task's
+/// period, policy and payload (its side-table entry).
+#[test]
+fn growing_core_at_its_limit_keeps_periodic_tasks_right() {
+    use tardy::{AllocScheduler, Clock as _, HeaplessQueue, ManualClock, ScheduleError};
+    let clock = ManualClock::new(0);
+    let mut s: AllocScheduler<&ManualClock, HeaplessQueue<Task<u32, u32>, 64>, u32, u32, 2> =
+        AllocScheduler::new(&clock);
+    s.set_max_capacity(Some(5));
+    let q = s.add_queue("q", 0).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5u32 {
+        let b = [Burst, Delay, Skip][i as usize % 3];
+        ids.push(
+            s.schedule_periodic(Task::new(q, i, 100 + i), When::At(0), u64::from(i) + 1, b)
+                .unwrap(),
+        );
+    }
+    match s.schedule_periodic(Task::new(q, 9, 9), When::Now, 1, Skip) {
+        Err(ScheduleError::Capacity(t)) => assert_eq!((*t.subject(), *t.payload()), (9, 9)),
+        other => panic!("expected Capacity, got {other:?}"),
+    }
+    let mut next_index = [0u64; 5];
+    let mut first = [0u64; 5];
+    for round in 0..40u64 {
+        clock.set(clock.now() + 1 + round % 3);
+        s.run_pending();
+        while let Ok(t) = s.get_task(q) {
+            let i = *t.subject() as usize;
+            let p = t.period().unwrap();
+            assert_eq!(*t.payload(), 100 + i as u32);
+            assert_eq!(p.index, next_index[i], "task {i}");
+            next_index[i] = p.index + p.missed + 1;
+            if i % 3 != 1 {
+                // Burst and Skip: on the grid 0 + k * period.
+                assert_eq!(
+                    t.deadline(),
+                    first[i] + p.index * (i as u64 + 1),
+                    "task {i}: on its grid"
+                );
+            }
+            if round % 5 == 0 && round < 20 {
+                // A retry needs a slot: refused at the limit, task back.
+                let len = s.len();
+                match s.schedule(t, When::After(1)) {
+                    Err(ScheduleError::Capacity(back)) => assert!(back.period().is_some()),
+                    other => panic!("round {round}, len {len}: expected Capacity, got {other:?}"),
+                }
+            }
+        }
+        if round == 20 {
+            // Free the first two entries and shrink: the others keep theirs.
+            s.cancel(ids[0]).unwrap();
+            s.cancel(ids[1]).unwrap();
+            s.shrink_to_fit();
+            ids[0] = s
+                .schedule_periodic(Task::new(q, 0, 100), When::Now, 1, Burst)
+                .unwrap();
+            next_index[0] = 0;
+            first[0] = clock.now();
+        }
+    }
+    assert_eq!(s.len(), 4);
+}
