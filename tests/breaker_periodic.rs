@@ -47,7 +47,6 @@ fn sched(queues: &[(&str, usize)]) -> (Sched, SetClock, QueueId) {
 /// deadline is `Ticks::MAX`, and its next deadline would stay at
 /// `Ticks::MAX` for ever, the put-back no longer matching its key).
 #[test]
-#[ignore = "bug: a second run_all delivers a task the first lifted to Ticks::MAX; the periodic task stays at MAX"]
 fn concurrent_run_all_never_strands_a_periodic_task_at_the_end_of_time() {
     for round in 0..50 {
         let (s, _clock, q) = sched(&[("q", 0)]);

@@ -706,7 +706,8 @@ where
     /// [`run_pending`](Self::run_pending), it moves them in batches of at
     /// most 64, releasing the lock between batches, so other threads are
     /// not held up by a long run. Tasks scheduled by other threads during
-    /// the run stay scheduled.
+    /// the run stay scheduled. One `run_all` runs at a time: a second call
+    /// waits for the first to return.
     ///
     /// A periodic task is never done: `run_all` delivers one occurrence of
     /// it (the next one), and it stays scheduled with the deadline after
@@ -751,6 +752,13 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_all(&self) -> Result<usize, Halted> {
+        // One run at a time (see `Shared::run_all`); a poisoned guard
+        // guards nothing.
+        let _one = self
+            .shared
+            .run_all
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut st = self.shared.lock_open()?;
         let mark = st.all_mark();
         let (mut moved, mut lifted) = (0, Vec::new());

@@ -186,6 +186,7 @@ where
             ready: core::array::from_fn(|_| Condvar::new()),
             idle: core::array::from_fn(|_| Condvar::new()),
             tick,
+            run_all: Mutex::new(()),
         };
         Ok(Self {
             handle: SchedulerHandle {

@@ -209,6 +209,11 @@ pub(super) struct Shared<S, P, C, const QN: usize> {
     pub(super) ready: [Condvar; QN],
     pub(super) idle: [Condvar; QN],
     pub(super) tick: Duration,
+    /// Held for the whole of a `run_all`, so that one runs at a time: a
+    /// run lifts the keys newer than its mark to `Ticks::MAX` until it puts
+    /// them back, and a second run's mark would count them as its own.
+    /// Taken before `state`, never inside it.
+    pub(super) run_all: Mutex<()>,
 }
 
 /// Notifications computed under the lock and sent after releasing it.
