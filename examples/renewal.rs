@@ -99,20 +99,20 @@ fn parse_args() -> Result<Config, String> {
             return Err(String::new());
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |max: u64| -> Result<u64, String> {
+        let number = |min: u64, max: u64| -> Result<u64, String> {
             match value.parse::<u64>() {
-                Ok(n) if n <= max => Ok(n),
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
                 _ => Err(format!(
-                    "{flag}: expected a number up to {max}, got {value:?}"
+                    "{flag}: expected a number from {min} to {max}, got {value:?}"
                 )),
             }
         };
         match flag.as_str() {
-            "--certs" => config.certs = number(MAX_CERTS as u64)? as usize,
-            "--workers" => config.workers = number(256)?.max(1) as usize,
-            "--seconds" => config.seconds = number(3600)?.max(1),
-            "--fail" => config.fail_percent = number(100)?,
-            "--seed" => config.seed = number(u64::MAX)?,
+            "--certs" => config.certs = number(1, MAX_CERTS as u64)? as usize,
+            "--workers" => config.workers = number(1, 256)? as usize,
+            "--seconds" => config.seconds = number(1, 3600)?,
+            "--fail" => config.fail_percent = number(0, 100)?,
+            "--seed" => config.seed = number(0, u64::MAX)?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }

@@ -77,19 +77,19 @@ fn parse_args() -> Result<Config, String> {
             return Err(String::new());
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |max: u64| -> Result<u64, String> {
+        let number = |min: u64, max: u64| -> Result<u64, String> {
             match value.parse::<u64>() {
-                Ok(n) if n <= max => Ok(n),
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
                 _ => Err(format!(
-                    "{flag}: expected a number up to {max}, got {value:?}"
+                    "{flag}: expected a number from {min} to {max}, got {value:?}"
                 )),
             }
         };
         match flag.as_str() {
-            "--certs" => config.certs = number(MAX_CERTS)?,
-            "--workers" => config.workers = number(10_000)?.max(1),
-            "--seconds" => config.seconds = number(3600)?.max(1),
-            "--fail" => config.fail_percent = number(100)?,
+            "--certs" => config.certs = number(1, MAX_CERTS)?,
+            "--workers" => config.workers = number(1, 10_000)?,
+            "--seconds" => config.seconds = number(1, 3600)?,
+            "--fail" => config.fail_percent = number(0, 100)?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }

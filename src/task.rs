@@ -533,7 +533,7 @@ pub struct Period {
     /// The period's number: 0 for the first deadline, `k` for the deadline
     /// `k` periods after it (before any [`MissedTickBehavior::Delay`] shift
     /// or [`reschedule`](crate::Scheduler::reschedule)). Saturates at
-    /// `u64::MAX - 1`.
+    /// 2^62 - 1.
     pub index: u64,
     /// How many periods after `index` passed without a delivery of their
     /// own and are coalesced into this one ([`MissedTickBehavior::Skip`],
@@ -565,8 +565,11 @@ pub struct Period {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum MissedTickBehavior {
     /// Catch up: every period gets a delivery of its own, as fast as the
-    /// queue takes them (one per [`run_pending`](crate::Scheduler::run_pending)
-    /// call while behind), then the schedule goes on where it was.
+    /// queue takes them, then the schedule goes on where it was. The core's
+    /// [`Scheduler::run_pending`](crate::Scheduler::run_pending) delivers
+    /// one per call while behind; the interrupt-safe wrappers', the
+    /// threaded layer's and the C libraries' `run_pending` loop over the
+    /// core and catch up in one call.
     ///
     /// ```text
     /// delivered at   0   10   35   35   40   50

@@ -356,7 +356,11 @@ pub enum NewError {
     #[error("a maximum capacity below the initial capacity")]
     MaxBelowInitial,
     /// The allocator refused room for
-    /// [`Options::capacity`](crate::Options::capacity) tasks.
+    /// [`Options::capacity`](crate::Options::capacity) tasks. Where the
+    /// system overcommits memory (Linux by default), a large initial
+    /// capacity is usually granted and the process is killed later, when
+    /// the memory is touched: choose an initial capacity the machine can
+    /// hold, or none and let the scheduler grow.
     #[error("the allocator refused the initial capacity")]
     Alloc,
     /// [`Options::thread_name`](crate::Options::thread_name) contains a NUL
