@@ -138,8 +138,9 @@ typedef enum {
 // first deadline 0, nothing delivered from 10 to 35 (`#k`: the occurrence
 // of period k, `+m`: its `missed`, in parentheses its deadline).
 //
-// C passes it as an `int`; a value that is none of these is
-// `TARDY_ERR_INVALID_ARG`.
+// A C enum holds any `int`: a value that is none of these is
+// `TARDY_ERR_INVALID_ARG`, never undefined behaviour (tardy reads it as
+// an `int`).
 typedef enum {
     // Catch up: every period gets an occurrence of its own, as fast as the
     // queue takes them; deadlines stay on the grid first + k * period.

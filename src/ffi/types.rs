@@ -86,8 +86,9 @@ impl Default for tardy_task {
 /// first deadline 0, nothing delivered from 10 to 35 (`#k`: the occurrence
 /// of period k, `+m`: its `missed`, in parentheses its deadline).
 ///
-/// C passes it as an `int`; a value that is none of these is
-/// `TARDY_ERR_INVALID_ARG`.
+/// A C enum holds any `int`: a value that is none of these is
+/// `TARDY_ERR_INVALID_ARG`, never undefined behaviour (tardy reads it as
+/// an `int`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum tardy_missed_tick_behavior {
