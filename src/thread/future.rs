@@ -68,6 +68,9 @@ where
                             list.remove(key);
                         }
                     }
+                    // Room made may have let a waiting task in, and more
+                    // may be queued: tell the next worker or future.
+                    st.ready(queue, &mut wake);
                     break Some(Ok(task));
                 }
                 Err(GetTaskError::Empty) => {}

@@ -845,6 +845,9 @@ where
                         task.id().map_or(0, TaskId::get),
                         st.core.now().saturating_sub(task.deadline())
                     );
+                    // Room made may have let a waiting task in: tell the
+                    // next worker.
+                    st.ready(queue, &mut wake);
                     break Ok(task);
                 }
                 Err(GetTaskError::Empty) => {}

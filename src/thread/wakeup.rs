@@ -315,12 +315,13 @@ where
         plan_ready(core, *leader, waiters, wakers, q, wake);
     }
 
-    /// Takes the oldest task of `q` ([`Scheduler::get_task`]) and plans
-    /// the wake-ups the room it makes calls for: the next worker or future
-    /// of `q` (a waiting task may have entered), and, when a periodic
-    /// task whose occurrence entered is re-armed earlier than anything
-    /// scheduled before, whoever waits for the next deadline (the thread
-    /// may be asleep with nothing scheduled).
+    /// Takes the oldest task of `q` ([`Scheduler::get_task`]) and, when a
+    /// periodic task whose occurrence entered the room made is re-armed
+    /// earlier than anything scheduled before, plans to wake whoever waits
+    /// for the next deadline (the thread may be asleep with nothing
+    /// scheduled). The caller then plans the wake-up of the next worker or
+    /// future of `q` ([`ready`](Self::ready)): a waiting task may have
+    /// entered.
     ///
     /// [`Scheduler::get_task`]: crate::Scheduler::get_task
     pub(super) fn take(
@@ -330,7 +331,6 @@ where
     ) -> Result<Task<S, P>, GetTaskError> {
         let before = self.core.next_deadline();
         let task = self.core.get_task(q)?;
-        self.ready(q, wake);
         if let Some(after) = self.core.next_deadline() {
             if before.is_none_or(|b| after < b) {
                 self.deadline_set(after, wake);
