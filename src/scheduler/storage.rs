@@ -513,6 +513,22 @@ mod segmented {
             }
         }
 
+        /// The tail is empty: the last full segment becomes the tail again,
+        /// and the empty one waits among the spare ones (room kept: no
+        /// allocation). `false` when there is no full segment.
+        #[inline(never)]
+        fn reopen_last(&mut self) -> bool {
+            let Some(last) = self.full.pop() else {
+                return false;
+            };
+            let last: Box<[T]> = last;
+            let empty = core::mem::replace(&mut self.tail, last.into_vec());
+            if empty.capacity() > 0 {
+                self.spare.push(empty);
+            }
+            true
+        }
+
         /// Frees the segments not needed for `keep` entries (at least
         /// `len`).
         pub(crate) fn shrink_to(&mut self, keep: usize) {
@@ -655,16 +671,10 @@ mod segmented {
             self.tail.push(value);
             Ok(())
         }
+        #[inline]
         fn pop(&mut self) -> Option<T> {
-            if self.tail.is_empty() {
-                // The last full segment becomes the tail again; the empty
-                // one waits among the spare ones (room kept: no
-                // allocation).
-                let last: Box<[T]> = self.full.pop()?;
-                let empty = core::mem::replace(&mut self.tail, last.into_vec());
-                if empty.capacity() > 0 {
-                    self.spare.push(empty);
-                }
+            if self.tail.is_empty() && !self.reopen_last() {
+                return None;
             }
             self.tail.pop()
         }
