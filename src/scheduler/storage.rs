@@ -374,6 +374,7 @@ pub use self::segmented::AllocStorage;
 
 #[cfg(feature = "alloc")]
 mod segmented {
+    use alloc::boxed::Box;
     use alloc::vec::Vec;
     use core::hash::{BuildHasher, Hash};
 
@@ -410,21 +411,44 @@ mod segmented {
         }
     }
 
+    /// One full segment: a fixed-size array, so that an offset within it
+    /// (`i & (SEGMENT - 1)`) needs no bounds check.
+    type Full<T> = Box<[T; SEGMENT]>;
+
     /// An array in segments of [`SEGMENT`] entries, each allocated once
     /// (fallibly, with `try_reserve_exact`) and never moved: entry `i` is
-    /// `segments[i >> 12][i & 4095]`. Growing allocates one segment and
-    /// at most doubles the small table of segment pointers; it never copies
-    /// entries, so the slowest push stays short however large the array.
+    /// entry `i & 4095` of segment `i >> 12`. Growing allocates one segment
+    /// and at most doubles the small tables of segment pointers; it never
+    /// copies entries, so the slowest push stays short however large the
+    /// array.
+    ///
+    /// The segments before the last one in use are full and kept as
+    /// fixed-size arrays (`full`): reaching an entry there checks only the
+    /// segment number against the table's length. The last one in use
+    /// (`tail`) is a vector that fills up, and the segments reserved beyond
+    /// it wait empty in `spare`. A segment changes form when the tail fills
+    /// (it joins `full` and a spare one becomes the tail) or empties (the
+    /// last full one becomes the tail again): both without copying or
+    /// allocating, so neither `push` nor `pop` ever copies entries.
     #[derive(Debug)]
     pub struct SegmentedArray<T> {
-        segments: Vec<Vec<T>>,
-        len: usize,
+        full: Vec<Full<T>>,
+        /// Entries `full.len() * SEGMENT..`; no allocation before the first.
+        tail: Vec<T>,
+        /// Empty segments of `SEGMENT` entries' capacity. Its table keeps
+        /// room for every segment held, so `pop` never allocates.
+        spare: Vec<Vec<T>>,
     }
 
     impl<T> SegmentedArray<T> {
+        /// Segments allocated, in use or spare.
+        fn segment_count(&self) -> usize {
+            self.full.len() + usize::from(self.tail.capacity() > 0) + self.spare.len()
+        }
+
         /// Entries it can hold without allocating.
         pub(crate) fn capacity(&self) -> usize {
-            self.segments.len() * SEGMENT
+            self.segment_count() * SEGMENT
         }
 
         /// Allocates segments until `n` entries fit; `false` when an
@@ -432,14 +456,75 @@ mod segmented {
         #[inline(never)]
         pub(crate) fn reserve_total(&mut self, n: usize) -> bool {
             while self.capacity() < n {
-                if self.segments.try_reserve(1).is_err() {
+                // Room in both tables for every segment, the new one
+                // included, so that moving segments between the tail, the
+                // full ones and the spare ones never allocates.
+                let count = self.segment_count() + 1;
+                if self.full.try_reserve(count - self.full.len()).is_err()
+                    || self.spare.try_reserve(count - self.spare.len()).is_err()
+                {
                     return false;
                 }
                 let mut segment = Vec::new();
                 if segment.try_reserve_exact(SEGMENT).is_err() {
                     return false;
                 }
-                self.segments.push(segment);
+                if self.tail.capacity() == 0 {
+                    self.tail = segment;
+                } else {
+                    self.spare.push(segment);
+                }
+            }
+            true
+        }
+
+        /// The tail is full (or not allocated yet): it joins the full
+        /// segments and a spare one (allocated if there is none) becomes the
+        /// tail. `false` when an
+        /// allocation fails; nothing changes then.
+        #[inline(never)]
+        fn next_segment(&mut self) -> bool {
+            if self.tail.capacity() == 0 {
+                // No tail yet (then no spare segment either): reserving one
+                // segment makes it the tail.
+                return self.reserve_total(self.capacity() + 1);
+            }
+            if self.spare.is_empty() && !self.reserve_total(self.capacity() + 1) {
+                return false;
+            }
+            let Some(next) = self.spare.pop() else {
+                return false;
+            };
+            let tail = core::mem::replace(&mut self.tail, next);
+            // `try_reserve_exact` gave the tail exactly `SEGMENT` entries'
+            // capacity, so the boxed slice takes its allocation as it is.
+            match Full::<T>::try_from(tail.into_boxed_slice()) {
+                Ok(segment) => {
+                    // Room reserved by `reserve_total`: never reallocates.
+                    self.full.push(segment);
+                    true
+                }
+                Err(partial) => {
+                    // Not full (never happens): everything back in place.
+                    let next = core::mem::replace(&mut self.tail, partial.into_vec());
+                    self.spare.push(next);
+                    false
+                }
+            }
+        }
+
+        /// The tail is empty: the last full segment becomes the tail again,
+        /// and the empty one waits among the spare ones (room kept: no
+        /// allocation). `false` when there is no full segment.
+        #[inline(never)]
+        fn reopen_last(&mut self) -> bool {
+            let Some(last) = self.full.pop() else {
+                return false;
+            };
+            let last: Box<[T]> = last;
+            let empty = core::mem::replace(&mut self.tail, last.into_vec());
+            if empty.capacity() > 0 {
+                self.spare.push(empty);
             }
             true
         }
@@ -447,71 +532,94 @@ mod segmented {
         /// Frees the segments not needed for `keep` entries (at least
         /// `len`).
         pub(crate) fn shrink_to(&mut self, keep: usize) {
-            let keep = keep.max(self.len).div_ceil(SEGMENT);
-            self.segments.truncate(keep);
-            self.segments.shrink_to_fit();
+            let keep = keep.max(self.len()).div_ceil(SEGMENT);
+            while self.segment_count() > keep && self.spare.pop().is_some() {}
+            if self.segment_count() > keep && self.tail.is_empty() {
+                self.tail = Vec::new();
+            }
+            let count = self.segment_count();
+            self.full.shrink_to(count);
+            self.spare.shrink_to(count);
         }
 
         /// Bytes allocated for entries.
         pub(crate) fn allocated_bytes(&self) -> usize {
             self.capacity() * core::mem::size_of::<T>()
-                + self.segments.capacity() * core::mem::size_of::<Vec<T>>()
+                + self.full.capacity() * core::mem::size_of::<Full<T>>()
+                + self.spare.capacity() * core::mem::size_of::<Vec<T>>()
         }
     }
 
     impl<T> sealed::Sealed for SegmentedArray<T> {}
 
-    /// The segments of a [`SegmentedArray`] and how many entries of them
-    /// are in reach, borrowed for one operation.
+    /// The entries of a [`SegmentedArray`] in reach for one operation:
+    /// whole segments, then the entries after them.
     pub struct Segments<'a, T> {
-        segments: &'a mut [Vec<T>],
-        len: usize,
+        full: &'a mut [Full<T>],
+        tail: &'a mut [T],
     }
 
     impl<T> View<T> for Segments<'_, T> {
         #[inline]
         fn at(&self, i: usize) -> Option<&T> {
-            if i >= self.len {
-                return None;
+            match self.full.get(i >> SEGMENT_BITS) {
+                Some(segment) => Some(&segment[i & (SEGMENT - 1)]),
+                None => self
+                    .tail
+                    .get(i.wrapping_sub(self.full.len() << SEGMENT_BITS)),
             }
-            self.segments.get(i >> SEGMENT_BITS)?.get(i & (SEGMENT - 1))
         }
         #[inline]
         fn at_mut(&mut self, i: usize) -> Option<&mut T> {
-            if i >= self.len {
-                return None;
+            let full = self.full.len() << SEGMENT_BITS;
+            match self.full.get_mut(i >> SEGMENT_BITS) {
+                Some(segment) => Some(&mut segment[i & (SEGMENT - 1)]),
+                None => self.tail.get_mut(i.wrapping_sub(full)),
             }
-            self.segments
-                .get_mut(i >> SEGMENT_BITS)?
-                .get_mut(i & (SEGMENT - 1))
         }
         #[inline]
         fn prefix(self, len: usize) -> Option<Self> {
-            (len <= self.len).then_some(Self {
-                segments: self.segments,
-                len,
-            })
+            let whole = len >> SEGMENT_BITS;
+            if whole >= self.full.len() {
+                // Within the tail.
+                let tail = self
+                    .tail
+                    .split_at_mut_checked(len - (self.full.len() << SEGMENT_BITS))?
+                    .0;
+                return Some(Self {
+                    full: self.full,
+                    tail,
+                });
+            }
+            // Within a full segment, which becomes the tail.
+            let (full, rest) = self.full.split_at_mut(whole);
+            let tail = &mut rest.first_mut()?[..len & (SEGMENT - 1)];
+            Some(Self { full, tail })
         }
         #[inline]
         fn four(&self, first: usize) -> Option<[T; 4]>
         where
             T: Copy,
         {
-            if first.checked_add(4)? > self.len {
-                return None;
-            }
-            let segment = self.segments.get(first >> SEGMENT_BITS)?;
             let at = first & (SEGMENT - 1);
-            match segment.get(at..at + 4) {
-                Some(&[a, b, c, d]) => Some([a, b, c, d]),
-                // Straddling two segments (or fewer than four left).
-                _ => Some([
-                    *self.at(first)?,
-                    *self.at(first + 1)?,
-                    *self.at(first + 2)?,
-                    *self.at(first + 3)?,
-                ]),
+            if let Some(segment) = self.full.get(first >> SEGMENT_BITS) {
+                if let Some(&[a, b, c, d]) = segment.get(at..at + 4) {
+                    return Some([a, b, c, d]);
+                }
+            } else if let Some(&[a, b, c, d]) = self
+                .tail
+                .get(first.wrapping_sub(self.full.len() << SEGMENT_BITS)..)
+                .and_then(|rest| rest.get(..4))
+            {
+                return Some([a, b, c, d]);
             }
+            // Straddling two segments, or fewer than four left.
+            Some([
+                *self.at(first)?,
+                *self.at(first + 1)?,
+                *self.at(first + 2)?,
+                *self.at(first + 3)?,
+            ])
         }
     }
 
@@ -521,51 +629,54 @@ mod segmented {
         where
             T: 'a;
         const EMPTY: Self = Self {
-            segments: Vec::new(),
-            len: 0,
+            full: Vec::new(),
+            tail: Vec::new(),
+            spare: Vec::new(),
         };
         #[inline]
         fn view(&mut self) -> Segments<'_, T> {
             Segments {
-                segments: &mut self.segments,
-                len: self.len,
+                full: &mut self.full,
+                tail: &mut self.tail,
             }
         }
         #[inline]
         fn len(&self) -> usize {
-            self.len
+            (self.full.len() << SEGMENT_BITS) + self.tail.len()
         }
         #[inline]
         fn get(&self, i: usize) -> Option<&T> {
-            self.segments.get(i >> SEGMENT_BITS)?.get(i & (SEGMENT - 1))
+            match self.full.get(i >> SEGMENT_BITS) {
+                Some(segment) => Some(&segment[i & (SEGMENT - 1)]),
+                None => self
+                    .tail
+                    .get(i.wrapping_sub(self.full.len() << SEGMENT_BITS)),
+            }
         }
         #[inline]
         fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-            self.segments
-                .get_mut(i >> SEGMENT_BITS)?
-                .get_mut(i & (SEGMENT - 1))
+            let full = self.full.len() << SEGMENT_BITS;
+            match self.full.get_mut(i >> SEGMENT_BITS) {
+                Some(segment) => Some(&mut segment[i & (SEGMENT - 1)]),
+                None => self.tail.get_mut(i.wrapping_sub(full)),
+            }
         }
         #[inline(always)]
         fn push(&mut self, value: T) -> Result<(), T> {
-            // Allocating a segment is the rare path: kept out of line.
-            if self.len >= self.capacity() && !self.reserve_total(self.len + 1) {
+            // A new segment is the rare path: kept out of line.
+            if self.tail.len() >= self.tail.capacity().min(SEGMENT) && !self.next_segment() {
                 return Err(value);
             }
-            match self.segments.get_mut(self.len >> SEGMENT_BITS) {
-                Some(segment) => {
-                    // Within the capacity reserved: never reallocates.
-                    segment.push(value);
-                    self.len += 1;
-                    Ok(())
-                }
-                None => Err(value),
-            }
+            // Within the tail's capacity: never reallocates.
+            self.tail.push(value);
+            Ok(())
         }
+        #[inline]
         fn pop(&mut self) -> Option<T> {
-            let last = self.len.checked_sub(1)?;
-            let value = self.segments.get_mut(last >> SEGMENT_BITS)?.pop()?;
-            self.len = last;
-            Some(value)
+            if self.tail.is_empty() && !self.reopen_last() {
+                return None;
+            }
+            self.tail.pop()
         }
         #[inline]
         fn reserve(&mut self, total: usize) -> bool {
@@ -583,4 +694,112 @@ pub(crate) mod sealed {
     impl Sealed for super::SeededFnv {}
     #[cfg(feature = "alloc")]
     impl Sealed for foldhash::fast::FixedState {}
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::{AllocStorage, Array, Storage, View, SEGMENT};
+
+    type Segmented<T> = <AllocStorage as Storage>::Array<T>;
+
+    /// Every entry of `a` through `get`, a view, and views cut to each
+    /// length around the segment boundaries.
+    fn check(a: &mut Segmented<u32>, len: usize) {
+        assert_eq!(a.len(), len);
+        assert!(a.capacity() >= len);
+        for i in 0..len + 2 {
+            let want = (i < len).then_some(i as u32);
+            assert_eq!(a.get(i).copied(), want, "get {i}");
+            assert_eq!(a.view().at(i).copied(), want, "at {i}");
+        }
+        for cut in [
+            0,
+            1,
+            len / 2,
+            len.saturating_sub(1),
+            len,
+            SEGMENT,
+            SEGMENT + 3,
+        ] {
+            let Some(mut view) = a.view().prefix(cut) else {
+                assert!(cut > len, "prefix {cut} of {len}");
+                continue;
+            };
+            for i in [
+                0,
+                1,
+                cut.saturating_sub(1),
+                cut,
+                cut + 1,
+                SEGMENT - 1,
+                SEGMENT,
+            ] {
+                let want = (i < cut).then_some(i as u32);
+                assert_eq!(view.at(i).copied(), want, "prefix {cut}, at {i}");
+                assert_eq!(view.at_mut(i).map(|v| *v), want, "prefix {cut}, at_mut {i}");
+                let four = (i + 4 <= cut).then(|| [0, 1, 2, 3].map(|d| (i + d) as u32));
+                assert_eq!(view.four(i), four, "prefix {cut}, four {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn segmented_array_across_segment_boundaries() {
+        let mut a: Segmented<u32> = Array::EMPTY;
+        check(&mut a, 0);
+        let edges = [
+            1,
+            SEGMENT - 1,
+            SEGMENT,
+            SEGMENT + 1,
+            2 * SEGMENT,
+            2 * SEGMENT + 5,
+        ];
+        let mut len = 0;
+        for &edge in &edges {
+            while len < edge {
+                assert_eq!(a.push(len as u32), Ok(()));
+                len += 1;
+            }
+            check(&mut a, len);
+        }
+        let held = a.capacity();
+        // Back and forth across a boundary: no allocation either way.
+        for _ in 0..3 {
+            for _ in 0..5 + SEGMENT {
+                len -= 1;
+                assert_eq!(a.pop(), Some(len as u32));
+            }
+            check(&mut a, len);
+            for _ in 0..5 + SEGMENT {
+                assert_eq!(a.push(len as u32), Ok(()));
+                len += 1;
+            }
+            assert_eq!(a.capacity(), held);
+        }
+        check(&mut a, len);
+        // Drained, then the segments given back.
+        while len > SEGMENT + 1 {
+            len -= 1;
+            assert_eq!(a.pop(), Some(len as u32));
+        }
+        a.shrink_to(0);
+        assert_eq!(a.capacity(), 2 * SEGMENT);
+        check(&mut a, len);
+        while len > 0 {
+            len -= 1;
+            assert_eq!(a.pop(), Some(len as u32));
+        }
+        assert_eq!(a.pop(), None);
+        a.shrink_to(0);
+        assert_eq!((a.capacity(), a.allocated_bytes()), (0, 0));
+        // Room reserved ahead is used without further allocation.
+        assert!(a.reserve(3 * SEGMENT));
+        let bytes = a.allocated_bytes();
+        for i in 0..3 * SEGMENT {
+            assert_eq!(a.push(i as u32), Ok(()));
+        }
+        assert_eq!(a.allocated_bytes(), bytes);
+        check(&mut a, 3 * SEGMENT);
+    }
 }
