@@ -347,9 +347,9 @@ impl<E, K, L> Sifter<E, K, L> {
         if let (Some(h), Some(k)) = (self.entries.at_mut(pos), self.keys.at_mut(pos)) {
             (*h, *k) = (index, key);
         }
-        if let Some(s) = self.slots.at_mut(index.to_usize()) {
+        self.slots.update(index.to_usize(), |s| {
             s.set_heap_pos(T::Index::from_usize_below_nil(pos));
-        }
+        });
     }
 
     /// The smallest child of `pos` and its key, `None` for a leaf.

@@ -146,6 +146,13 @@ pub trait View<T> {
     fn at(&self, i: usize) -> Option<&T>;
     /// Entry `i`, mutably.
     fn at_mut(&mut self, i: usize) -> Option<&mut T>;
+    /// Applies `f` to entry `i`; nothing at or beyond the length.
+    #[inline]
+    fn update(&mut self, i: usize, f: impl FnOnce(&mut T)) {
+        if let Some(entry) = self.at_mut(i) {
+            f(entry);
+        }
+    }
     /// The first `len` entries only; `None` if there are fewer.
     fn prefix(self, len: usize) -> Option<Self>
     where
@@ -173,6 +180,15 @@ impl<T> View<T> for &mut [T] {
     #[inline]
     fn at_mut(&mut self, i: usize) -> Option<&mut T> {
         self.get_mut(i)
+    }
+    #[inline]
+    fn update(&mut self, i: usize, f: impl FnOnce(&mut T)) {
+        // Indexing after the comparison, not `get_mut`: the optimiser then
+        // needs no test that the slice's pointer is not null (the index
+        // cannot panic: it is below the length).
+        if i < self.len() {
+            f(&mut self[i]);
+        }
     }
     #[inline]
     fn prefix(self, len: usize) -> Option<Self> {
