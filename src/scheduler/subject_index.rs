@@ -64,7 +64,8 @@ impl<St: Storage> SubjectIndex<St> {
         #[allow(clippy::cast_possible_truncation)]
         let hash = hash as usize;
         let a = hash & self.mask;
-        if a < self.split {
+        // Fixed storage never splits.
+        if St::GROWS && a < self.split {
             hash & (2 * self.mask + 1)
         } else {
             a
