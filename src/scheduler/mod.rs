@@ -1301,19 +1301,26 @@ where
 
     /// The first key of the schedule: the handle of its task, its deadline
     /// and its tie order.
-    #[cfg(all(
-        any(
-            feature = "std",
-            feature = "capi-baremetal",
-            feature = "critical-section",
-            feature = "spin"
-        ),
-        feature = "periodic"
-    ))]
+    #[cfg(all(any(feature = "std", feature = "capi-baremetal"), feature = "periodic"))]
     pub(crate) fn first_key(&self) -> Option<(TaskId, Ticks, u64)> {
         let (index, (deadline, order)) = self.heap.first()?;
         let generation = self.slots.get(index)?.generation();
         Some((slots::task_id(index, generation), deadline, order))
+    }
+
+    /// `true` when a task is due at the clock reading `until` in a pass (a
+    /// `run_pending` of the threaded layer or of the interrupt-safe
+    /// wrappers, a batch) that began at the tie order `mark`
+    /// ([`last_order`](Self::last_order); `u64::MAX` without periodic
+    /// tasks): a deadline of `Ticks::MAX` counts only for the keys not
+    /// newer than the mark, so that a pass delivers every task due there
+    /// when it began (a clock at the end of time), while a periodic task
+    /// re-armed there is left for the next pass.
+    #[cfg(any(feature = "std", feature = "critical-section", feature = "spin"))]
+    pub(crate) fn due_in_pass(&self, until: Ticks, mark: u64) -> bool {
+        self.heap
+            .first()
+            .is_some_and(|(_, (d, order))| d <= until && (d < Ticks::MAX || order <= mark))
     }
 
     /// The key (deadline, tie order) of the scheduled task `id`, waiting

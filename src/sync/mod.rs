@@ -112,13 +112,7 @@ where
     #[cfg(not(feature = "periodic"))]
     let (until, mark) = run.unwrap_or_else(|| (s.now(), u64::MAX));
     let n = s.run_pending_max(1);
-    #[cfg(feature = "periodic")]
-    let more = s
-        .first_key()
-        .is_some_and(|(_, d, order)| d <= until && (d < Ticks::MAX || order <= mark));
-    #[cfg(not(feature = "periodic"))]
-    let more = s.next_deadline().is_some_and(|d| d <= until);
-    (n, more, (until, mark))
+    (n, s.due_in_pass(until, mark), (until, mark))
 }
 
 /// A [`Scheduler`] shared through critical sections: between interrupt

@@ -687,7 +687,7 @@ where
         loop {
             let mut wake = Wake::NONE;
             moved += st.move_until(until, mark, &mut wake);
-            let left = st.due_in_pass(until, mark);
+            let left = st.core.due_in_pass(until, mark);
             drop(st);
             self.shared.send(&wake);
             if !left {

@@ -173,7 +173,7 @@ pub(super) struct Lifted {
 enum Due {
     /// Those whose deadline is at most this reading of the clock, in a
     /// pass that began at this tie order (a deadline of `Ticks::MAX` only
-    /// for keys not newer: see [`State::due_in_pass`]).
+    /// for keys not newer: see `Scheduler::due_in_pass`).
     Until(Ticks, u64),
     /// Every scheduled task whose key is not newer than this mark
     /// (`run_all`, see [`State::all_mark`]).
@@ -412,8 +412,8 @@ where
     /// reading `until` (taken earlier): a periodic task whose next
     /// occurrence falls due while it moves (a period shorter than a batch)
     /// does not keep the batch going, in a pass that began at the tie
-    /// order `mark` ([`all_mark`](Self::all_mark)): see
-    /// [`due_in_pass`](Self::due_in_pass).
+    /// order `mark` ([`all_mark`](Self::all_mark)): see the core's
+    /// `due_in_pass`.
     pub(super) fn move_until(&mut self, until: Ticks, mark: u64, wake: &mut Wake<QN>) -> usize {
         self.move_batch(wake, Due::Until(until, mark))
     }
@@ -438,7 +438,7 @@ where
             };
             budget -= step;
             let more = match due {
-                Due::Until(until, mark) => self.due_in_pass(until, mark),
+                Due::Until(until, mark) => self.core.due_in_pass(until, mark),
                 Due::All(mark) => self.older_left(mark),
             };
             if !more || start.elapsed() >= self.hold_max {
@@ -471,25 +471,6 @@ where
         self.core
             .next_deadline()
             .is_some_and(|d| d <= until && d < Ticks::MAX)
-    }
-
-    /// `true` when a task is due at the clock reading `until` in a pass
-    /// (a `run_pending`, a batch) that began at the tie order `mark`: as
-    /// [`due_by`](Self::due_by), but a deadline of `Ticks::MAX` counts for
-    /// the keys not newer than the mark, so that a pass delivers every task
-    /// due there when it began (a clock at the end of time), while a
-    /// periodic task re-armed there is left for the next pass.
-    pub(super) fn due_in_pass(&self, until: Ticks, mark: u64) -> bool {
-        #[cfg(feature = "periodic")]
-        return self
-            .core
-            .first_key()
-            .is_some_and(|(_, d, order)| d <= until && (d < Ticks::MAX || order <= mark));
-        #[cfg(not(feature = "periodic"))]
-        {
-            let _ = mark;
-            self.core.next_deadline().is_some_and(|d| d <= until)
-        }
     }
 
     /// The mark of a `run_all` called now: the keys it moves are not newer
