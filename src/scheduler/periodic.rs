@@ -559,6 +559,24 @@ where
         S: Clone,
         P: Clone,
     {
+        self.schedule_periodic_with_deadline(task, first, period, missed)
+            .map(|(id, _)| id)
+    }
+
+    /// As [`schedule_periodic`](Self::schedule_periodic), also returning
+    /// the first deadline it computed (the threaded layer plans its
+    /// wake-ups from it).
+    pub(crate) fn schedule_periodic_with_deadline(
+        &mut self,
+        task: Task<S, P>,
+        first: When,
+        period: Ticks,
+        missed: MissedTickBehavior,
+    ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>>
+    where
+        S: Clone,
+        P: Clone,
+    {
         let Some(period) = NonZeroU64::new(period) else {
             return Err(ScheduleError::ZeroPeriod(task));
         };
@@ -571,14 +589,14 @@ where
         if !self.slots.periods.reserve() {
             return Err(ScheduleError::Capacity(task));
         }
-        let (id, _) = self.schedule_with_deadline(task, first)?;
+        let (id, deadline) = self.schedule_with_deadline(task, first)?;
         self.periodic = Some(enter::<S, P, St>);
         if let Some(index) = self.slots.find(id) {
             // The table has room (reserved above).
             self.slots
                 .make_periodic(index, PeriodState::new(period, missed));
         }
-        Ok(id)
+        Ok((id, deadline))
     }
 
     /// The entry of an occurrence into `queue` when slot `index`, due at

@@ -70,11 +70,26 @@ where
         task: Task<S, P>,
         when: impl FnOnce(&C) -> When,
     ) -> Result<TaskId, SubmitError<Task<S, P>>> {
+        self.submit_with(task, when, Core::schedule_with_deadline)
+    }
+
+    /// As [`submit`](Self::submit), scheduling with `schedule` (see
+    /// [`submit_locked`](Self::submit_locked)).
+    fn submit_with(
+        &self,
+        task: Task<S, P>,
+        when: impl FnOnce(&C) -> When,
+        schedule: impl FnOnce(
+            &mut Core<S, P, C, QN>,
+            Task<S, P>,
+            When,
+        ) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>>,
+    ) -> Result<TaskId, SubmitError<Task<S, P>>> {
         let st = match self.shared.lock_open() {
             Ok(st) => st,
             Err(halted) => return Err(SubmitError::halted(halted, task)),
         };
-        self.submit_locked(st, task, when, Core::schedule_with_deadline)
+        self.submit_locked(st, task, when, schedule)
     }
 
     /// As [`schedule`](Self::schedule), with the task made by `make` from
@@ -114,7 +129,11 @@ where
     {
         let st = self.shared.lock_open()?;
         let task = make(&st.core)?;
-        Ok(self.submit_locked(st, task, first_at(first), periodic(period, missed))?)
+        Ok(
+            self.submit_locked(st, task, first_at(first), move |core, task, when| {
+                core.schedule_periodic_with_deadline(task, when, period, missed)
+            })?,
+        )
     }
 
     /// Schedules `task` with `schedule` on the core at the time `when` gives
@@ -257,11 +276,9 @@ where
         S: Clone,
         P: Clone,
     {
-        let st = match self.shared.lock_open() {
-            Ok(st) => st,
-            Err(halted) => return Err(SubmitError::halted(halted, task)),
-        };
-        self.submit_locked(st, task, first_at(first), periodic(period, missed))
+        self.submit_with(task, first_at(first), move |core, task, when| {
+            core.schedule_periodic_with_deadline(task, when, period, missed)
+        })
     }
 
     /// Moves the scheduled task `id` to a new time; it keeps its handle and
@@ -1245,34 +1262,5 @@ fn first_at<C: Clock>(first: When) -> impl FnOnce(&C) -> When {
         When::At(t) => When::At(t),
         When::After(d) => When::At(clock.now().saturating_add(d)),
         When::Now => When::At(clock.now()),
-    }
-}
-
-/// The core's `schedule_periodic` in the shape of
-/// [`SchedulerHandle::submit_locked`]'s `schedule` (`when` is a
-/// [`When::At`] from [`first_at`], so it is the deadline).
-#[cfg(feature = "periodic")]
-#[allow(clippy::type_complexity)]
-fn periodic<S, P, C, const QN: usize>(
-    period: Ticks,
-    missed: MissedTickBehavior,
-) -> impl FnOnce(
-    &mut Core<S, P, C, QN>,
-    Task<S, P>,
-    When,
-) -> Result<(TaskId, Ticks), ScheduleError<Task<S, P>>>
-where
-    S: Subject + Clone,
-    P: Clone,
-    C: Clock,
-{
-    move |core, task, when| {
-        let deadline = match when {
-            When::At(t) => t,
-            When::After(d) => core.now().saturating_add(d),
-            When::Now => core.now(),
-        };
-        core.schedule_periodic(task, When::At(deadline), period, missed)
-            .map(|id| (id, deadline))
     }
 }
