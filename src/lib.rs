@@ -1,4 +1,11 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate's documentation, and its Rust snippets are whole
+// programs run as doctests: they need the default features (`std`,
+// `periodic`). Other feature sets get a pointer to it.
+#![cfg_attr(all(feature = "std", feature = "periodic"), doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(all(feature = "std", feature = "periodic")),
+    doc = "A deadline task scheduler: see README.md (the documentation built with the default features)."
+)]
 #![no_std]
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
