@@ -232,7 +232,7 @@ where
         const {
             assert!(N >= 2 && N <= MAX_CAPACITY && N.is_power_of_two());
         }
-        Self::empty(clock, SeededFnv(seed))
+        Self::empty(clock, SeededFnv::new(seed))
     }
 
     /// The number of task slots, `N`.
