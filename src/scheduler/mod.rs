@@ -1393,7 +1393,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_deadline(&self) -> Option<Ticks> {
-        self.heap.first().map(|(_, k)| k.0)
+        self.heap.first_key().map(|k| k.0)
     }
 
     // ----- internals ----------------------------------------------------
