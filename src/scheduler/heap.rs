@@ -73,6 +73,15 @@ impl<St: Storage> Heap<St> {
         Some((*self.entries.get(0)?, *self.keys.get(0)?))
     }
 
+    /// The key at the top (one array read fewer than [`Self::first`]).
+    #[inline]
+    pub(crate) fn first_key(&self) -> Option<Key> {
+        if self.len == 0 {
+            return None;
+        }
+        self.keys.get(0).copied()
+    }
+
     /// `true` when array position `pos` is in the heap (not parked, not
     /// `NIL`).
     #[inline]

@@ -232,7 +232,7 @@ where
         const {
             assert!(N >= 2 && N <= MAX_CAPACITY && N.is_power_of_two());
         }
-        Self::empty(clock, SeededFnv(seed))
+        Self::empty(clock, SeededFnv::new(seed))
     }
 
     /// The number of task slots, `N`.
@@ -1393,7 +1393,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_deadline(&self) -> Option<Ticks> {
-        self.heap.first().map(|(_, k)| k.0)
+        self.heap.first_key().map(|k| k.0)
     }
 
     // ----- internals ----------------------------------------------------
@@ -1486,7 +1486,8 @@ where
         if let Some(entered) = self.enter_occurrence(queue, index, deadline) {
             return entered;
         }
-        let Some(entry) = self.queues.entry_mut(queue) else {
+        // `queue` is a scheduled task's (from `queue_of`, or checked).
+        let Some(entry) = self.queues.current_mut(queue) else {
             return false;
         };
         if entry.queue.is_full() {
@@ -1537,7 +1538,7 @@ where
     }
 
     fn link_line(&mut self, queue: QueueId, index: St::Index, line: Line) {
-        let Some(e) = self.queues.entry_mut(queue) else {
+        let Some(e) = self.queues.current_mut(queue) else {
             return;
         };
         e.lines
@@ -1549,7 +1550,7 @@ where
     }
 
     fn unlink_line(&mut self, queue: QueueId, index: St::Index, line: Line) {
-        let Some(e) = self.queues.entry_mut(queue) else {
+        let Some(e) = self.queues.current_mut(queue) else {
             return;
         };
         let list = e.lines.get_mut(line);

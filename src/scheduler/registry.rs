@@ -101,6 +101,19 @@ impl<Q, I, const QN: usize> Registry<Q, I, QN> {
         at.entry.as_mut()
     }
 
+    /// The entry at `q`'s queue index, without comparing generations: only
+    /// for a `q` known to be current, made by [`Self::id_at`] for a
+    /// scheduled task (whose queue outlives it) or checked by
+    /// [`Self::entry`] earlier in the same operation. The hot paths
+    /// (delivering a due task) then compare generations once, not once per
+    /// step.
+    #[inline]
+    pub(crate) fn current_mut(&mut self, q: QueueId) -> Option<&mut QueueEntry<Q, I>> {
+        let at = self.indexes.get_mut(usize::from(q.index))?;
+        debug_assert!(at.generation == q.generation && at.generation_high == q.generation_high);
+        at.entry.as_mut()
+    }
+
     /// The handle of the queue at queue index `index`, if any.
     pub(crate) fn id_at(&self, index: usize) -> Option<QueueId> {
         let at = self.indexes.get(index)?;

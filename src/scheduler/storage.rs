@@ -20,8 +20,6 @@
 use core::fmt::Debug;
 use core::hash::{Hash, Hasher};
 
-use hash32::FnvHasher;
-
 /// A slot number type: `u16` for fixed storage, `u32` for allocated storage.
 /// Its largest value, [`Index::NIL`], names no slot.
 pub trait Index: Copy + Eq + Ord + Debug + sealed::Sealed {
@@ -243,16 +241,55 @@ pub trait SubjectHashing: sealed::Sealed {
 }
 
 /// FNV-1a (32 bits, as heapless uses), seeded by a value written first.
+///
+/// Kept as the hasher's state after the seed (computed once, at
+/// construction), so hashing a subject neither tests nor writes the seed.
+/// Written here rather than with `hash32::FnvHasher`, which always starts
+/// from the offset basis and cannot be built in a `const fn`; the hashes
+/// are the same as that hasher's after `write_u64(seed)` (none for seed 0).
 #[derive(Clone, Copy, Debug)]
-pub struct SeededFnv(pub(crate) u64);
+pub struct SeededFnv(u32);
+
+/// FNV-1a's 32-bit offset basis and prime.
+const FNV_BASIS: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+impl SeededFnv {
+    /// The hasher for `seed`: 0 leaves FNV unseeded.
+    pub(crate) const fn new(seed: u64) -> Self {
+        let mut state = FNV_BASIS;
+        if seed != 0 {
+            let bytes = seed.to_ne_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                state = (state ^ bytes[i] as u32).wrapping_mul(FNV_PRIME);
+                i += 1;
+            }
+        }
+        Self(state)
+    }
+}
+
+/// One FNV-1a hash under way.
+struct Fnv1a(u32);
+
+impl Hasher for Fnv1a {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u32::from(byte)).wrapping_mul(FNV_PRIME);
+        }
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        u64::from(self.0)
+    }
+}
 
 impl SubjectHashing for SeededFnv {
     #[inline(always)]
     fn hash<T: Hash + ?Sized>(&self, subject: &T) -> u64 {
-        let mut hasher = FnvHasher::default();
-        if self.0 != 0 {
-            hasher.write_u64(self.0);
-        }
+        let mut hasher = Fnv1a(self.0);
         subject.hash(&mut hasher);
         hasher.finish()
     }
@@ -710,6 +747,39 @@ pub(crate) mod sealed {
     impl Sealed for super::SeededFnv {}
     #[cfg(feature = "alloc")]
     impl Sealed for foldhash::fast::FixedState {}
+}
+
+#[cfg(test)]
+mod fnv_tests {
+    use core::hash::Hasher;
+
+    use super::{Fnv1a, SeededFnv, SubjectHashing, FNV_BASIS};
+
+    /// FNV-1a of `bytes` from `state`.
+    fn fnv(state: u32, bytes: &[u8]) -> u32 {
+        let mut h = Fnv1a(state);
+        h.write(bytes);
+        h.0
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        // From the FNV reference (draft-eastlake-fnv), 32-bit FNV-1a.
+        assert_eq!(fnv(FNV_BASIS, b""), 0x811c_9dc5);
+        assert_eq!(fnv(FNV_BASIS, b"a"), 0xe40c_292c);
+        assert_eq!(fnv(FNV_BASIS, b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn the_seed_is_hashed_first_and_zero_is_none() {
+        let x = 0x1234_5678u32;
+        let unseeded = fnv(FNV_BASIS, &x.to_ne_bytes());
+        assert_eq!(SeededFnv::new(0).hash(&x), u64::from(unseeded));
+        let seed = 0x0123_4567_89ab_cdefu64;
+        let seeded = fnv(fnv(FNV_BASIS, &seed.to_ne_bytes()), &x.to_ne_bytes());
+        assert_eq!(SeededFnv::new(seed).hash(&x), u64::from(seeded));
+        assert_ne!(seeded, unseeded);
+    }
 }
 
 #[cfg(all(test, feature = "alloc"))]

@@ -376,7 +376,7 @@ fn colliding_subjects_do_not_make_cancel_by_subject_scan() {
     // Fewer under Miri.
     const SLOTS: usize = if cfg!(miri) { 64 } else { 4096 };
     let colliding: StdVec<u32> = {
-        let fnv = SeededFnv(0);
+        let fnv = SeededFnv::new(0);
         let bucket = |x: &u32| fnv.hash(x) & (SLOTS as u64 - 1);
         let target = bucket(&42);
         (0u32..)
