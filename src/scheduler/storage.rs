@@ -140,6 +140,12 @@ impl Index for u32 {
 /// bounds check would read it again); growing storage hands out its
 /// segment table.
 pub trait View<T> {
+    /// Whether a comparison of two positions (`i < j`, `j` known to be in
+    /// the view) lets the optimiser drop the bounds check of `i`: true for
+    /// a slice, whose length is one register; not for the segment table,
+    /// whose look-up checks the segment number whatever is known of `i`.
+    /// The sifting loops test such a bound only where it folds checks away.
+    const ORDERED_BOUNDS: bool = false;
     /// Entry `i`, `None` at or beyond the length.
     fn at(&self, i: usize) -> Option<&T>;
     /// Entry `i`, mutably.
@@ -171,6 +177,7 @@ pub trait View<T> {
 }
 
 impl<T> View<T> for &mut [T] {
+    const ORDERED_BOUNDS: bool = true;
     #[inline]
     fn at(&self, i: usize) -> Option<&T> {
         self.get(i)
