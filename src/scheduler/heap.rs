@@ -176,7 +176,8 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
             if !self.append(e, k) {
                 return;
             }
-        } else if !self.append(index, key) {
+        } else if !self.append_entry(index, key) {
+            // (`sift_up` below gives the slot its position.)
             return;
         }
         self.heap.len += 1;
@@ -190,15 +191,24 @@ impl<S, P, St: Storage> HeapView<'_, S, P, St> {
     #[inline(always)]
     fn append(&mut self, index: St::Index, key: Key) -> bool {
         let pos = self.heap.entries.len();
+        if !self.append_entry(index, key) {
+            return false;
+        }
+        if let Some(s) = self.slots.get_mut(index.to_usize()) {
+            s.heap_pos = St::Index::from_usize_below_nil(pos);
+        }
+        true
+    }
+
+    /// [`Self::append`] without telling slot `index` its position.
+    #[inline(always)]
+    fn append_entry(&mut self, index: St::Index, key: Key) -> bool {
         if self.heap.entries.push(index).is_err() {
             return false;
         }
         if self.heap.keys.push(key).is_err() {
             self.heap.entries.pop();
             return false;
-        }
-        if let Some(s) = self.slots.get_mut(index.to_usize()) {
-            s.heap_pos = St::Index::from_usize_below_nil(pos);
         }
         true
     }
