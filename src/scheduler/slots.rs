@@ -224,37 +224,34 @@ impl<S, P, St: Storage> Slots<S, P, St> {
         task: Task<S, P>,
         attempt: u32,
     ) -> Result<(St::Index, TaskId), Task<S, P>> {
-        let (index, generation) = if self.free == St::Index::NIL {
+        if self.free == St::Index::NIL {
+            // A new slot, vacant at the generation before the floor, goes
+            // on the free list to be taken below like any other.
             let Some(index) = St::Index::from_usize(self.array.len()) else {
                 return Err(task);
             };
             if self.array.len() >= self.limit {
                 return Err(task);
             }
-            let generation = self.generation_floor;
-            if generation > generation_max(St::Index::BITS) {
+            let floor = self.generation_floor;
+            if floor > generation_max(St::Index::BITS) {
                 return Err(task);
             }
-            if let Err(slot) = self.array.push(Slot::vacant(St::Index::NIL, 0)) {
+            if let Err(slot) = self.array.push(Slot::vacant(St::Index::NIL, floor - 1)) {
                 drop(slot);
                 return Err(task);
             }
-            (index, generation)
-        } else {
-            let index = self.free;
-            let Some((next_free, generation)) =
-                self.get(index).map(|s| (s.line_next, s.generation()))
-            else {
-                return Err(task);
-            };
-            self.free = next_free;
-            // Never past the end: a slot at its last generation is retired
-            // when released, not put on the free list.
-            (index, generation.saturating_add(1))
-        };
-        let Some(slot) = self.get_mut(index) else {
+            self.free = index;
+        }
+        // One look-up of the free slot, read and written.
+        let index = self.free;
+        let Some(slot) = self.array.get_mut(index.to_usize()) else {
             return Err(task);
         };
+        // Never past the end: a slot at its last generation is retired when
+        // released, not put on the free list.
+        let generation = slot.generation().saturating_add(1);
+        self.free = slot.line_next;
         slot.task = Some(Parts {
             queue: queue_ref(task.queue),
             attempt,
