@@ -82,6 +82,13 @@ impl<St: Storage> Heap<St> {
         self.keys.get(0).copied()
     }
 
+    /// The slot at the top, when [`Self::first_key`] found one (the heap's
+    /// length is not checked again: one array read and its bound).
+    #[inline]
+    pub(crate) fn first_slot(&self) -> Option<St::Index> {
+        self.entries.get(0).copied()
+    }
+
     /// `true` when array position `pos` is in the heap (not parked, not
     /// `NIL`).
     #[inline]

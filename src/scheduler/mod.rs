@@ -1364,10 +1364,14 @@ where
         // re-armed in this call: delivering it too would let a periodic
         // task fill its queue in one call (or never end, for `run_all`).
         // Stopping there keeps deadline order; the rest stays due.
-        while let Some((top, (deadline, order))) = self.heap.first() {
+        while let Some((deadline, order)) = self.heap.first_key() {
             if deadline > now || taken >= max || rearmed(order, start) {
                 break;
             }
+            // The top's slot only for the task delivered.
+            let Some(top) = self.heap.first_slot() else {
+                break;
+            };
             taken += 1;
             moved += self.deliver(top);
         }
