@@ -87,7 +87,16 @@ where
     /// assert!(s.is_empty());
     /// ```
     pub fn with_subject_seed(clock: C, seed: u64) -> Self {
-        Self::empty(clock, foldhash::fast::FixedState::with_seed(seed))
+        let mut s = Self::empty(clock, foldhash::fast::FixedState::with_seed(seed));
+        // The arrays grow in step, one entry per task: each prepares its
+        // memory on pushes of its own, so that no `schedule` pays for the
+        // allocations or first page writes of several (see the storage's
+        // `SegmentedArray`). The table of periodic tasks keeps phase 0.
+        s.slots.array.set_phase(6);
+        s.heap.keys.set_phase(12);
+        s.heap.entries.set_phase(18);
+        s.subjects.buckets.set_phase(24);
+        s
     }
 
     /// Like [`new`](Self::new), with room for `capacity` tasks allocated
