@@ -14,7 +14,10 @@ use crate::task::Task;
 /// - Slot numbers are `u32`: up to 2^32 - 2 tasks at once.
 /// - Arrays grow in segments of 4 096 entries that never move, so a
 ///   `schedule` that grows the storage allocates one segment and copies no
-///   task: no call stalls for a copy of everything.
+///   task: no call stalls for a copy of everything. Each array allocates
+///   its next segment, and writes to each new page of memory, ahead of
+///   need and on calls of its own, so that no call pays for more than one
+///   allocation or one first write to a page (a page fault).
 /// - Allocation is fallible: when the maximum is reached or an allocation
 ///   fails, [`schedule`](SchedulerInner::schedule) answers
 ///   [`ScheduleError::Capacity`](crate::ScheduleError::Capacity) with the

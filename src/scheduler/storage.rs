@@ -12,6 +12,9 @@
 //! - `AllocStorage` (feature `alloc`): arrays that grow on demand in
 //!   segments of [`SEGMENT`] entries that never move once allocated, so
 //!   growing never copies the tasks already held; `u32` slot numbers.
+//!   Each array allocates its next segment and writes to its new pages
+//!   ahead of need, on pushes of its own, so that no call pays for the
+//!   new memory of several arrays (see `SegmentedArray`).
 //!   `AllocScheduler` uses it.
 //!
 //! The trait is sealed: the core relies on what each storage promises
@@ -457,26 +460,30 @@ mod segmented {
     /// array.
     ///
     /// New memory costs twice: the allocation, and the first write to each
-    /// of its pages (a page fault: a few microseconds, more than a whole
-    /// push). Paid when the entries are pushed, these costs of the arrays
-    /// of one scheduler would fall on the same calls (the arrays grow
-    /// together, a task at a time, and cross segment and page boundaries at
-    /// the same multiples of 1 024 tasks), and one call would pay for five
-    /// allocations and five faults. So each array prepares its memory
-    /// ahead, on its own pushes: one push in [`PREPARE_EVERY`], the one
-    /// whose offset in the tail segment is the array's `phase` (given
-    /// by its owner, different for each array of a scheduler), either
-    /// allocates the next segment or writes to the entry [`TOUCH_AHEAD`]
-    /// entries beyond the end, so that page's first write happens then.
-    /// Two arrays of different phases growing in step thus never pay in
-    /// the same call, and no call pays more than one allocation or one
-    /// first write. The next segment is allocated once the tail holds
-    /// [`ALLOCATE_AT`] entries, and only by an array that has grown on
-    /// demand (asked for room for its next entry): room reserved ahead by
+    /// of its pages (a page fault: a few microseconds, several times a
+    /// whole push). Paid when the entries are pushed, these costs would
+    /// fall on the same calls for all the arrays of a scheduler (they grow
+    /// together, an entry per task, and cross segment and page boundaries
+    /// at the same multiples of 1 024 tasks): one `schedule` in 4 096 paid
+    /// for four allocations and four faults, and one in 1 024 for several
+    /// faults. So each array prepares its memory ahead, on pushes of its
+    /// own: on the one push in [`PREPARE_EVERY`] whose offset in the tail
+    /// segment is the array's phase (set by its owner, a different one for
+    /// each array of a scheduler), it either allocates its next segment or
+    /// writes to the entry [`TOUCH_AHEAD`] entries beyond its end, so that
+    /// the first write to each page happens then. Arrays of different
+    /// phases growing in step never prepare in the same call, and no call
+    /// pays for more than one allocation or one first write.
+    ///
+    /// The next segment is allocated once the tail holds [`ALLOCATE_AT`]
+    /// entries, and only by an array that has grown on demand (asked for
+    /// room for its next entry): room reserved by
     /// [`reserve_total`](Self::reserve_total) is used without allocating
-    /// more, until it runs out. A failed allocation ahead is not an error:
-    /// the push that needs the room allocates again, and hands its value
-    /// back if that fails too. `pop` never allocates.
+    /// more until it runs out, and [`shrink_to`](Self::shrink_to) ends the
+    /// allocating ahead until the array runs out of room again. A failed
+    /// allocation ahead is not an error: the push that needs the room
+    /// allocates again, and hands its value back if that fails too. `pop`
+    /// never allocates.
     ///
     /// The segments before the last one in use are full and kept as
     /// fixed-size arrays (`full`): reaching an entry there checks only the
