@@ -469,9 +469,11 @@ mod segmented {
     /// faults. So each array prepares its memory ahead, on pushes of its
     /// own: on the one push in [`PREPARE_EVERY`] whose offset in the tail
     /// segment is the array's phase (set by its owner, a different one for
-    /// each array of a scheduler), it either allocates its next segment or
-    /// writes to the entry [`TOUCH_AHEAD`] entries beyond its end, so that
-    /// the first write to each page happens then. Arrays of different
+    /// each array of a scheduler), the first time the tail reaches that
+    /// offset, it either allocates its next segment or writes to the entry
+    /// [`TOUCH_AHEAD`] entries beyond its end, so that the first write to
+    /// each page happens then. (An array that pops and pushes again at the
+    /// same offsets, as a heap does at its end, prepares nothing again.) Arrays of different
     /// phases growing in step never prepare in the same call, and no call
     /// pays for more than one allocation or one first write.
     ///
@@ -505,6 +507,11 @@ mod segmented {
         /// The tail offset, modulo [`PREPARE_EVERY`], of the pushes that
         /// prepare memory ahead.
         phase: u8,
+        /// The tail offset of the next push that prepares memory ahead: it
+        /// only moves forward within a segment, so an array whose length
+        /// goes back and forth (a heap that pops and pushes) prepares
+        /// nothing again.
+        prepare_at: usize,
         /// Grown on demand: allocates its next segment ahead.
         ahead: bool,
     }
@@ -512,9 +519,10 @@ mod segmented {
     impl<T> SegmentedArray<T> {
         /// Prepares memory ahead on the pushes at tail offsets `phase`
         /// modulo [`PREPARE_EVERY`] (reduced to that range): give each
-        /// array of one scheduler its own.
+        /// array of one scheduler its own, before its first push.
         pub(crate) fn set_phase(&mut self, phase: u8) {
             self.phase = phase % PREPARE_EVERY as u8;
+            self.prepare_at = usize::from(self.phase);
         }
 
         /// Segments allocated, in use or spare.
@@ -564,6 +572,8 @@ mod segmented {
                 // Out of room: from now on it allocates ahead.
                 self.ahead = true;
             }
+            // A new tail, prepared from its start.
+            self.prepare_at = usize::from(self.phase);
             if self.tail.capacity() == 0 {
                 // No tail yet (then no spare segment either): reserving one
                 // segment makes it the tail.
@@ -603,6 +613,9 @@ mod segmented {
             };
             let last: Box<[T]> = last;
             let empty = core::mem::replace(&mut self.tail, last.into_vec());
+            // Written once already, with the segment after it kept: nothing
+            // to prepare until the next segment becomes the tail.
+            self.prepare_at = usize::MAX;
             if empty.capacity() > 0 {
                 self.spare.push(empty);
             }
@@ -631,6 +644,7 @@ mod segmented {
         /// other arrays' first writes.
         #[inline(never)]
         fn prepare(&mut self) {
+            self.prepare_at += PREPARE_EVERY;
             if self.ahead && self.spare.is_empty() && self.tail.len() >= ALLOCATE_AT {
                 // Failure is not an error here: the push that needs the
                 // segment tries again and reports it.
@@ -745,6 +759,7 @@ mod segmented {
             tail: Vec::new(),
             spare: Vec::new(),
             phase: 0,
+            prepare_at: 0,
             ahead: false,
         };
         #[inline]
@@ -781,7 +796,7 @@ mod segmented {
             if self.tail.len() >= self.tail.capacity().min(SEGMENT) && !self.next_segment() {
                 return Err(value);
             }
-            if self.tail.len() % PREPARE_EVERY == usize::from(self.phase) {
+            if self.tail.len() == self.prepare_at {
                 self.prepare();
             }
             // Within the tail's capacity: never reallocates.
