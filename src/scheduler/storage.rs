@@ -638,18 +638,34 @@ mod segmented {
         }
 
         /// One push in [`PREPARE_EVERY`]: allocates the next segment if it
-        /// is due, else writes to the entry [`TOUCH_AHEAD`] entries beyond
+        /// is due (or before it, one of the tables of segments when it must
+        /// grow), else writes to the entry [`TOUCH_AHEAD`] entries beyond
         /// the end (in the tail or in the next segment), so that the first
         /// write to its page is not paid by a later call together with
         /// other arrays' first writes.
         #[inline(never)]
         fn prepare(&mut self) {
             self.prepare_at += PREPARE_EVERY;
-            if self.ahead && self.spare.is_empty() && self.tail.len() >= ALLOCATE_AT {
-                // Failure is not an error here: the push that needs the
-                // segment tries again and reports it.
-                let _ = self.reserve_total(self.capacity() + 1);
-                return;
+            if self.ahead && self.spare.is_empty() {
+                // Failures are not errors here: the push that needs the
+                // room tries again and reports it.
+                if self.tail.len() >= ALLOCATE_AT {
+                    let _ = self.reserve_total(self.capacity() + 1);
+                    return;
+                }
+                // Before that, the tables of segments grow (when they must)
+                // on pushes of their own, one table a push.
+                let count = self.segment_count() + 1;
+                if self.tail.len() >= ALLOCATE_AT / 2 {
+                    if self.full.capacity() < count {
+                        let _ = self.full.try_reserve(count - self.full.len());
+                        return;
+                    }
+                    if self.spare.capacity() < count {
+                        let _ = self.spare.try_reserve(count - self.spare.len());
+                        return;
+                    }
+                }
             }
             let room = self.tail.capacity() - self.tail.len();
             let entry = if TOUCH_AHEAD < room {
