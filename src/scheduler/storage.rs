@@ -404,7 +404,8 @@ mod segmented {
     /// A segmented array prepares memory ahead on one push in this many
     /// (see [`SegmentedArray`]): often enough that every page of its
     /// entries is written ahead (32 entries of 64 bytes, twice that when
-    /// a push allocates instead, stay within a 4 KiB page), rarely enough
+    /// a push allocates instead, stay within a 4 KiB page; larger entries
+    /// leave some pages to be first written when pushed), rarely enough
     /// that the arrays of a scheduler each have pushes of their own.
     pub(crate) const PREPARE_EVERY: usize = 32;
 
@@ -470,17 +471,19 @@ mod segmented {
     /// own: on the one push in [`PREPARE_EVERY`] whose offset in the tail
     /// segment is the array's phase (set by its owner, a different one for
     /// each array of a scheduler), the first time the tail reaches that
-    /// offset, it either allocates its next segment or writes to the entry
-    /// [`TOUCH_AHEAD`] entries beyond its end, so that the first write to
-    /// each page happens then. (An array that pops and pushes again at the
-    /// same offsets, as a heap does at its end, prepares nothing again.) Arrays of different
-    /// phases growing in step never prepare in the same call, and no call
-    /// pays for more than one allocation or one first write.
+    /// offset, it either allocates (its next segment, or before that one
+    /// of its tables of segment pointers when it must grow) or writes to
+    /// the entry [`TOUCH_AHEAD`] entries beyond its end, so that the first
+    /// write to each page happens then. (An array that pops and pushes
+    /// again at the same offsets, as a heap does at its end, prepares
+    /// nothing again.) Arrays of different phases growing in step never
+    /// prepare in the same call, and no call pays for more than one
+    /// allocation or one first write.
     ///
     /// The next segment is allocated once the tail holds [`ALLOCATE_AT`]
-    /// entries, and only by an array that has grown on demand (asked for
-    /// room for its next entry): room reserved by
-    /// [`reserve_total`](Self::reserve_total) is used without allocating
+    /// entries (the tables before that), and only by an array that has
+    /// grown on demand (asked for room for its next entry): room reserved
+    /// by [`reserve_total`](Self::reserve_total) is used without allocating
     /// more until it runs out, and [`shrink_to`](Self::shrink_to) ends the
     /// allocating ahead until the array runs out of room again. A failed
     /// allocation ahead is not an error: the push that needs the room
@@ -654,17 +657,16 @@ mod segmented {
                     return;
                 }
                 // Before that, the tables of segments grow (when they must)
-                // on pushes of their own, one table a push.
+                // on pushes of their own, apart, so that no two writes
+                // ahead in a row are left out.
                 let count = self.segment_count() + 1;
-                if self.tail.len() >= ALLOCATE_AT / 2 {
-                    if self.full.capacity() < count {
-                        let _ = self.full.try_reserve(count - self.full.len());
-                        return;
-                    }
-                    if self.spare.capacity() < count {
-                        let _ = self.spare.try_reserve(count - self.spare.len());
-                        return;
-                    }
+                if self.tail.len() >= ALLOCATE_AT * 3 / 4 && self.spare.capacity() < count {
+                    let _ = self.spare.try_reserve(count - self.spare.len());
+                    return;
+                }
+                if self.tail.len() >= ALLOCATE_AT / 2 && self.full.capacity() < count {
+                    let _ = self.full.try_reserve(count - self.full.len());
+                    return;
                 }
             }
             let room = self.tail.capacity() - self.tail.len();
@@ -1022,5 +1024,37 @@ mod tests {
         assert_eq!(a.push(3 * SEGMENT as u32), Ok(()));
         assert_eq!(a.capacity(), 4 * SEGMENT);
         check(&mut a, 3 * SEGMENT + 1);
+    }
+
+    #[test]
+    fn a_push_allocates_one_segment_or_one_table_at_most() {
+        // Growing on demand past the point where the tables of segment
+        // pointers must grow: each allocation ahead is alone on its push,
+        // a push of the array's phase.
+        let mut a: Segmented<u32> = Array::EMPTY;
+        a.set_phase(6);
+        let segment_bytes = SEGMENT * core::mem::size_of::<u32>();
+        let (mut segments, mut tables) = (Vec::new(), Vec::new());
+        for i in 0..6 * SEGMENT {
+            let (bytes, capacity) = (a.allocated_bytes(), a.capacity());
+            assert!(a.reserve(i + 1));
+            assert_eq!(a.push(i as u32), Ok(()));
+            if i == 0 {
+                continue;
+            }
+            if a.capacity() != capacity {
+                assert_eq!(a.allocated_bytes() - bytes, segment_bytes, "at {i}");
+                segments.push(i);
+            } else if a.allocated_bytes() != bytes {
+                tables.push(i);
+            }
+        }
+        let want: Vec<usize> = (0..6).map(|s| s * SEGMENT + ALLOCATE_AT + 6).collect();
+        assert_eq!(segments, want);
+        assert!(!tables.is_empty(), "the tables grew");
+        for i in tables {
+            assert_eq!(i % 32, 6, "table grown at {i}");
+            assert!(i % SEGMENT < ALLOCATE_AT, "table grown at {i}");
+        }
     }
 }
