@@ -16,7 +16,8 @@ use crate::task::Task;
 ///   `schedule` that grows the storage allocates one segment and copies no
 ///   task: no call stalls for a copy of everything. Each array allocates
 ///   its next segment, and writes to each new page of memory, ahead of
-///   need and on calls of its own, so that no call pays for more than one
+///   need and on calls of its own, so that no call after the first (which
+///   allocates the first segment of each) pays for more than one
 ///   allocation or one first write to a page (a page fault).
 /// - Allocation is fallible: when the maximum is reached or an allocation
 ///   fails, [`schedule`](SchedulerInner::schedule) answers
