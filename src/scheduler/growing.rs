@@ -14,7 +14,11 @@ use crate::task::Task;
 /// - Slot numbers are `u32`: up to 2^32 - 2 tasks at once.
 /// - Arrays grow in segments of 4 096 entries that never move, so a
 ///   `schedule` that grows the storage allocates one segment and copies no
-///   task: no call stalls for a copy of everything.
+///   task: no call stalls for a copy of everything. Each array allocates
+///   its next segment, and writes to each new page of memory, ahead of
+///   need and on calls of its own, so that no call after the first (which
+///   allocates the first segment of each) pays for more than one
+///   allocation or one first write to a page (a page fault).
 /// - Allocation is fallible: when the maximum is reached or an allocation
 ///   fails, [`schedule`](SchedulerInner::schedule) answers
 ///   [`ScheduleError::Capacity`](crate::ScheduleError::Capacity) with the
@@ -87,7 +91,16 @@ where
     /// assert!(s.is_empty());
     /// ```
     pub fn with_subject_seed(clock: C, seed: u64) -> Self {
-        Self::empty(clock, foldhash::fast::FixedState::with_seed(seed))
+        let mut s = Self::empty(clock, foldhash::fast::FixedState::with_seed(seed));
+        // The arrays grow in step, one entry per task: each prepares its
+        // memory on pushes of its own, so that no `schedule` pays for the
+        // allocations or first page writes of several (see the storage's
+        // `SegmentedArray`). The table of periodic tasks keeps phase 0.
+        s.slots.array.set_phase(6);
+        s.heap.keys.set_phase(12);
+        s.heap.entries.set_phase(18);
+        s.subjects.buckets.set_phase(24);
+        s
     }
 
     /// Like [`new`](Self::new), with room for `capacity` tasks allocated
@@ -168,7 +181,9 @@ where
         self.slots.limit = max.map_or(AllocStorage::MAX_SLOTS, |m| m.min(AllocStorage::MAX_SLOTS));
     }
 
-    /// Allocates room for `additional` more tasks than are scheduled now.
+    /// Allocates room for `additional` more tasks than are scheduled now:
+    /// their slots, heap entries and subject buckets, so that scheduling
+    /// them allocates nothing.
     ///
     /// # Errors
     ///
@@ -194,8 +209,13 @@ where
             .checked_add(additional)
             .filter(|&t| t <= self.slots.limit)
             .ok_or(ReserveError::MaxCapacity)?;
-        let ok =
-            self.slots.reserve_total(total) && self.heap.reserve(total) && self.subjects.reserve();
+        // The subject buckets too (one per task, linear hashing), so that
+        // the tasks reserved for allocate nothing when scheduled; room for
+        // them first, then the first buckets in it.
+        let ok = self.slots.reserve_total(total)
+            && self.heap.reserve(total)
+            && self.subjects.buckets.reserve_total(total)
+            && self.subjects.reserve();
         if ok {
             Ok(())
         } else {
@@ -272,5 +292,35 @@ fn random_seed() -> u64 {
     #[cfg(not(feature = "std"))]
     {
         0x7461_7264_795f_7365
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AllocScheduler;
+    use crate::clock::ManualClock;
+    use crate::queue::VecDequeQueue;
+    use crate::task::Task;
+    use crate::When;
+
+    /// Room reserved up front is used without allocating: the slots, the
+    /// heap and the subject buckets alike.
+    #[test]
+    fn reserved_room_is_used_without_allocating() {
+        type Q = VecDequeQueue<Task<u32, u32>>;
+        let n: u32 = if cfg!(miri) { 300 } else { 10_000 };
+        let mut s: AllocScheduler<ManualClock, Q, u32, u32, 2> =
+            AllocScheduler::with_capacity(ManualClock::new(0), n as usize);
+        let q = s.add_queue("q", 0).unwrap();
+        let reserved = s.allocated_bytes();
+        for i in 0..n {
+            s.schedule(Task::new(q, i, i), When::At(u64::from(i * 7919 % 1000)))
+                .unwrap();
+        }
+        assert_eq!(s.allocated_bytes(), reserved);
+        s.check_invariants();
+        // Beyond it, the storage grows as tasks come.
+        s.schedule(Task::new(q, n, n), When::At(1)).unwrap();
+        assert!(s.capacity() > n as usize);
     }
 }

@@ -12,6 +12,9 @@
 //! - `AllocStorage` (feature `alloc`): arrays that grow on demand in
 //!   segments of [`SEGMENT`] entries that never move once allocated, so
 //!   growing never copies the tasks already held; `u32` slot numbers.
+//!   Each array allocates its next segment and writes to its new pages
+//!   ahead of need, on pushes of its own, so that no call pays for the
+//!   new memory of several arrays (see `SegmentedArray`).
 //!   `AllocScheduler` uses it.
 //!
 //! The trait is sealed: the core relies on what each storage promises
@@ -437,8 +440,27 @@ mod segmented {
     use alloc::boxed::Box;
     use alloc::vec::Vec;
     use core::hash::{BuildHasher, Hash};
+    use core::hint::black_box;
+    use core::mem::MaybeUninit;
 
     use super::{sealed, Array, Storage, SubjectHashing, View, SEGMENT, SEGMENT_BITS};
+
+    /// A segmented array prepares memory ahead on one push in this many
+    /// (see [`SegmentedArray`]): often enough that every page of its
+    /// entries is written ahead (32 entries of 64 bytes, twice that when
+    /// a push allocates instead, stay within a 4 KiB page; larger entries
+    /// leave some pages to be first written when pushed), rarely enough
+    /// that the arrays of a scheduler each have pushes of their own.
+    pub(crate) const PREPARE_EVERY: usize = 32;
+
+    /// How far beyond the end a push writes ahead, in entries: more than
+    /// two [`PREPARE_EVERY`] periods, so that each page is written before
+    /// an entry is pushed into it.
+    pub(crate) const TOUCH_AHEAD: usize = 128;
+
+    /// Entries in the tail when an array that grows on demand allocates
+    /// its next segment: early enough that the writes ahead find it.
+    pub(crate) const ALLOCATE_AT: usize = SEGMENT / 4;
 
     /// Growing storage: arrays of segments that never move.
     #[derive(Debug)]
@@ -482,6 +504,36 @@ mod segmented {
     /// copies entries, so the slowest push stays short however large the
     /// array.
     ///
+    /// New memory costs twice: the allocation, and the first write to each
+    /// of its pages (a page fault: a few microseconds, several times a
+    /// whole push). Paid when the entries are pushed, these costs would
+    /// fall on the same calls for all the arrays of a scheduler (they grow
+    /// together, an entry per task, and cross segment and page boundaries
+    /// at the same multiples of 1 024 tasks): one `schedule` in 4 096 paid
+    /// for four allocations and four faults, and one in 1 024 for several
+    /// faults. So each array prepares its memory ahead, on pushes of its
+    /// own: on the one push in [`PREPARE_EVERY`] whose offset in the tail
+    /// segment is the array's phase (set by its owner, a different one for
+    /// each array of a scheduler), the first time the tail reaches that
+    /// offset, it either allocates (its next segment, or before that one
+    /// of its tables of segment pointers when it must grow) or writes to
+    /// the entry [`TOUCH_AHEAD`] entries beyond its end, so that the first
+    /// write to each page happens then. (An array that pops and pushes
+    /// again at the same offsets, as a heap does at its end, prepares
+    /// nothing again.) Arrays of different phases growing in step never
+    /// prepare in the same call, and no call pays for more than one
+    /// allocation or one first write.
+    ///
+    /// The next segment is allocated once the tail holds [`ALLOCATE_AT`]
+    /// entries (the tables before that), and only by an array that has
+    /// grown on demand (asked for room for its next entry): room reserved
+    /// by [`reserve_total`](Self::reserve_total) is used without allocating
+    /// more until it runs out, and [`shrink_to`](Self::shrink_to) ends the
+    /// allocating ahead until the array runs out of room again. A failed
+    /// allocation ahead is not an error: the push that needs the room
+    /// allocates again, and hands its value back if that fails too. `pop`
+    /// never allocates.
+    ///
     /// The segments before the last one in use are full and kept as
     /// fixed-size arrays (`full`): reaching an entry there checks only the
     /// segment number against the table's length. The last one in use
@@ -495,12 +547,31 @@ mod segmented {
         full: Vec<Full<T>>,
         /// Entries `full.len() * SEGMENT..`; no allocation before the first.
         tail: Vec<T>,
-        /// Empty segments of `SEGMENT` entries' capacity. Its table keeps
-        /// room for every segment held, so `pop` never allocates.
+        /// Empty segments of `SEGMENT` entries' capacity, the next tail
+        /// last. Its table keeps room for every segment held, so `pop`
+        /// never allocates.
         spare: Vec<Vec<T>>,
+        /// The tail offset, modulo [`PREPARE_EVERY`], of the pushes that
+        /// prepare memory ahead.
+        phase: u8,
+        /// The tail offset of the next push that prepares memory ahead: it
+        /// only moves forward within a segment, so an array whose length
+        /// goes back and forth (a heap that pops and pushes) prepares
+        /// nothing again.
+        prepare_at: usize,
+        /// Grown on demand: allocates its next segment ahead.
+        ahead: bool,
     }
 
     impl<T> SegmentedArray<T> {
+        /// Prepares memory ahead on the pushes at tail offsets `phase`
+        /// modulo [`PREPARE_EVERY`] (reduced to that range): give each
+        /// array of one scheduler its own, before its first push.
+        pub(crate) fn set_phase(&mut self, phase: u8) {
+            self.phase = phase % PREPARE_EVERY as u8;
+            self.prepare_at = usize::from(self.phase);
+        }
+
         /// Segments allocated, in use or spare.
         fn segment_count(&self) -> usize {
             self.full.len() + usize::from(self.tail.capacity() > 0) + self.spare.len()
@@ -544,6 +615,12 @@ mod segmented {
         /// allocation fails; nothing changes then.
         #[inline(never)]
         fn next_segment(&mut self) -> bool {
+            if self.spare.is_empty() {
+                // Out of room: from now on it allocates ahead.
+                self.ahead = true;
+            }
+            // A new tail, prepared from its start.
+            self.prepare_at = usize::from(self.phase);
             if self.tail.capacity() == 0 {
                 // No tail yet (then no spare segment either): reserving one
                 // segment makes it the tail.
@@ -583,6 +660,9 @@ mod segmented {
             };
             let last: Box<[T]> = last;
             let empty = core::mem::replace(&mut self.tail, last.into_vec());
+            // Written once already, with the segment after it kept: nothing
+            // to prepare until the next segment becomes the tail.
+            self.prepare_at = usize::MAX;
             if empty.capacity() > 0 {
                 self.spare.push(empty);
             }
@@ -600,6 +680,54 @@ mod segmented {
             let count = self.segment_count();
             self.full.shrink_to(count);
             self.spare.shrink_to(count);
+            // Nothing allocated ahead until it grows on demand again.
+            self.ahead = false;
+        }
+
+        /// One push in [`PREPARE_EVERY`]: allocates the next segment if it
+        /// is due (or before it, one of the tables of segments when it must
+        /// grow), else writes to the entry [`TOUCH_AHEAD`] entries beyond
+        /// the end (in the tail or in the next segment), so that the first
+        /// write to its page is not paid by a later call together with
+        /// other arrays' first writes.
+        #[inline(never)]
+        fn prepare(&mut self) {
+            self.prepare_at += PREPARE_EVERY;
+            if self.ahead && self.spare.is_empty() {
+                // Failures are not errors here: the push that needs the
+                // room tries again and reports it.
+                if self.tail.len() >= ALLOCATE_AT {
+                    let _ = self.reserve_total(self.capacity() + 1);
+                    return;
+                }
+                // Before that, the tables of segments grow (when they must)
+                // on pushes of their own, apart, so that no two writes
+                // ahead in a row are left out.
+                let count = self.segment_count() + 1;
+                if self.tail.len() >= ALLOCATE_AT * 3 / 4 && self.spare.capacity() < count {
+                    let _ = self.spare.try_reserve(count - self.spare.len());
+                    return;
+                }
+                if self.tail.len() >= ALLOCATE_AT / 2 && self.full.capacity() < count {
+                    let _ = self.full.try_reserve(count - self.full.len());
+                    return;
+                }
+            }
+            let room = self.tail.capacity() - self.tail.len();
+            let entry = if TOUCH_AHEAD < room {
+                self.tail.spare_capacity_mut().get_mut(TOUCH_AHEAD)
+            } else {
+                self.spare
+                    .last_mut()
+                    .and_then(|next| next.spare_capacity_mut().get_mut(TOUCH_AHEAD - room))
+            };
+            if let Some(entry) = entry {
+                // A write the optimiser must keep: the entry is not
+                // initialised as far as the vector knows, and is written
+                // again when pushed.
+                *entry = MaybeUninit::zeroed();
+                black_box(entry);
+            }
         }
 
         /// Bytes allocated for entries.
@@ -692,6 +820,9 @@ mod segmented {
             full: Vec::new(),
             tail: Vec::new(),
             spare: Vec::new(),
+            phase: 0,
+            prepare_at: 0,
+            ahead: false,
         };
         #[inline]
         fn view(&mut self) -> Segments<'_, T> {
@@ -727,6 +858,9 @@ mod segmented {
             if self.tail.len() >= self.tail.capacity().min(SEGMENT) && !self.next_segment() {
                 return Err(value);
             }
+            if self.tail.len() == self.prepare_at {
+                self.prepare();
+            }
             // Within the tail's capacity: never reallocates.
             self.tail.push(value);
             Ok(())
@@ -740,7 +874,19 @@ mod segmented {
         }
         #[inline]
         fn reserve(&mut self, total: usize) -> bool {
-            total <= self.capacity() || self.reserve_total(total)
+            total <= self.capacity() || self.grow_to(total)
+        }
+    }
+
+    impl<T> SegmentedArray<T> {
+        /// [`Array::reserve`] beyond the capacity: room for the next entry
+        /// only means it grows on demand, and from then on allocates ahead.
+        #[inline(never)]
+        fn grow_to(&mut self, total: usize) -> bool {
+            if total <= self.len() + 1 {
+                self.ahead = true;
+            }
+            self.reserve_total(total)
         }
     }
 }
@@ -791,6 +937,9 @@ mod fnv_tests {
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
+    use alloc::vec::Vec;
+
+    use super::segmented::ALLOCATE_AT;
     use super::{AllocStorage, Array, Storage, View, SEGMENT};
 
     type Segmented<T> = <AllocStorage as Storage>::Array<T>;
@@ -894,5 +1043,110 @@ mod tests {
         }
         assert_eq!(a.allocated_bytes(), bytes);
         check(&mut a, 3 * SEGMENT);
+    }
+
+    // Safe code only, and slow under Miri (tens of seconds);
+    // `segmented_array_across_segment_boundaries` takes the same paths
+    // there.
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn segments_are_allocated_ahead_on_each_arrays_own_push() {
+        // Two arrays growing in step, as a scheduler's do: one asks for
+        // room before each push (as the slots and the heap do), the other
+        // only pushes (as the subject buckets do).
+        let mut a: Segmented<u32> = Array::EMPTY;
+        let mut b: Segmented<u64> = Array::EMPTY;
+        a.set_phase(6);
+        b.set_phase(12);
+        let (mut grew_a, mut grew_b) = (Vec::new(), Vec::new());
+        for i in 0..3 * SEGMENT {
+            let (before_a, before_b) = (a.capacity(), b.capacity());
+            assert!(a.reserve(i + 1));
+            assert_eq!(a.push(i as u32), Ok(()));
+            assert_eq!(b.push(i as u64), Ok(()));
+            if a.capacity() != before_a {
+                grew_a.push(i);
+            }
+            if b.capacity() != before_b {
+                grew_b.push(i);
+            }
+            // The next segment is there before the tail fills.
+            if i % SEGMENT >= ALLOCATE_AT + 32 {
+                assert!(a.capacity() > (i / SEGMENT + 1) * SEGMENT, "a at {i}");
+                assert!(b.capacity() > (i / SEGMENT + 1) * SEGMENT, "b at {i}");
+            }
+        }
+        // The first segment when needed; each next one a quarter into the
+        // tail, on the array's own push.
+        let ahead = |phase| {
+            [0, 1, 2]
+                .map(|s| s * SEGMENT + ALLOCATE_AT + phase)
+                .into_iter()
+        };
+        let want_a: Vec<usize> = core::iter::once(0).chain(ahead(6)).collect();
+        let want_b: Vec<usize> = core::iter::once(0).chain(ahead(12)).collect();
+        assert_eq!((grew_a, grew_b), (want_a, want_b));
+        // The writes ahead changed no entry.
+        for i in 0..3 * SEGMENT {
+            assert_eq!(a.get(i), Some(&(i as u32)));
+            assert_eq!(b.get(i), Some(&(i as u64)));
+        }
+        // Popping never allocates; shrinking gives the segment ahead back.
+        let held = a.allocated_bytes();
+        for i in (2 * SEGMENT..3 * SEGMENT).rev() {
+            assert_eq!(a.pop(), Some(i as u32));
+        }
+        assert_eq!(a.allocated_bytes(), held);
+        a.shrink_to(0);
+        assert_eq!(a.capacity(), 2 * SEGMENT);
+        // Room reserved ahead is used without allocating more; running out
+        // of it allocates again.
+        assert!(a.reserve(3 * SEGMENT));
+        for i in 2 * SEGMENT..3 * SEGMENT {
+            assert_eq!(a.push(i as u32), Ok(()));
+            assert_eq!(a.capacity(), 3 * SEGMENT, "at {i}");
+        }
+        assert_eq!(a.push(3 * SEGMENT as u32), Ok(()));
+        assert_eq!(a.capacity(), 4 * SEGMENT);
+        for i in 0..=3 * SEGMENT {
+            assert_eq!(a.get(i), Some(&(i as u32)));
+        }
+    }
+
+    // Safe code only, and slow under Miri (tens of seconds);
+    // `segmented_array_across_segment_boundaries` takes the same paths
+    // there.
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn a_push_allocates_one_segment_or_one_table_at_most() {
+        // Growing on demand past the point where the tables of segment
+        // pointers must grow: each allocation ahead is alone on its push,
+        // a push of the array's phase.
+        let mut a: Segmented<u32> = Array::EMPTY;
+        a.set_phase(6);
+        let segment_bytes = SEGMENT * core::mem::size_of::<u32>();
+        let (mut segments, mut tables) = (Vec::new(), Vec::new());
+        // The tables (room for 4 segments first) grow before the fifth.
+        for i in 0..4 * SEGMENT {
+            let (bytes, capacity) = (a.allocated_bytes(), a.capacity());
+            assert!(a.reserve(i + 1));
+            assert_eq!(a.push(i as u32), Ok(()));
+            if i == 0 {
+                continue;
+            }
+            if a.capacity() != capacity {
+                assert_eq!(a.allocated_bytes() - bytes, segment_bytes, "at {i}");
+                segments.push(i);
+            } else if a.allocated_bytes() != bytes {
+                tables.push(i);
+            }
+        }
+        let want: Vec<usize> = (0..4).map(|s| s * SEGMENT + ALLOCATE_AT + 6).collect();
+        assert_eq!(segments, want);
+        assert!(!tables.is_empty(), "the tables grew");
+        for i in tables {
+            assert_eq!(i % 32, 6, "table grown at {i}");
+            assert!(i % SEGMENT < ALLOCATE_AT, "table grown at {i}");
+        }
     }
 }
