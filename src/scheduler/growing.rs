@@ -137,7 +137,17 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.slots.array.capacity().min(self.slots.limit)
+        // Each task needs a slot, a heap entry with its key and (linear
+        // hashing) up to one subject bucket; the arrays are sized apart
+        // (after `shrink_to_fit` the slots keep segments up to the last
+        // occupied one, the heap only what the tasks need).
+        self.slots
+            .array
+            .capacity()
+            .min(self.heap.entries.capacity())
+            .min(self.heap.keys.capacity())
+            .min(self.subjects.buckets.capacity())
+            .min(self.slots.limit)
     }
 
     /// The most tasks it will hold; `None`: no bound but the slot numbers'
@@ -160,8 +170,9 @@ where
 
     /// Bounds the tasks it holds at once: past `max`, `schedule` answers
     /// [`ScheduleError::Capacity`](crate::ScheduleError::Capacity). `None`
-    /// lifts the bound. A bound below the slots already in use keeps those
-    /// (no task is dropped) and lets no new slot be added.
+    /// lifts the bound. A bound below the tasks held keeps those (no task
+    /// is dropped) and takes no new one until they are fewer than `max`,
+    /// whatever vacant slots are allocated.
     ///
     /// # Examples
     ///

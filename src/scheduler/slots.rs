@@ -206,9 +206,15 @@ impl<S, P, St: Storage> Slots<S, P, St> {
     }
 
     /// `true` when [`Self::take`] will find a slot (allocating now what it
-    /// needs in growing storage).
+    /// needs in growing storage). In growing storage the limit bounds the
+    /// tasks held, not only the slots added: vacant slots left from before
+    /// a lower `set_max_capacity` are not taken past it. (Fixed storage's
+    /// limit is its `N` slots: a free slot is always below it.)
     #[inline]
     pub(crate) fn can_take(&mut self) -> bool {
+        if St::GROWS && self.used >= self.limit {
+            return false;
+        }
         self.free != St::Index::NIL
             || (self.array.len() < self.limit
                 && St::Index::from_usize(self.array.len()).is_some()
