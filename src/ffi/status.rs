@@ -135,7 +135,7 @@ impl tardy_status {
             TARDY_ERR_NO_QUEUE => c"no such queue",
             TARDY_ERR_QUEUE_EXISTS => c"a queue of that name exists",
             TARDY_ERR_QUEUE_FULL => c"queue is full",
-            TARDY_ERR_CAPACITY => c"no task slot left, or no room for another queue",
+            TARDY_ERR_CAPACITY => c"scheduler full (its maximum of tasks, or the allocator refused room), or no room for another queue",
             TARDY_ERR_NOT_SCHEDULED => c"task is not scheduled",
             TARDY_ERR_EMPTY => c"empty",
             TARDY_ERR_PANIC => c"internal failure (caught)",
