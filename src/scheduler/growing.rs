@@ -16,9 +16,12 @@ use crate::task::Task;
 ///   `schedule` that grows the storage allocates one segment and copies no
 ///   task: no call stalls for a copy of everything. Each array allocates
 ///   its next segment, and writes to each new page of memory, ahead of
-///   need and on calls of its own, so that no call after the first (which
-///   allocates the first segment of each) pays for more than one
-///   allocation or one first write to a page (a page fault).
+///   need and on calls of its own, so that while the storage grows on
+///   demand no call after the first (which allocates the first segment of
+///   each) pays for more than one allocation or one first write to a page
+///   (a page fault). Room reserved up front is not allocated ahead of: the
+///   first call past it, or past what `shrink_to_fit` kept, allocates a
+///   segment for each array at once.
 /// - Allocation is fallible: when the maximum is reached or an allocation
 ///   fails, [`schedule`](SchedulerInner::schedule) answers
 ///   [`ScheduleError::Capacity`](crate::ScheduleError::Capacity) with the
